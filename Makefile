@@ -1,0 +1,104 @@
+# phoneboot - GNU Make + pkg-config. Sources are listed once, here.
+#   make            build ./phoneboot and build/libphoneboot.a
+#   make check      unit tests (plain and ASan+UBSan), lint, fuzz replay,
+#                   fixtures; integration tests when the lab can run (root)
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
+#   make bench      benchmarks in bench/
+
+CC      ?= cc
+PKGS    := openssl libuv libcares ldap jansson inih
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+           -Wmissing-prototypes -Werror
+CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
+
+LIB_SRC := lib/core/codes.c lib/core/rd.c \
+           lib/profile/profile.c lib/profile/names.c \
+           lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
+           lib/tls/tls.c lib/tls/probe.c
+CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/paths.c
+UNIT    := test_codes test_profile test_judge test_rd
+
+B := build
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+
+.PHONY: all check unit unit-asan lint fixtures fuzz fuzz-replay bench clean integration lab-check
+all: phoneboot
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libphoneboot.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+phoneboot: $(CLI_OBJ) $(B)/libphoneboot.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- tests ----
+FIXTURES := $(B)/fixtures/.done
+$(FIXTURES): tests/fixtures/mkfixtures.sh
+	sh tests/fixtures/mkfixtures.sh $(B)/fixtures
+	@touch $@
+fixtures: $(FIXTURES)
+
+$(B)/unit/%: tests/unit/%.c $(B)/libphoneboot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -o $@ $^ $(PKG_LIBS) -lcmocka
+
+# Sanitizer build: the library and tests again with ASan + UBSan.
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+$(B)/asan/lib.a: $(LIB_SRC)
+	@mkdir -p $(B)/asan/obj
+	cd $(B)/asan/obj && for f in $(LIB_SRC); do \
+	  $(CC) $(addprefix -I$(CURDIR)/,include lib) -D_GNU_SOURCE $(ALL_CFLAGS) $(SAN) -O1 \
+	    -c $(CURDIR)/$$f -o $$(echo $$f | tr / _).o || exit 1; done
+	ar rcs $@ $(B)/asan/obj/*.o
+$(B)/asan/%: tests/unit/%.c $(B)/asan/lib.a
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $^ $(PKG_LIBS) -lcmocka
+
+unit: $(UNIT:%=$(B)/unit/%) $(FIXTURES) phoneboot
+	@sh tests/run-unit.sh $(B)/unit "$(UNIT)"
+unit-asan: $(UNIT:%=$(B)/asan/%) $(FIXTURES)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  sh tests/run-unit.sh $(B)/asan "$(UNIT)"
+
+lint:
+	@sh scripts/lint.sh
+
+cli-tests: phoneboot $(FIXTURES)
+	@sh tests/cli/run.sh
+
+check: all lint unit unit-asan cli-tests fuzz-replay
+	@echo "make check: done"
+
+# ---- fuzzing (clang) ----
+FUZZERS := fuzz_cert fuzz_profile
+FUZZ_SECONDS ?= 20
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS)
+fuzz: $(FUZZERS:%=$(B)/fuzz/%) $(FIXTURES)
+	@sh tests/fuzz/run.sh $(B)/fuzz $(FUZZ_SECONDS) "$(FUZZERS)"
+fuzz-replay: $(FIXTURES)
+	@if command -v clang >/dev/null; then \
+	  $(MAKE) --no-print-directory $(FUZZERS:%=$(B)/fuzz/%) && \
+	  sh tests/fuzz/run.sh $(B)/fuzz 0 "$(FUZZERS)"; \
+	else echo "fuzz-replay: clang not installed, skipped"; fi
+
+# ---- benchmarks ----
+$(B)/bench/%: bench/%.c $(B)/libphoneboot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -o $@ $^ $(PKG_LIBS)
+bench: $(B)/bench/bench_judge $(FIXTURES) phoneboot
+	$(B)/bench/bench_judge profiles $(B)/fixtures /etc/ssl/certs/ca-certificates.crt
+
+clean:
+	rm -rf $(B) phoneboot
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

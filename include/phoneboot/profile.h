@@ -1,0 +1,138 @@
+/* phoneboot: device profiles - what a phone's firmware can do.
+ *
+ * A profile is data (one INI file per device/firmware in profiles/, format
+ * in docs/profiles.md). The loader is strict: an unknown section or key, a
+ * bad value, a missing required field or a fact without a source is an
+ * error naming the file, the line and what was expected. */
+#ifndef PHONEBOOT_PROFILE_H
+#define PHONEBOOT_PROFILE_H
+
+#include <stddef.h>
+
+#include "phoneboot/codes.h"
+
+enum pb_flow { PB_FLOW_OCPE = 0, PB_FLOW_LPE = 1, PB_FLOW_SIP = 2 };
+
+/* TLS protocol versions, as a bit set. */
+enum pb_tls_version {
+	PB_TLS_SSL3 = 1 << 0,
+	PB_TLS_10 = 1 << 1,
+	PB_TLS_11 = 1 << 2,
+	PB_TLS_12 = 1 << 3,
+	PB_TLS_13 = 1 << 4,
+};
+
+/* Certificate signature hashes, as a bit set. */
+enum pb_hash {
+	PB_HASH_MD5 = 1 << 0,
+	PB_HASH_SHA1 = 1 << 1,
+	PB_HASH_SHA224 = 1 << 2,
+	PB_HASH_SHA256 = 1 << 3,
+	PB_HASH_SHA384 = 1 << 4,
+	PB_HASH_SHA512 = 1 << 5,
+};
+
+/* Named curves, as a bit set. */
+enum pb_curve {
+	PB_CURVE_P256 = 1 << 0,
+	PB_CURVE_P384 = 1 << 1,
+	PB_CURVE_P521 = 1 << 2,
+};
+
+/* Authentication schemes the firmware speaks, as a bit set. */
+enum pb_auth {
+	PB_AUTH_DIGEST = 1 << 0,
+	PB_AUTH_NTLM = 1 << 1,
+	PB_AUTH_KERBEROS = 1 << 2,
+	PB_AUTH_CERTIFICATE = 1 << 3,
+	PB_AUTH_TLS_DSK = 1 << 4,
+};
+
+enum pb_confidence {
+	PB_CONF_DOCUMENTED = 0,
+	PB_CONF_REPORTED = 1,
+	PB_CONF_MEASURED = 2,
+	PB_CONF_ASSUMED = 3,
+};
+
+#define PB_PROFILE_MAX_LIST 32
+
+/* One fact's provenance: "section.key = confidence | citation". */
+struct pb_source {
+	char *fact;                    /* "certificates.sig_hashes" */
+	enum pb_confidence confidence;
+	char *citation;
+};
+
+struct pb_profile {
+	char *id, *name, *vendor, *model, *firmware;
+	char *path;                    /* file it was loaded from */
+	enum pb_flow flow;
+	unsigned auth;                 /* enum pb_auth bits */
+
+	/* [tls] */
+	unsigned tls_versions;         /* enum pb_tls_version bits */
+	char *ciphers[PB_PROFILE_MAX_LIST]; /* IANA names */
+	size_t n_ciphers;
+	char *sigalgs[PB_PROFILE_MAX_LIST]; /* IANA SignatureScheme names */
+	size_t n_sigalgs;
+	int sni;                       /* sends server_name */
+
+	/* [certificates] */
+	unsigned sig_hashes;           /* enum pb_hash bits */
+	unsigned rsa_min_bits, rsa_max_bits;
+	int ecdsa;
+	unsigned curves;               /* enum pb_curve bits */
+	int wildcard;                  /* accepts *.example names */
+	int san;                       /* reads subjectAltName (else CN only) */
+	unsigned max_chain_depth;      /* certificates, leaf..root; 0 = no limit */
+	int aia_fetch;
+	int check_eku;                 /* requires serverAuth when EKU present */
+	int check_validity;
+
+	/* [screen] texts per step; NULL where the device shows nothing */
+	char *screen[PB_STEP_COUNT];
+
+	struct pb_source *sources;
+	size_t n_sources;
+};
+
+/* Load one profile file. On error returns PB_ERR_* and writes
+ * "FILE:LINE: what was expected" into err. *out is set only on success and
+ * is freed with pb_profile_free(). */
+enum pb_err pb_profile_load(const char *path, struct pb_profile **out,
+			    char *err, size_t errlen);
+/* Same, from a buffer (name is used in messages). */
+enum pb_err pb_profile_parse(const char *name, const char *text, size_t len,
+			     struct pb_profile **out, char *err, size_t errlen);
+void pb_profile_free(struct pb_profile *p);
+
+/* The catalog: every *.ini in a directory, sorted by id. */
+struct pb_catalog {
+	struct pb_profile **items;
+	size_t n;
+};
+enum pb_err pb_catalog_load(const char *dir, struct pb_catalog **out,
+			    char *err, size_t errlen);
+void pb_catalog_free(struct pb_catalog *c);
+/* Borrowed pointer into the catalog, or NULL. */
+const struct pb_profile *pb_catalog_find(const struct pb_catalog *c,
+					 const char *id);
+
+/* Source of a fact ("tls.versions"), borrowed, or NULL. */
+const struct pb_source *pb_profile_source(const struct pb_profile *p,
+					  const char *fact);
+
+const char *pb_flow_str(enum pb_flow f);
+const char *pb_confidence_str(enum pb_confidence c);
+const char *pb_hash_str(enum pb_hash h);
+const char *pb_curve_str(enum pb_curve c);
+const char *pb_tls_version_str(enum pb_tls_version v);
+const char *pb_auth_str(enum pb_auth a);
+/* Write "MD5, SHA-1" style lists of a bit set into buf. */
+void pb_hashes_describe(unsigned bits, char *buf, size_t len);
+void pb_tls_versions_describe(unsigned bits, char *buf, size_t len);
+void pb_curves_describe(unsigned bits, char *buf, size_t len);
+void pb_auth_describe(unsigned bits, char *buf, size_t len);
+
+#endif

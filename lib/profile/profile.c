@@ -1,0 +1,698 @@
+/* Device profile loader: INI (inih) into struct pb_profile, strictly.
+ * Format: docs/profiles.md. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "core/rd.h"
+#include "phoneboot/profile.h"
+
+/* A key that is a device fact and so needs an entry in [sources]. */
+struct key {
+	const char *section, *name;
+	int required;
+	int fact;
+	int list;                       /* may continue on indented lines */
+	/* returns NULL on success, else what was expected */
+	const char *(*set)(struct pb_profile *p, const char *value);
+};
+
+struct parse {
+	struct pb_profile *p;
+	const char *file;
+	char msg[256];                  /* first error wins */
+	unsigned seen[64];              /* per key index: times seen */
+	char *src_for[64];              /* fact key -> citation seen */
+};
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+static const char *set_str(char **dst, const char *v)
+{
+	if (!*v)
+		return "a non-empty text";
+	free(*dst);
+	*dst = xstrdup(v);
+	return *dst ? NULL : "memory";
+}
+
+/* Split "a, b ,c" and call one() on each trimmed item. */
+static const char *each_item(const char *v, void *ctx,
+			     const char *(*one)(void *ctx, struct span item))
+{
+	struct rd r = rd_init(v, strlen(v));
+	const char *e;
+
+	while (!rd_eof(&r)) {
+		struct span it = span_trim(rd_take_until(&r, ","));
+
+		rd_take_char(&r, ',');
+		if (it.len == 0)
+			return "a comma-separated list without empty items";
+		if ((e = one(ctx, it)))
+			return e;
+	}
+	return NULL;
+}
+
+struct name_bit {
+	const char *name;
+	unsigned bit;
+};
+
+static const struct name_bit versions[] = {
+	{ "ssl3", PB_TLS_SSL3 }, { "tls1.0", PB_TLS_10 }, { "tls1.1", PB_TLS_11 },
+	{ "tls1.2", PB_TLS_12 }, { "tls1.3", PB_TLS_13 }, { NULL, 0 },
+};
+static const struct name_bit hashes[] = {
+	{ "md5", PB_HASH_MD5 }, { "sha1", PB_HASH_SHA1 }, { "sha224", PB_HASH_SHA224 },
+	{ "sha256", PB_HASH_SHA256 }, { "sha384", PB_HASH_SHA384 },
+	{ "sha512", PB_HASH_SHA512 }, { NULL, 0 },
+};
+static const struct name_bit curves[] = {
+	{ "p256", PB_CURVE_P256 }, { "p384", PB_CURVE_P384 }, { "p521", PB_CURVE_P521 },
+	{ NULL, 0 },
+};
+static const struct name_bit auths[] = {
+	{ "digest", PB_AUTH_DIGEST }, { "ntlm", PB_AUTH_NTLM },
+	{ "kerberos", PB_AUTH_KERBEROS }, { "certificate", PB_AUTH_CERTIFICATE },
+	{ "tls-dsk", PB_AUTH_TLS_DSK }, { NULL, 0 },
+};
+
+struct bits_ctx {
+	const struct name_bit *table;
+	unsigned bits;
+	const char *expect;
+};
+
+static const char *one_bit(void *ctx, struct span it)
+{
+	struct bits_ctx *b = ctx;
+	const struct name_bit *t;
+
+	for (t = b->table; t->name; t++) {
+		if (span_ieq(it, t->name)) {
+			b->bits |= t->bit;
+			return NULL;
+		}
+	}
+	return b->expect;
+}
+
+static const char *set_bits(unsigned *dst, const struct name_bit *table,
+			    const char *v, const char *expect, int allow_empty)
+{
+	struct bits_ctx b = { table, 0, expect };
+	const char *e;
+
+	if (!*v || !strcmp(v, "none")) {
+		if (!allow_empty)
+			return expect;
+		*dst = 0;
+		return NULL;
+	}
+	if ((e = each_item(v, &b, one_bit)))
+		return e;
+	*dst = b.bits;
+	return NULL;
+}
+
+static const char *set_bool(int *dst, const char *v)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true")) {
+		*dst = 1;
+		return NULL;
+	}
+	if (!strcmp(v, "no") || !strcmp(v, "false")) {
+		*dst = 0;
+		return NULL;
+	}
+	return "yes or no";
+}
+
+static const char *set_uint(unsigned *dst, const char *v, unsigned long max)
+{
+	unsigned long n;
+
+	if (!span_to_uint((struct span){ v, strlen(v) }, max, &n))
+		return "a decimal number";
+	*dst = (unsigned)n;
+	return NULL;
+}
+
+struct list_ctx {
+	char **items;
+	size_t *n;
+	int (*valid)(struct span s);
+	const char *expect;
+};
+
+static int valid_cipher(struct span s)
+{
+	/* IANA TLS cipher suite names: TLS_..., upper case, digits, '_' */
+	size_t i;
+
+	if (s.len < 5 || memcmp(s.p, "TLS_", 4) != 0)
+		return 0;
+	for (i = 0; i < s.len; i++) {
+		char c = s.p[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int valid_sigalg(struct span s)
+{
+	/* IANA TLS SignatureScheme names: rsa_pkcs1_sha1, ecdsa_secp256r1_sha256 */
+	size_t i;
+
+	if (s.len < 4)
+		return 0;
+	for (i = 0; i < s.len; i++) {
+		char c = s.p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static const char *one_item(void *ctx, struct span it)
+{
+	struct list_ctx *l = ctx;
+
+	if (!l->valid(it))
+		return l->expect;
+	if (*l->n >= PB_PROFILE_MAX_LIST)
+		return "at most 32 items";
+	if (!(l->items[*l->n] = span_dup(it)))
+		return "memory";
+	(*l->n)++;
+	return NULL;
+}
+
+static const char *set_list(char **items, size_t *n, const char *v,
+			    int (*valid)(struct span), const char *expect)
+{
+	struct list_ctx l = { items, n, valid, expect };
+
+	/* called again for an indented continuation line: items append */
+	if (!*v || !strcmp(v, "none"))
+		return NULL;
+	return each_item(v, &l, one_item);
+}
+
+#define SETTER(fn, body) \
+	static const char *fn(struct pb_profile *p, const char *v) { body }
+
+SETTER(s_id, {
+	size_t i;
+	for (i = 0; v[i]; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
+		      v[i] == '-' || v[i] == '.'))
+			return "an id of lower-case letters, digits, '-' and '.'";
+	return set_str(&p->id, v);
+})
+SETTER(s_name, { return set_str(&p->name, v); })
+SETTER(s_vendor, { return set_str(&p->vendor, v); })
+SETTER(s_model, { return set_str(&p->model, v); })
+SETTER(s_firmware, { return set_str(&p->firmware, v); })
+SETTER(s_flow, {
+	if (!strcmp(v, "ocpe")) p->flow = PB_FLOW_OCPE;
+	else if (!strcmp(v, "lpe")) p->flow = PB_FLOW_LPE;
+	else if (!strcmp(v, "sip")) p->flow = PB_FLOW_SIP;
+	else return "ocpe, lpe or sip";
+	return NULL;
+})
+SETTER(s_auth, {
+	return set_bits(&p->auth, auths, v,
+			"a list of digest, ntlm, kerberos, certificate, tls-dsk", 0);
+})
+SETTER(s_versions, {
+	return set_bits(&p->tls_versions, versions, v,
+			"a list of ssl3, tls1.0, tls1.1, tls1.2, tls1.3", 0);
+})
+SETTER(s_ciphers, {
+	return set_list(p->ciphers, &p->n_ciphers, v, valid_cipher,
+			"IANA cipher suite names (TLS_...)");
+})
+SETTER(s_sigalgs, {
+	return set_list(p->sigalgs, &p->n_sigalgs, v, valid_sigalg,
+			"IANA SignatureScheme names (rsa_pkcs1_sha256, ...)");
+})
+SETTER(s_sni, { return set_bool(&p->sni, v); })
+SETTER(s_hashes, {
+	return set_bits(&p->sig_hashes, hashes, v,
+			"a list of md5, sha1, sha224, sha256, sha384, sha512", 0);
+})
+SETTER(s_rsa_min, { return set_uint(&p->rsa_min_bits, v, 65536); })
+SETTER(s_rsa_max, { return set_uint(&p->rsa_max_bits, v, 65536); })
+SETTER(s_ecdsa, { return set_bool(&p->ecdsa, v); })
+SETTER(s_curves, {
+	return set_bits(&p->curves, curves, v, "a list of p256, p384, p521", 1);
+})
+SETTER(s_wildcard, { return set_bool(&p->wildcard, v); })
+SETTER(s_names, {
+	if (!strcmp(v, "san")) p->san = 1;
+	else if (!strcmp(v, "cn")) p->san = 0;
+	else return "san (subjectAltName, then CN) or cn (CN only)";
+	return NULL;
+})
+SETTER(s_depth, { return set_uint(&p->max_chain_depth, v, 64); })
+SETTER(s_aia, { return set_bool(&p->aia_fetch, v); })
+SETTER(s_eku, { return set_bool(&p->check_eku, v); })
+SETTER(s_validity, { return set_bool(&p->check_validity, v); })
+
+static const struct key keys[] = {
+	{ "device", "id", 1, 0, 0, s_id },
+	{ "device", "name", 1, 0, 0, s_name },
+	{ "device", "vendor", 1, 0, 0, s_vendor },
+	{ "device", "model", 1, 0, 0, s_model },
+	{ "device", "firmware", 1, 0, 0, s_firmware },
+	{ "device", "flow", 1, 1, 0, s_flow },
+	{ "device", "auth", 1, 1, 0, s_auth },
+	{ "tls", "versions", 1, 1, 0, s_versions },
+	{ "tls", "ciphers", 1, 1, 1, s_ciphers },
+	{ "tls", "sigalgs", 0, 1, 1, s_sigalgs },
+	{ "tls", "sni", 1, 1, 0, s_sni },
+	{ "certificates", "sig_hashes", 1, 1, 0, s_hashes },
+	{ "certificates", "rsa_min_bits", 1, 1, 0, s_rsa_min },
+	{ "certificates", "rsa_max_bits", 1, 1, 0, s_rsa_max },
+	{ "certificates", "ecdsa", 1, 1, 0, s_ecdsa },
+	{ "certificates", "curves", 0, 1, 0, s_curves },
+	{ "certificates", "wildcard", 1, 1, 0, s_wildcard },
+	{ "certificates", "names", 1, 1, 0, s_names },
+	{ "certificates", "max_chain_depth", 1, 1, 0, s_depth },
+	{ "certificates", "aia_fetch", 1, 1, 0, s_aia },
+	{ "certificates", "check_eku", 0, 1, 0, s_eku },
+	{ "certificates", "check_validity", 0, 1, 0, s_validity },
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(N_KEYS <= 64, "parse.seen is too small");
+
+static int fail(struct parse *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct parse *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ps->msg[0])
+		return 0;       /* the first error wins */
+	va_start(ap, fmt);
+	vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int parse_confidence(const char *s, size_t n, enum pb_confidence *c)
+{
+	static const char *names[] = { "documented", "reported", "measured", "assumed" };
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		if (strlen(names[i]) == n && !memcmp(s, names[i], n)) {
+			*c = (enum pb_confidence)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int on_source(struct parse *ps, const char *name, const char *value)
+{
+	struct rd r = rd_init(value, strlen(value));
+	struct span conf, cite;
+	struct pb_source *s, *grown;
+	enum pb_confidence c;
+	size_t i, k;
+
+	for (k = 0; k < N_KEYS; k++) {
+		size_t sl = strlen(keys[k].section);
+		if (keys[k].fact && !strncmp(name, keys[k].section, sl) &&
+		    name[sl] == '.' && !strcmp(name + sl + 1, keys[k].name))
+			break;
+	}
+	if (k == N_KEYS)
+		return fail(ps, "[sources] '%s' is not a device fact "
+			    "(expected section.key, e.g. tls.versions)", name);
+	for (i = 0; i < ps->p->n_sources; i++) {
+		/* an indented continuation line of a long citation */
+		if (!strcmp(ps->p->sources[i].fact, name)) {
+			char *old = ps->p->sources[i].citation, *joined;
+			size_t ol = strlen(old), vl = strlen(value);
+
+			if (!(joined = malloc(ol + vl + 2)))
+				return fail(ps, "out of memory");
+			memcpy(joined, old, ol);
+			joined[ol] = ' ';
+			memcpy(joined + ol + 1, value, vl + 1);
+			free(old);
+			ps->p->sources[i].citation = joined;
+			return 1;
+		}
+	}
+	conf = span_trim(rd_take_until(&r, "|"));
+	if (!rd_take_char(&r, '|') ||
+	    parse_confidence(conf.p, conf.len, &c) < 0)
+		return fail(ps, "[sources] %s: expected 'documented|reported|measured|"
+			    "assumed | citation'", name);
+	cite = span_trim(rd_take_until(&r, ""));
+	if (cite.len == 0)
+		return fail(ps, "[sources] %s: the citation is empty (say where the "
+			    "fact comes from, or why it is assumed)", name);
+	grown = realloc(ps->p->sources, (ps->p->n_sources + 1) * sizeof(*grown));
+	if (!grown)
+		return fail(ps, "out of memory");
+	ps->p->sources = grown;
+	s = &grown[ps->p->n_sources];
+	s->fact = xstrdup(name);
+	s->citation = span_dup(cite);
+	s->confidence = c;
+	if (!s->fact || !s->citation) {
+		free(s->fact);
+		free(s->citation);
+		return fail(ps, "out of memory");
+	}
+	ps->p->n_sources++;
+	return 1;
+}
+
+static int on_screen(struct parse *ps, const char *name, const char *value)
+{
+	unsigned i;
+
+	for (i = 0; i < PB_STEP_COUNT; i++) {
+		if (!strcmp(name, pb_step_str((enum pb_step)i))) {
+			if (ps->p->screen[i])
+				return fail(ps, "[screen] '%s' given twice", name);
+			if (!(ps->p->screen[i] = xstrdup(value)))
+				return fail(ps, "out of memory");
+			return 1;
+		}
+	}
+	return fail(ps, "[screen] '%s' is not a step id (expected dhcp, time, "
+		    "locate-dc, download-root, install-root, locate-pool, connect, "
+		    "authenticate, register)", name);
+}
+
+static int on_key(void *user, const char *section, const char *name,
+		  const char *value)
+{
+	struct parse *ps = user;
+	const char *e;
+	size_t k;
+	int known_section = 0;
+
+	if (!strcmp(section, "sources"))
+		return on_source(ps, name, value);
+	if (!strcmp(section, "screen"))
+		return on_screen(ps, name, value);
+	for (k = 0; k < N_KEYS; k++) {
+		if (strcmp(keys[k].section, section))
+			continue;
+		known_section = 1;
+		if (strcmp(keys[k].name, name))
+			continue;
+		if (ps->seen[k]++ && !keys[k].list)
+			return fail(ps, "[%s] '%s' given twice", section, name);
+		if ((e = keys[k].set(ps->p, value)))
+			return fail(ps, "[%s] %s = '%s': expected %s", section, name,
+				    value, e);
+		return 1;
+	}
+	if (!known_section)
+		return fail(ps, "unknown section [%s] (expected device, tls, "
+			    "certificates, screen, sources)", section);
+	return fail(ps, "unknown key '%s' in [%s]", name, section);
+}
+
+static void defaults(struct pb_profile *p)
+{
+	p->check_eku = 1;
+	p->check_validity = 1;
+	p->san = 1;
+}
+
+/* Checks that need the whole file: required keys, sources, coherence. */
+static int finish(struct parse *ps)
+{
+	struct pb_profile *p = ps->p;
+	size_t k;
+
+	for (k = 0; k < N_KEYS; k++) {
+		char fact[64];
+
+		if (keys[k].required && !ps->seen[k])
+			return fail(ps, "missing required key '%s' in [%s]",
+				    keys[k].name, keys[k].section);
+		if (!keys[k].fact || !ps->seen[k])
+			continue;
+		snprintf(fact, sizeof(fact), "%s.%s", keys[k].section, keys[k].name);
+		if (!pb_profile_source(p, fact))
+			return fail(ps, "fact %s has no entry in [sources] (cite it, "
+				    "or mark it 'assumed | why')", fact);
+	}
+	if (p->rsa_max_bits && p->rsa_min_bits > p->rsa_max_bits)
+		return fail(ps, "[certificates] rsa_min_bits is above rsa_max_bits");
+	if (p->ecdsa && !p->curves)
+		return fail(ps, "[certificates] ecdsa = yes needs curves");
+	return 1;
+}
+
+enum pb_err pb_profile_parse(const char *name, const char *text, size_t len,
+			     struct pb_profile **out, char *err, size_t errlen)
+{
+	struct parse ps;
+	enum pb_err rc = PB_ERR_PARSE;
+	char *copy = NULL;
+	int line;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.file = name;
+	if (memchr(text, '\0', len)) {
+		snprintf(err, errlen, "%s: not a text file (NUL byte)", name);
+		return PB_ERR_PARSE;
+	}
+	if (!(ps.p = calloc(1, sizeof(*ps.p))) || !(copy = malloc(len + 1)) ||
+	    !(ps.p->path = xstrdup(name))) {
+		rc = PB_ERR_NOMEM;
+		snprintf(err, errlen, "%s: out of memory", name);
+		goto out;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	{
+		/* inih reads lines of at most 199 characters: say so, rather
+		 * than let it split a long line into a confusing error */
+		struct rd r = rd_init(copy, len);
+		struct span l;
+		int n = 0;
+
+		while (!rd_eof(&r)) {
+			if (!rd_take_line(&r, &l))
+				l = rd_take_until(&r, "");
+			n++;
+			if (l.len > 198) {
+				snprintf(err, errlen, "%s:%d: line longer than 198 characters "
+					 "(continue a list or a citation on an indented "
+					 "next line)", name, n);
+				goto out;
+			}
+		}
+	}
+	defaults(ps.p);
+	line = ini_parse_string(copy, on_key, &ps);
+	if (line < 0) {
+		snprintf(err, errlen, "%s: could not be read", name);
+		goto out;
+	}
+	if (line > 0) {
+		if (!ps.msg[0])
+			snprintf(ps.msg, sizeof(ps.msg), "syntax error (expected "
+				 "[section] or key = value)");
+		snprintf(err, errlen, "%s:%d: %s", name, line, ps.msg);
+		goto out;
+	}
+	if (!finish(&ps)) {
+		snprintf(err, errlen, "%s: %s", name, ps.msg);
+		goto out;
+	}
+	*out = ps.p;
+	ps.p = NULL;
+	rc = PB_OK;
+out:
+	free(copy);
+	pb_profile_free(ps.p);
+	return rc;
+}
+
+enum pb_err pb_profile_load(const char *path, struct pb_profile **out,
+			    char *err, size_t errlen)
+{
+	FILE *f;
+	struct stat st;
+	char *buf = NULL;
+	size_t n;
+	enum pb_err rc;
+
+	if (stat(path, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return PB_ERR_IO;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
+		snprintf(err, errlen, "%s: not a regular file of at most 1 MiB", path);
+		return PB_ERR_IO;
+	}
+	if (!(f = fopen(path, "rb"))) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return PB_ERR_IO;
+	}
+	if (!(buf = malloc((size_t)st.st_size + 1))) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return PB_ERR_NOMEM;
+	}
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	rc = pb_profile_parse(path, buf, n, out, err, errlen);
+	free(buf);
+	return rc;
+}
+
+void pb_profile_free(struct pb_profile *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	free(p->id);
+	free(p->name);
+	free(p->vendor);
+	free(p->model);
+	free(p->firmware);
+	free(p->path);
+	for (i = 0; i < p->n_ciphers; i++)
+		free(p->ciphers[i]);
+	for (i = 0; i < p->n_sigalgs; i++)
+		free(p->sigalgs[i]);
+	for (i = 0; i < PB_STEP_COUNT; i++)
+		free(p->screen[i]);
+	for (i = 0; i < p->n_sources; i++) {
+		free(p->sources[i].fact);
+		free(p->sources[i].citation);
+	}
+	free(p->sources);
+	free(p);
+}
+
+const struct pb_source *pb_profile_source(const struct pb_profile *p,
+					  const char *fact)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_sources; i++)
+		if (!strcmp(p->sources[i].fact, fact))
+			return &p->sources[i];
+	return NULL;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct pb_profile *const *x = a, *const *y = b;
+
+	return strcmp((*x)->id, (*y)->id);
+}
+
+enum pb_err pb_catalog_load(const char *dir, struct pb_catalog **out,
+			    char *err, size_t errlen)
+{
+	struct pb_catalog *c;
+	struct dirent **names = NULL;
+	enum pb_err rc = PB_OK;
+	int n, i;
+
+	if (!(c = calloc(1, sizeof(*c)))) {
+		snprintf(err, errlen, "out of memory");
+		return PB_ERR_NOMEM;
+	}
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		free(c);
+		return PB_ERR_IO;
+	}
+	for (i = 0; i < n; i++) {
+		const char *nm = names[i]->d_name;
+		size_t l = strlen(nm);
+		char path[4096];
+		struct pb_profile *p, **grown;
+
+		if (rc != PB_OK || l < 5 || strcmp(nm + l - 4, ".ini"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, nm);
+		if ((rc = pb_profile_load(path, &p, err, errlen)) != PB_OK)
+			continue;
+		if (pb_catalog_find(c, p->id)) {
+			snprintf(err, errlen, "%s: id '%s' is used by another profile",
+				 path, p->id);
+			pb_profile_free(p);
+			rc = PB_ERR_PARSE;
+			continue;
+		}
+		if (!(grown = realloc(c->items, (c->n + 1) * sizeof(*grown)))) {
+			pb_profile_free(p);
+			rc = PB_ERR_NOMEM;
+			continue;
+		}
+		c->items = grown;
+		c->items[c->n++] = p;
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc != PB_OK) {
+		pb_catalog_free(c);
+		return rc;
+	}
+	if (c->n)
+		qsort(c->items, c->n, sizeof(*c->items), by_id);
+	*out = c;
+	return PB_OK;
+}
+
+void pb_catalog_free(struct pb_catalog *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++)
+		pb_profile_free(c->items[i]);
+	free(c->items);
+	free(c);
+}
+
+const struct pb_profile *pb_catalog_find(const struct pb_catalog *c,
+					 const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->items[i]->id, id))
+			return c->items[i];
+	return NULL;
+}

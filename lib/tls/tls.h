@@ -1,0 +1,64 @@
+/* Internal: a TLS client connection driven by a libuv loop. The only
+ * module besides x509/ that includes OpenSSL. Non-blocking throughout:
+ * TCP connect, handshake, reads and writes are uv_poll events; every phase
+ * has a timer. */
+#ifndef PB_TLS_H
+#define PB_TLS_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "phoneboot/cert.h"
+#include "phoneboot/codes.h"
+
+struct tls_conn;
+
+enum tls_event {
+	TLS_EV_READY = 0,    /* handshake done: chain, version, cipher known */
+	TLS_EV_FAILED = 1,   /* connect or handshake failed, or the link broke */
+	TLS_EV_DATA = 2,     /* bytes arrived: tls_inbuf() */
+	TLS_EV_CLOSED = 3,   /* peer closed */
+};
+
+typedef void tls_event_cb(struct tls_conn *c, enum tls_event ev, void *arg);
+
+struct tls_params {
+	unsigned versions;          /* enum pb_tls_version bits; 0 = 1.0..1.3 */
+	const char *const *ciphers; /* IANA names; NULL = everything OpenSSL has */
+	size_t n_ciphers;
+	const char *const *sigalgs; /* IANA names; NULL = OpenSSL's list */
+	size_t n_sigalgs;
+	const char *sni;            /* server_name to send, or NULL */
+	unsigned timeout_ms;        /* connect and handshake, each */
+};
+
+/* Start connecting; events arrive through cb. *out set on success. */
+enum pb_err tls_connect(uv_loop_t *loop, const struct sockaddr *sa,
+			socklen_t salen, const struct tls_params *p,
+			tls_event_cb *cb, void *arg, struct tls_conn **out);
+/* Queue bytes to send once open. */
+enum pb_err tls_send(struct tls_conn *c, const void *buf, size_t len);
+/* Received bytes not yet consumed (borrowed), and consuming them. */
+const char *tls_inbuf(const struct tls_conn *c, size_t *len);
+void tls_consume(struct tls_conn *c, size_t n);
+/* Close and free (asynchronously, on the loop); NULL is fine. No event is
+ * delivered after this call. */
+void tls_close(struct tls_conn *c);
+
+/* What the connection saw (valid after READY or FAILED). */
+enum pb_cause tls_cause(const struct tls_conn *c);
+const char *tls_detail(const struct tls_conn *c);  /* why, in words */
+const char *tls_version(const struct tls_conn *c); /* "TLSv1" ... or "" */
+const char *tls_cipher(const struct tls_conn *c);  /* IANA name or "" */
+int tls_alert(const struct tls_conn *c);           /* alert received, or -1 */
+/* The server's chain as sent (leaf first), built against trust; caller
+ * frees. NULL when none was seen. */
+struct pb_chain *tls_peer_chain(const struct tls_conn *c,
+				const struct pb_trust *trust);
+/* Names of the profile's suites this OpenSSL cannot offer ("" if none). */
+const char *tls_unavailable(const struct tls_conn *c);
+double tls_handshake_ms(const struct tls_conn *c);
+
+#endif

@@ -1,0 +1,315 @@
+/* The certificate judge: one device profile applied to one chain.
+ * Every rule that fails adds a finding; nothing stops at the first. */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "x509/x509_int.h"
+
+struct acc {
+	struct pb_verdict *v;
+	int nomem;
+};
+
+static void add(struct acc *a, enum pb_cause cause, int cert, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void add(struct acc *a, enum pb_cause cause, int cert, const char *fmt, ...)
+{
+	struct pb_finding *f;
+	va_list ap;
+
+	if (a->nomem)
+		return;
+	f = realloc(a->v->findings, (a->v->n + 1) * sizeof(*f));
+	if (!f) {
+		a->nomem = 1;
+		return;
+	}
+	a->v->findings = f;
+	f = &f[a->v->n++];
+	f->cause = cause;
+	f->cert = cert;
+	va_start(ap, fmt);
+	vsnprintf(f->text, sizeof(f->text), fmt, ap);
+	va_end(ap);
+}
+
+#define WHO(in) pb_cert_role_str((in)->role), (in)->name
+
+static const char *hash_name(unsigned bit)
+{
+	return bit ? pb_hash_str((enum pb_hash)bit) : "an unknown hash";
+}
+
+static void rule_hash(struct acc *a, const struct pb_profile *p,
+		      const struct pb_cert_info *in, int i)
+{
+	char ok[96];
+
+	if (in->hash && (p->sig_hashes & in->hash))
+		return;
+	if (!in->hash && !strcmp(in->key_type, "Ed25519"))
+		return;    /* EdDSA has no separate hash; the key rule judges it */
+	pb_hashes_describe(p->sig_hashes, ok, sizeof(ok));
+	add(a, PB_CAUSE_CERT_SIG_HASH_UNSUPPORTED, i,
+	    "%s '%s' is signed with %s (%s); this firmware accepts %s",
+	    WHO(in), hash_name(in->hash), in->sig_alg, ok);
+}
+
+static unsigned curve_bit(const char *c)
+{
+	if (!strcmp(c, "P-256")) return PB_CURVE_P256;
+	if (!strcmp(c, "P-384")) return PB_CURVE_P384;
+	if (!strcmp(c, "P-521")) return PB_CURVE_P521;
+	return 0;
+}
+
+static void rule_key(struct acc *a, const struct pb_profile *p,
+		     const struct pb_cert_info *in, int i)
+{
+	char ok[64];
+
+	if (!strcmp(in->key_type, "RSA")) {
+		if (p->rsa_max_bits && in->key_bits > p->rsa_max_bits)
+			add(a, PB_CAUSE_CERT_KEY_TOO_LARGE, i,
+			    "%s '%s' has an RSA key of %u bits; this firmware accepts "
+			    "at most %u", WHO(in), in->key_bits, p->rsa_max_bits);
+		if (in->key_bits < p->rsa_min_bits)
+			add(a, PB_CAUSE_CERT_KEY_TOO_SMALL, i,
+			    "%s '%s' has an RSA key of %u bits; this firmware needs "
+			    "at least %u", WHO(in), in->key_bits, p->rsa_min_bits);
+		return;
+	}
+	if (!strcmp(in->key_type, "EC") && p->ecdsa) {
+		unsigned bit = curve_bit(in->curve);
+
+		if (!bit || !(p->curves & bit)) {
+			pb_curves_describe(p->curves, ok, sizeof(ok));
+			add(a, PB_CAUSE_CERT_CURVE_UNSUPPORTED, i,
+			    "%s '%s' has an EC key on curve %s; this firmware accepts %s",
+			    WHO(in), in->curve[0] ? in->curve : "(unnamed)", ok);
+		}
+		return;
+	}
+	add(a, PB_CAUSE_CERT_KEY_TYPE_UNSUPPORTED, i,
+	    "%s '%s' has a%s %s key; this firmware accepts RSA%s", WHO(in),
+	    in->key_type[0] == 'E' ? "n" : "", in->key_type,
+	    p->ecdsa ? " and ECDSA" : " only");
+}
+
+static void rule_time(struct acc *a, const struct pb_profile *p, X509 *x,
+		      const struct pb_cert_info *in, int i, time_t now)
+{
+	if (!p->check_validity)
+		return;
+	if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0)
+		add(a, PB_CAUSE_CERT_NOT_YET_VALID, i,
+		    "%s '%s' is not valid before %s", WHO(in), in->not_before);
+	if (X509_cmp_time(X509_get0_notAfter(x), &now) < 0)
+		add(a, PB_CAUSE_CERT_EXPIRED, i,
+		    "%s '%s' expired on %s", WHO(in), in->not_after);
+}
+
+static void rule_ca(struct acc *a, X509 *x, const struct pb_cert_info *in, int i)
+{
+	uint32_t fl = X509_get_extension_flags(x);
+
+	if (in->is_ca)
+		return;
+	if ((fl & EXFLAG_V1) && in->self_signed)
+		return;    /* a v1 self-signed root is a CA by convention */
+	add(a, PB_CAUSE_CERT_NOT_CA, i,
+	    "%s '%s' issues certificates but is not a CA (basicConstraints "
+	    "CA:FALSE or absent)", WHO(in));
+}
+
+static void rule_eku(struct acc *a, const struct pb_profile *p, X509 *x,
+		     const struct pb_cert_info *in, int i)
+{
+	uint32_t xku = X509_get_extended_key_usage(x);
+
+	if (!p->check_eku || xku == UINT32_MAX || (xku & (XKU_SSL_SERVER | XKU_ANYEKU)))
+		return;
+	add(a, PB_CAUSE_CERT_EKU_MISMATCH, i,
+	    "%s '%s' has an extended key usage without serverAuth", WHO(in));
+}
+
+/* RFC 6125 6.4: exact, or a left-most "*" label covering one label. */
+static int match_dns(const char *pat, size_t plen, const char *host, int *wild)
+{
+	size_t hlen = strlen(host);
+	const char *dot;
+
+	while (plen && pat[plen - 1] == '.')
+		plen--;
+	while (hlen && host[hlen - 1] == '.')
+		hlen--;
+	if (plen == hlen && !strncasecmp(pat, host, plen)) {
+		*wild = 0;
+		return 1;
+	}
+	if (plen < 3 || pat[0] != '*' || pat[1] != '.')
+		return 0;
+	/* the wildcard must not cover a public suffix: ask for two labels */
+	if (!memchr(pat + 2, '.', plen - 2))
+		return 0;
+	dot = memchr(host, '.', hlen);
+	if (!dot || dot == host)
+		return 0;
+	if ((size_t)(host + hlen - dot) != plen - 1 ||
+	    strncasecmp(dot, pat + 1, plen - 1))
+		return 0;
+	*wild = 1;
+	return 1;
+}
+
+static void rule_name(struct acc *a, const struct pb_profile *p, X509 *x,
+		      const struct pb_cert_info *in, int i, const char *host)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	unsigned char ip[16];
+	int iplen = 0, n_dns = 0, exact = 0, wild = 0, k, w;
+	char names[160] = "";
+	size_t off = 0;
+	char cn[256];
+
+	if (inet_pton(AF_INET, host, ip) == 1)
+		iplen = 4;
+	else if (inet_pton(AF_INET6, host, ip) == 1)
+		iplen = 16;
+	for (k = 0; p->san && gens && k < sk_GENERAL_NAME_num(gens); k++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, k);
+
+		if (g->type == GEN_DNS) {
+			const char *s = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+			size_t l = (size_t)ASN1_STRING_length(g->d.dNSName);
+
+			n_dns++;
+			if (off + l + 3 < sizeof(names))
+				off += (size_t)snprintf(names + off, sizeof(names) - off,
+							"%s%.*s", off ? ", " : "", (int)l, s);
+			if (!iplen && !memchr(s, '\0', l) && match_dns(s, l, host, &w)) {
+				if (w) wild = 1;
+				else exact = 1;
+			}
+		} else if (g->type == GEN_IPADD && iplen &&
+			   ASN1_STRING_length(g->d.iPAddress) == iplen &&
+			   !memcmp(ASN1_STRING_get0_data(g->d.iPAddress), ip, (size_t)iplen)) {
+			exact = 1;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	/* CN is read when the device ignores SAN, or when there is no DNS SAN */
+	if (!exact && (!p->san || n_dns == 0) &&
+	    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName,
+				      cn, sizeof(cn)) > 0) {
+		if (off + strlen(cn) + 6 < sizeof(names))
+			snprintf(names + off, sizeof(names) - off, "%sCN %s",
+				 off ? ", " : "", cn);
+		if (match_dns(cn, strlen(cn), host, &w)) {
+			if (w) wild = 1;
+			else exact = 1;
+		}
+	}
+	if (exact)
+		return;
+	if (wild && !p->wildcard) {
+		add(a, PB_CAUSE_CERT_WILDCARD_UNSUPPORTED, i,
+		    "%s '%s' names '%s' only through a wildcard; this firmware does "
+		    "not accept wildcard names", WHO(in), host);
+		return;
+	}
+	if (wild)
+		return;
+	add(a, PB_CAUSE_CERT_NAME_MISMATCH, i,
+	    "%s '%s' does not name '%s' (%s %s)", WHO(in), host,
+	    p->san ? "it names" : "this firmware reads only the CN:",
+	    names[0] ? names : "no names");
+}
+
+enum pb_err pb_judge(const struct pb_chain *c, const struct pb_profile *p,
+		     const struct pb_judge_opts *o, struct pb_verdict **out)
+{
+	struct pb_verdict *v = calloc(1, sizeof(*v));
+	struct acc a = { v, 0 };
+	size_t i, valid = 0;
+
+	if (!v)
+		return PB_ERR_NOMEM;
+	for (i = 0; i < c->n; i++) {
+		const struct entry *e = &c->e[i];
+		const struct pb_cert_info *in = &e->info;
+		int ix = (int)i;
+
+		if (!e->x) {
+			add(&a, PB_CAUSE_CERT_MALFORMED, ix, "%s", in->error);
+			continue;
+		}
+		valid++;
+		if (e->sig_bad)
+			add(&a, PB_CAUSE_CERT_MALFORMED, ix,
+			    "%s '%s': its signature does not verify with the key of "
+			    "its issuer '%s'", WHO(in), c->e[i + 1].info.name);
+		rule_hash(&a, p, in, ix);
+		rule_key(&a, p, in, ix);
+		rule_time(&a, p, e->x, in, ix, o->now);
+		if (in->role != PB_ROLE_LEAF)
+			rule_ca(&a, e->x, in, ix);
+		if (in->role == PB_ROLE_LEAF) {
+			rule_eku(&a, p, e->x, in, ix);
+			if (o->name && *o->name)
+				rule_name(&a, p, e->x, in, ix, o->name);
+		}
+	}
+	if (valid && !c->complete) {
+		const struct pb_cert_info *last = NULL;
+
+		for (i = c->n; i-- > 0;)
+			if (c->e[i].x) {
+				last = &c->e[i].info;
+				break;
+			}
+		add(&a, PB_CAUSE_CERT_CHAIN_INCOMPLETE, -1,
+		    "the chain stops at %s '%s': its issuer '%s' was not sent and "
+		    "is not in the trust store", WHO(last), last->issuer);
+	}
+	if (valid && c->complete && o->check_trust && !c->trusted)
+		add(&a, PB_CAUSE_CERT_UNTRUSTED_ROOT, -1,
+		    "root '%s' is not in the device's trust store",
+		    c->e[valid - 1].info.name);
+	if (p->max_chain_depth && valid > p->max_chain_depth)
+		add(&a, PB_CAUSE_CERT_CHAIN_TOO_LONG, -1,
+		    "the chain has %zu certificates; this firmware follows at most %u",
+		    valid, p->max_chain_depth);
+	if (a.nomem) {
+		pb_verdict_free(v);
+		return PB_ERR_NOMEM;
+	}
+	v->usable = v->n == 0;
+	*out = v;
+	return PB_OK;
+}
+
+void pb_verdict_free(struct pb_verdict *v)
+{
+	if (!v)
+		return;
+	free(v->findings);
+	free(v);
+}
+
+int pb_verdict_has(const struct pb_verdict *v, enum pb_cause cause)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->findings[i].cause == cause)
+			return 1;
+	return 0;
+}

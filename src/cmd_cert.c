@@ -1,0 +1,335 @@
+/* phoneboot cert [--profile ID|FILE]... [--name HOST] [--time ISO8601]
+ *                [--trust FILE] [--timeout MS] [--json] INPUT... */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "phoneboot/probe.h"
+
+#define MAX_PROFILES 64
+
+struct opts {
+	const struct pb_profile *profiles[MAX_PROFILES];
+	size_t n_profiles;
+	struct pb_profile *owned[MAX_PROFILES];
+	const char *name;
+	time_t now;
+	struct pb_trust *trust;
+	unsigned timeout_ms;
+	int json;
+};
+
+static void help(void)
+{
+	printf("usage: phoneboot cert [--profile ID|FILE]... [--name HOST] [--time ISO8601]\n"
+	       "                      [--trust FILE] [--timeout MS] [--json] INPUT...\n"
+	       "\n"
+	       "Judge certificate chains against device profiles: can this phone's\n"
+	       "firmware use the chain, and if not, every reason why.\n"
+	       "\n"
+	       "INPUT is a PEM or DER file (certificates or a PKCS#7 bundle), or\n"
+	       "HOST:PORT ([v6addr]:PORT) to judge the chain a TLS server presents;\n"
+	       "phoneboot connects once per SNI behaviour of the profiles asked.\n"
+	       "\n"
+	       "  --profile ID|FILE  a catalog profile or a profile file (repeatable;\n"
+	       "                     default: every catalog profile)\n"
+	       "  --name HOST        check the leaf names HOST (default: HOST of HOST:PORT)\n"
+	       "  --time ISO8601     the device's clock (default: now)\n"
+	       "  --trust FILE       trusted roots; report cert-untrusted-root otherwise\n"
+	       "  --timeout MS       per connect and handshake (default 5000)\n"
+	       "  --json             the report as JSON\n"
+	       "\n"
+	       "Exit: 0 every chain usable by every profile, 1 some unusable,\n"
+	       "2 bad input or usage, 3 internal error.\n");
+}
+
+/* "host:port" or "[v6]:port" with a numeric port; 0 when it is not one. */
+static int split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl)
+{
+	const char *colon;
+	size_t i, n;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || end[1] != ':')
+			return 0;
+		n = (size_t)(end - s - 1);
+		colon = end + 1;
+		if (n + 1 > hl)
+			return 0;
+		memcpy(host, s + 1, n);
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || colon == s || strchr(s, '/'))
+			return 0;
+		n = (size_t)(colon - s);
+		if (memchr(s, ':', n) || n + 1 > hl)
+			return 0;
+		memcpy(host, s, n);
+	}
+	host[n] = '\0';
+	for (i = 1; colon[i]; i++)
+		if (colon[i] < '0' || colon[i] > '9')
+			return 0;
+	if (i < 2 || i > 6 || strtoul(colon + 1, NULL, 10) > 65535)
+		return 0;
+	snprintf(port, pl, "%s", colon + 1);
+	return 1;
+}
+
+static int is_ip(const char *h)
+{
+	return strspn(h, "0123456789.") == strlen(h) || strchr(h, ':');
+}
+
+static json_t *cert_json(const struct pb_cert_info *in)
+{
+	if (in->malformed)
+		return json_pack("{s:b,s:s}", "malformed", 1, "error", in->error);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:s?,s:b,s:b,s:s,s:s,s:s,s:b}",
+			 "role", pb_cert_role_str(in->role), "name", in->name,
+			 "subject", in->subject, "issuer", in->issuer,
+			 "signature", in->sig_alg,
+			 "key_type", in->key_type, "key_bits", (int)in->key_bits,
+			 "curve", in->curve[0] ? in->curve : NULL,
+			 "ca", in->is_ca, "self_signed", in->self_signed,
+			 "not_before", in->not_before, "not_after", in->not_after,
+			 "sha256", in->sha256, "from_trust_store", in->from_trust);
+}
+
+static void print_chain(const char *input, const struct pb_chain *c,
+			const struct pb_probe *pr)
+{
+	size_t i;
+
+	printf("%s\n", input);
+	if (pr)
+		printf("  connected to %s: %s %s (handshake %.1f ms)\n", pr->address,
+		       pr->version[0] ? pr->version : "no TLS session",
+		       pr->cipher, pr->ms);
+	for (i = 0; i < pb_chain_len(c); i++) {
+		const struct pb_cert_info *in = pb_chain_cert(c, i);
+		char key[48];
+
+		if (in->malformed) {
+			printf("  [%zu] malformed: %s\n", i, in->error);
+			continue;
+		}
+		if (in->curve[0])
+			snprintf(key, sizeof(key), "%s %s", in->key_type, in->curve);
+		else
+			snprintf(key, sizeof(key), "%s-%u", in->key_type, in->key_bits);
+		printf("  [%zu] %-12s %-28s %-24s %-10s until %.10s%s\n", i,
+		       pb_cert_role_str(in->role), in->name, in->sig_alg, key,
+		       in->not_after, in->from_trust ? "  (from --trust)" : "");
+	}
+}
+
+/* Judge one chain with every profile; print or add to jin. 1 if any unusable. */
+static int judge_all(struct opts *o, const struct pb_chain *c, const char *name,
+		     int sni_filter, json_t *jverdicts)
+{
+	struct pb_judge_opts jo = { o->now, name, o->trust != NULL };
+	size_t i, k;
+	int bad = 0;
+
+	for (i = 0; i < o->n_profiles; i++) {
+		const struct pb_profile *p = o->profiles[i];
+		struct pb_verdict *v = NULL;
+		json_t *jf;
+
+		if (sni_filter >= 0 && p->sni != sni_filter)
+			continue;
+		if (pb_judge(c, p, &jo, &v) != PB_OK) {
+			fprintf(stderr, "phoneboot: out of memory\n");
+			exit(EXIT_INTERNAL);
+		}
+		bad |= !v->usable;
+		if (jverdicts) {
+			jf = json_array();
+			for (k = 0; k < v->n; k++)
+				json_array_append_new(jf, json_pack("{s:s,s:i,s:s}",
+					"cause", pb_cause_str(v->findings[k].cause),
+					"cert", v->findings[k].cert, "text", v->findings[k].text));
+			json_array_append_new(jverdicts, json_pack("{s:s,s:b,s:o}",
+				"profile", p->id, "usable", v->usable, "findings", jf));
+		} else {
+			printf("  %-28s %s\n", p->id, v->usable ? "usable" : "UNUSABLE");
+			for (k = 0; k < v->n; k++)
+				printf("  %-28s   - %s [%s]\n", "", v->findings[k].text,
+				       pb_cause_str(v->findings[k].cause));
+		}
+		pb_verdict_free(v);
+	}
+	return bad;
+}
+
+static json_t *chain_json(const struct pb_chain *c)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < pb_chain_len(c); i++)
+		json_array_append_new(a, cert_json(pb_chain_cert(c, i)));
+	return a;
+}
+
+/* Returns 0 usable, 1 unusable, 2 input error. */
+static int one_input(struct opts *o, const char *input, json_t *jinputs)
+{
+	char host[256], port[8], err[512];
+	struct stat st;
+	struct pb_chain *c = NULL;
+	int rc = 0, sni;
+	json_t *jin = NULL;
+
+	if (stat(input, &st) == 0 || !split_hostport(input, host, sizeof(host),
+						       port, sizeof(port))) {
+		if (pb_chain_load_file(input, o->trust, &c, err, sizeof(err)) != PB_OK) {
+			fprintf(stderr, "phoneboot: %s\n", err);
+			return 2;
+		}
+		if (jinputs) {
+			jin = json_pack("{s:s,s:o,s:b,s:o}", "input", input,
+					"chain", chain_json(c), "complete",
+					pb_chain_complete(c), "verdicts", json_array());
+			rc = judge_all(o, c, o->name, -1, json_object_get(jin, "verdicts"));
+			json_array_append_new(jinputs, jin);
+		} else {
+			print_chain(input, c, NULL);
+			rc = judge_all(o, c, o->name, -1, NULL);
+		}
+		pb_chain_free(c);
+		return rc;
+	}
+	/* HOST:PORT: one handshake per SNI behaviour among the profiles */
+	for (sni = 0; sni <= 1; sni++) {
+		struct pb_probe pr;
+		size_t i;
+		int wanted = 0;
+		const char *name = o->name ? o->name : (is_ip(host) ? NULL : host);
+		char label[320];
+
+		for (i = 0; i < o->n_profiles; i++)
+			wanted |= o->profiles[i]->sni == sni;
+		if (!wanted)
+			continue;
+		if (pb_tls_probe(host, port, sni && !is_ip(host) ? host : NULL,
+				 o->timeout_ms, o->trust, &pr, err, sizeof(err)) != PB_OK) {
+			fprintf(stderr, "phoneboot: %s\n", err);
+			return 2;
+		}
+		snprintf(label, sizeof(label), "%s (%s SNI)", input, sni ? "with" : "without");
+		if (!pr.chain) {
+			fprintf(stderr, "phoneboot: %s: no certificate received: %s [%s]\n",
+				input, pr.detail[0] ? pr.detail : "no TLS handshake",
+				pb_cause_str(pr.cause));
+			pb_probe_clear(&pr);
+			return 2;
+		}
+		if (jinputs) {
+			jin = json_pack("{s:s,s:b,s:s,s:s,s:s,s:o,s:b,s:o}", "input", input,
+					"sni", sni, "address", pr.address,
+					"tls_version", pr.version, "cipher", pr.cipher,
+					"chain", chain_json(pr.chain),
+					"complete", pb_chain_complete(pr.chain),
+					"verdicts", json_array());
+			rc |= judge_all(o, pr.chain, name, sni, json_object_get(jin, "verdicts"));
+			json_array_append_new(jinputs, jin);
+		} else {
+			print_chain(label, pr.chain, &pr);
+			rc |= judge_all(o, pr.chain, name, sni, NULL);
+		}
+		pb_probe_clear(&pr);
+	}
+	return rc;
+}
+
+int cmd_cert(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "time", required_argument, NULL, 't' },
+		{ "trust", required_argument, NULL, 'T' },
+		{ "timeout", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct opts o;
+	struct pb_catalog *cat;
+	const char *profile_args[MAX_PROFILES];
+	size_t n_pargs = 0, i;
+	json_t *jinputs = NULL;
+	int opt, worst = 0, r;
+	char err[512];
+
+	memset(&o, 0, sizeof(o));
+	o.now = time(NULL);
+	o.timeout_ms = 5000;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (n_pargs == MAX_PROFILES)
+				die_usage("cert: at most %d --profile", MAX_PROFILES);
+			profile_args[n_pargs++] = optarg;
+			break;
+		case 'n': o.name = optarg; break;
+		case 't':
+			if (parse_time(optarg, &o.now) < 0)
+				die_usage("cert: --time '%s': expected YYYY-MM-DD or "
+					  "YYYY-MM-DDTHH:MM:SSZ", optarg);
+			break;
+		case 'T':
+			if (!o.trust && pb_trust_new(&o.trust) != PB_OK)
+				return EXIT_INTERNAL;
+			if (pb_trust_add_file(o.trust, optarg, err, sizeof(err)) != PB_OK)
+				die_usage("cert: --trust: %s", err);
+			break;
+		case 'o': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || v == 0 || v > 600000)
+				die_usage("cert: --timeout '%s': expected 1..600000 ms", optarg);
+			o.timeout_ms = (unsigned)v;
+			break;
+		}
+		case 'j': o.json = 1; break;
+		case 'h': help(); return EXIT_OK;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		die_usage("cert: no INPUT (a certificate file or HOST:PORT); see --help");
+	cat = catalog_or_die();
+	for (i = 0; i < n_pargs; i++)
+		o.profiles[o.n_profiles++] = profile_arg(cat, profile_args[i], &o.owned[i]);
+	for (i = 0; !n_pargs && i < cat->n && i < MAX_PROFILES; i++)
+		o.profiles[o.n_profiles++] = cat->items[i];
+	if (o.json)
+		jinputs = json_array();
+	for (; optind < argc; optind++) {
+		r = one_input(&o, argv[optind], jinputs);
+		if (r > worst)
+			worst = r;
+	}
+	if (o.json) {
+		json_t *doc = json_pack("{s:s,s:s,s:o}", "tool", "phoneboot",
+					"version", PB_VERSION, "inputs", jinputs);
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	}
+	for (i = 0; i < n_pargs; i++)
+		pb_profile_free(o.owned[i]);
+	pb_trust_free(o.trust);
+	pb_catalog_free(cat);
+	return worst == 2 ? EXIT_USAGE : worst ? EXIT_FAILED : EXIT_OK;
+}

@@ -1,0 +1,118 @@
+/* phoneboot profiles [ID|FILE] */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void fact(const struct pb_profile *p, const char *key, const char *label,
+		 const char *value)
+{
+	const struct pb_source *s = pb_profile_source(p, key);
+
+	printf("  %-22s %s\n", label, value);
+	if (s)
+		printf("  %-22s   [%s] %s\n", "", pb_confidence_str(s->confidence),
+		       s->citation);
+}
+
+static void show(const struct pb_profile *p)
+{
+	char buf[512];
+	size_t i, off = 0;
+	unsigned st;
+
+	printf("%s — %s\n", p->id, p->name);
+	printf("  %-22s %s\n", "vendor", p->vendor);
+	printf("  %-22s %s\n", "model", p->model);
+	printf("  %-22s %s\n", "firmware", p->firmware);
+	printf("  %-22s %s\n", "file", p->path);
+	fact(p, "device.flow", "flow", pb_flow_str(p->flow));
+	pb_auth_describe(p->auth, buf, sizeof(buf));
+	fact(p, "device.auth", "authentication", buf);
+	pb_tls_versions_describe(p->tls_versions, buf, sizeof(buf));
+	fact(p, "tls.versions", "TLS versions", buf);
+	buf[0] = '\0';
+	for (i = 0; i < p->n_ciphers && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+					i ? ", " : "", p->ciphers[i]);
+	fact(p, "tls.ciphers", "cipher suites", p->n_ciphers ? buf : "none");
+	buf[0] = '\0';
+	for (i = 0, off = 0; i < p->n_sigalgs && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+					i ? ", " : "", p->sigalgs[i]);
+	fact(p, "tls.sigalgs", "signature algorithms",
+	     p->n_sigalgs ? buf : "(none: TLS < 1.2 has no list)");
+	fact(p, "tls.sni", "sends SNI", p->sni ? "yes" : "no");
+	pb_hashes_describe(p->sig_hashes, buf, sizeof(buf));
+	fact(p, "certificates.sig_hashes", "certificate hashes", buf);
+	snprintf(buf, sizeof(buf), "%u", p->rsa_min_bits);
+	fact(p, "certificates.rsa_min_bits", "RSA bits, at least", buf);
+	if (p->rsa_max_bits)
+		snprintf(buf, sizeof(buf), "%u", p->rsa_max_bits);
+	else
+		snprintf(buf, sizeof(buf), "no limit");
+	fact(p, "certificates.rsa_max_bits", "RSA bits, at most", buf);
+	if (p->ecdsa) {
+		char c[64];
+		pb_curves_describe(p->curves, c, sizeof(c));
+		snprintf(buf, sizeof(buf), "yes (%s)", c);
+	} else {
+		snprintf(buf, sizeof(buf), "no");
+	}
+	fact(p, "certificates.ecdsa", "ECDSA", buf);
+	fact(p, "certificates.wildcard", "wildcard names", p->wildcard ? "yes" : "no");
+	fact(p, "certificates.names", "names read",
+	     p->san ? "subjectAltName (CN without SAN)" : "CN only");
+	if (p->max_chain_depth)
+		snprintf(buf, sizeof(buf), "%u", p->max_chain_depth);
+	else
+		snprintf(buf, sizeof(buf), "no limit");
+	fact(p, "certificates.max_chain_depth", "chain depth, at most", buf);
+	fact(p, "certificates.aia_fetch", "fetches AIA issuers", p->aia_fetch ? "yes" : "no");
+	printf("  screen:\n");
+	for (st = 0; st < PB_STEP_COUNT; st++)
+		if (p->screen[st])
+			printf("    %-14s \"%s\"\n", pb_step_str((enum pb_step)st),
+			       p->screen[st]);
+}
+
+int cmd_profiles(int argc, char **argv)
+{
+	struct pb_catalog *c;
+	struct pb_profile *owned = NULL;
+	size_t i;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: phoneboot profiles [ID|FILE]\n\n"
+		       "Without ID, lists the catalog (%s, or $PHONEBOOT_PROFILES).\n"
+		       "With ID (or a profile file's path), shows the profile and the\n"
+		       "source and confidence of every fact in it.\n", profiles_dir());
+		return EXIT_OK;
+	}
+	if (argc > 2)
+		die_usage("profiles: at most one ID");
+	c = catalog_or_die();
+	if (argc == 2) {
+		show(profile_arg(c, argv[1], &owned));
+		pb_profile_free(owned);
+		pb_catalog_free(c);
+		return EXIT_OK;
+	}
+	printf("%-26s %-9s %-5s %-20s %-18s %s\n", "ID", "VENDOR", "FLOW", "TLS",
+	       "CERT HASHES", "RSA BITS");
+	for (i = 0; i < c->n; i++) {
+		const struct pb_profile *p = c->items[i];
+		char v[64], h[96], r[32];
+
+		pb_tls_versions_describe(p->tls_versions, v, sizeof(v));
+		pb_hashes_describe(p->sig_hashes, h, sizeof(h));
+		if (p->rsa_max_bits)
+			snprintf(r, sizeof(r), "%u-%u", p->rsa_min_bits, p->rsa_max_bits);
+		else
+			snprintf(r, sizeof(r), ">=%u", p->rsa_min_bits);
+		printf("%-26s %-9s %-5s %-20s %-18s %s\n", p->id, p->vendor,
+		       pb_flow_str(p->flow), v, h, r);
+	}
+	pb_catalog_free(c);
+	return EXIT_OK;
+}

@@ -1,0 +1,102 @@
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef PB_DATADIR
+#define PB_DATADIR "/usr/local/share/phoneboot"
+#endif
+
+void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("phoneboot: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *profiles_dir(void)
+{
+	static char buf[PATH_MAX];
+	const char *env = getenv("PHONEBOOT_PROFILES");
+	ssize_t n;
+	char *slash;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 16);
+	if (n > 0) {
+		buf[n] = '\0';
+		if ((slash = strrchr(buf, '/'))) {
+			snprintf(slash, sizeof(buf) - (size_t)(slash - buf), "/profiles");
+			if (is_dir(buf))
+				return buf;
+		}
+	}
+	return PB_DATADIR "/profiles";
+}
+
+struct pb_catalog *catalog_or_die(void)
+{
+	struct pb_catalog *c = NULL;
+	char err[512];
+
+	if (pb_catalog_load(profiles_dir(), &c, err, sizeof(err)) != PB_OK) {
+		fprintf(stderr, "phoneboot: profile catalog: %s\n", err);
+		exit(EXIT_USAGE);
+	}
+	return c;
+}
+
+const struct pb_profile *profile_arg(struct pb_catalog *c, const char *arg,
+				     struct pb_profile **owned)
+{
+	const struct pb_profile *p = pb_catalog_find(c, arg);
+	char err[512];
+
+	if (p)
+		return p;
+	if (strchr(arg, '/') || strstr(arg, ".ini")) {
+		if (pb_profile_load(arg, owned, err, sizeof(err)) != PB_OK)
+			die_usage("%s", err);
+		return *owned;
+	}
+	die_usage("no profile '%s' in the catalog (%s); 'phoneboot profiles' "
+		  "lists them, or give a profile file by path", arg, profiles_dir());
+	return NULL;
+}
+
+int parse_time(const char *s, time_t *t)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (end && (*end == '\0' || !strcmp(end, "Z")))
+		goto ok;
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end && *end == '\0')
+		goto ok;
+	return -1;
+ok:
+	*t = timegm(&tm);
+	return 0;
+}
