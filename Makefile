@@ -20,7 +20,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
            lib/tls/tls.c lib/tls/probe.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/paths.c
-UNIT    := test_codes test_profile test_judge test_rd
+UNIT    := test_codes test_rd test_profile test_judge
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -71,7 +71,7 @@ lint:
 	@sh scripts/lint.sh
 
 cli-tests: phoneboot $(FIXTURES)
-	@sh tests/cli/run.sh
+	@bash tests/cli/run.sh
 
 check: all lint unit unit-asan cli-tests fuzz-replay
 	@echo "make check: done"

@@ -20,8 +20,10 @@ bool rd_take_char(struct rd *r, char c)
 struct span rd_take_until(struct rd *r, const char *stop)
 {
 	struct span s = { r->p + r->off, 0 };
+	size_t nstop = strlen(stop);
 
-	while (!rd_eof(r) && !strchr(stop, r->p[r->off]))
+	/* memchr, not strchr: strchr would match a NUL byte of the input */
+	while (!rd_eof(r) && !memchr(stop, r->p[r->off], nstop))
 		r->off++;
 	s.len = (size_t)(r->p + r->off - s.p);
 	return s;

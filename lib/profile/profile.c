@@ -27,6 +27,9 @@ struct parse {
 	struct pb_profile *p;
 	const char *file;
 	char msg[256];                  /* first error wins */
+	int msg_line;                   /* line of msg */
+	int line;                       /* line being parsed */
+	struct rd text;                 /* what the reader hands inih */
 	unsigned seen[64];              /* per key index: times seen */
 	char *src_for[64];              /* fact key -> citation seen */
 };
@@ -312,6 +315,7 @@ static int fail(struct parse *ps, const char *fmt, ...)
 
 	if (ps->msg[0])
 		return 0;       /* the first error wins */
+	ps->msg_line = ps->line;
 	va_start(ap, fmt);
 	vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
 	va_end(ap);
@@ -440,6 +444,25 @@ static int on_key(void *user, const char *section, const char *name,
 	return fail(ps, "unknown key '%s' in [%s]", name, section);
 }
 
+/* inih's line reader (fgets-like), counting lines for messages. */
+static char *next_line(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	struct span l;
+	size_t n;
+
+	if (rd_eof(&ps->text) || num < 2)
+		return NULL;
+	if (!rd_take_line(&ps->text, &l))
+		l = rd_take_until(&ps->text, "");
+	n = l.len < (size_t)num - 2 ? l.len : (size_t)num - 2;
+	memcpy(str, l.p, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	ps->line++;
+	return str;
+}
+
 static void defaults(struct pb_profile *p)
 {
 	p->check_eku = 1;
@@ -515,13 +538,16 @@ enum pb_err pb_profile_parse(const char *name, const char *text, size_t len,
 		}
 	}
 	defaults(ps.p);
-	line = ini_parse_string(copy, on_key, &ps);
+	ps.text = rd_init(copy, len);
+	line = ini_parse_stream(next_line, &ps, on_key, &ps);
 	if (line < 0) {
 		snprintf(err, errlen, "%s: could not be read", name);
 		goto out;
 	}
 	if (line > 0) {
-		if (!ps.msg[0])
+		/* inih reports the first bad line; a syntax error there calls no
+		 * handler, so our message (if any) is about a later line */
+		if (!ps.msg[0] || ps.msg_line != line)
 			snprintf(ps.msg, sizeof(ps.msg), "syntax error (expected "
 				 "[section] or key = value)");
 		snprintf(err, errlen, "%s:%d: %s", name, line, ps.msg);

@@ -346,8 +346,12 @@ static void on_poll(uv_poll_t *h, int status, int events)
 		int soerr = 0;
 		socklen_t l = sizeof(soerr);
 
-		if (status < 0 || getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
-			soerr = status < 0 ? -status : errno;
+		/* the socket's own error first: libuv may report a refused
+		 * loopback connect as a poll error with a different code */
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
+			soerr = errno;
+		if (!soerr && status < 0)
+			soerr = -status;
 		if (soerr == ECONNREFUSED) {
 			set_fail(c, PB_CAUSE_TCP_REFUSED, "connection refused (nothing "
 				 "listens on that port)");

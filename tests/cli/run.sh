@@ -1,0 +1,74 @@
+#!/bin/bash
+# The phoneboot command against the fixtures: exit codes, one-line errors,
+# JSON that parses. Prints "N passed, N failed".
+cd "$(dirname "$0")/../.." || exit 2
+F=build/fixtures; P=./phoneboot
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# expect_rc RC DESCRIPTION CMD...
+expect_rc() {
+	want=$1; what=$2; shift 2
+	"$@" >/tmp/pb-cli.out 2>/tmp/pb-cli.err; got=$?
+	if [ "$got" = "$want" ]; then ok; else ko "$what: exit $got, want $want"; sed 's/^/    /' /tmp/pb-cli.err | head -3; fi
+}
+expect_rc 0 "help" $P --help
+expect_rc 2 "no command" $P
+expect_rc 2 "unknown command" $P frobnicate
+expect_rc 0 "profiles" $P profiles
+grep -q polycom-cx700-ocpe /tmp/pb-cli.out && ok || ko "profiles lists the CX700"
+expect_rc 0 "profiles ID" $P profiles polycom-cx700-ocpe
+grep -q 'theucguy' /tmp/pb-cli.out && ok || ko "profile shows its sources"
+expect_rc 2 "unknown profile" $P profiles nope
+expect_rc 1 "founding chain, CX700" $P cert --profile polycom-cx700-ocpe $F/chain-founding-internal.pem
+grep -q "root 'corp-ROOT-CA' is signed with SHA-256; \|root 'corp-ROOT-CA' is signed with SHA-256 " /tmp/pb-cli.out && ok || ko "founding text"
+expect_rc 0 "legacy chain, CX700" $P cert --profile polycom-cx700-ocpe $F/chain-legacy.pem
+expect_rc 0 "founding chain, modern" $P cert --profile generic-modern --name pool.test.example $F/chain-founding-internal.pem
+expect_rc 1 "every profile" $P cert $F/chain-founding-internal.pem
+expect_rc 1 "json" $P cert --json --profile polycom-cx700-ocpe $F/chain-founding-internal.pem
+if python3 -c 'import json,sys; d=json.load(open("/tmp/pb-cli.out")); v=d["inputs"][0]["verdicts"][0]; c={f["cause"] for f in v["findings"]}; sys.exit(0 if {"cert-sig-hash-unsupported","cert-key-too-large"} <= c and not v["usable"] else 1)'; then ok; else ko "json content"; fi
+expect_rc 0 "PKCS#7 DER" $P cert --profile generic-modern $F/chain-inter.p7b
+expect_rc 1 "time travel" $P cert --profile generic-modern --time 2099-06-01 $F/chain-inter.pem
+expect_rc 1 "untrusted" $P cert --profile generic-modern --trust $F/root-sha1-rsa2048.pem $F/chain-founding-internal.pem
+grep -q cert-untrusted-root /tmp/pb-cli.out && ok || ko "untrusted root named"
+expect_rc 1 "malformed PEM is a verdict" $P cert --profile generic-modern $F/bad-malformed.pem
+grep -q cert-malformed /tmp/pb-cli.out && ok || ko "malformed named"
+for bad in bad-truncated.pem bad-truncated.der bad-garbage.bin bad-garbage.der bad-empty.pem bad-directory no-such-file; do
+	expect_rc 2 "bad input $bad" $P cert $F/$bad
+	[ "$(wc -l < /tmp/pb-cli.err)" = 1 ] && ok || ko "$bad: one-line error"
+done
+expect_rc 2 "bad --time" $P cert --time yesterday $F/chain-legacy.pem
+expect_rc 2 "bad profile file" $P cert --profile /etc/hostname $F/chain-legacy.pem
+expect_rc 2 "no input" $P cert
+# HOST:PORT: nothing listens on 127.0.0.1:9 (discard) -> refused, exit 2, fast
+expect_rc 2 "refused port" timeout 10 $P cert --timeout 2000 127.0.0.1:9
+grep -q tcp-refused /tmp/pb-cli.err && ok || ko "refused named"
+port=$((20000 + $$ % 20000))
+# a non-TLS port: a plain TCP listener that sends text
+python3 -c '
+import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); s.settimeout(15)
+try:
+    for _ in range(2):
+        c,_=s.accept(); c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n" * 50); time.sleep(0.2); c.close()
+except Exception: pass
+' $port &
+lst=$!; sleep 0.5
+expect_rc 2 "non-TLS port" timeout 20 $P cert --timeout 3000 127.0.0.1:$port
+grep -q 'does not speak TLS\|tls-handshake-failed' /tmp/pb-cli.err && ok || ko "non-TLS named: $(cat /tmp/pb-cli.err)"
+kill $lst 2>/dev/null; wait $lst 2>/dev/null
+# a real TLS server on loopback: openssl s_server with the legacy chain
+port2=$((port + 1))
+OPENSSL_CONF=tests/cli/openssl-legacy.cnf openssl s_server -quiet -accept 127.0.0.1:$port2 \
+	-cert $F/leaf-sha1.pem -key $F/work/leaf-sha1.key -cert_chain $F/root-sha1-rsa2048.pem \
+	-naccept 6 </dev/null >/dev/null 2>&1 &
+srv=$!
+i=0; while [ $i -lt 50 ] && ! (exec 3<>/dev/tcp/127.0.0.1/$port2) 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+expect_rc 0 "HOST:PORT legacy chain, CX700" timeout 20 $P cert --profile polycom-cx700-ocpe --name pool.test.example 127.0.0.1:$port2
+grep -q 'TLSv1' /tmp/pb-cli.out && grep -q "Legacy Public Root CA" /tmp/pb-cli.out && ok || ko "HOST:PORT shows the chain: $(cat /tmp/pb-cli.out)"
+expect_rc 1 "HOST:PORT legacy chain, modern" timeout 20 $P cert --profile generic-modern --name pool.test.example 127.0.0.1:$port2
+grep -q cert-sig-hash-unsupported /tmp/pb-cli.out && ok || ko "modern refuses SHA-1 over TLS"
+kill $srv 2>/dev/null; wait $srv 2>/dev/null
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
