@@ -26,7 +26,7 @@ B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 
-.PHONY: all check unit unit-asan lint fixtures fuzz fuzz-replay bench clean integration lab-check
+.PHONY: lab-test cli-tests all check unit unit-asan lint fixtures fuzz fuzz-replay bench clean integration lab-check
 all: phoneboot
 
 $(B)/%.o: %.c
@@ -73,7 +73,13 @@ lint:
 cli-tests: phoneboot $(FIXTURES)
 	@bash tests/cli/run.sh
 
-check: all lint unit unit-asan cli-tests fuzz-replay
+# The lab's own tests: real servers, so root and the lab packages are needed.
+lab-test: phoneboot
+	@if [ "$$(id -u)" = 0 ] && command -v kamailio >/dev/null && command -v slapd >/dev/null; then \
+	  bash lab/test-all; \
+	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
+
+check: all lint unit unit-asan cli-tests fuzz-replay lab-test
 	@echo "make check: done"
 
 # ---- fuzzing (clang) ----
