@@ -7,7 +7,7 @@ set -eu
 BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
 libldap-dev libjansson-dev libinih-dev libcmocka-dev clang python3"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
-iproute2 busybox udhcpc procps python3"
+iproute2 busybox udhcpc procps"
 want=$BUILD
 [ "${1:-build}" = lab ] && want="$BUILD $LAB"
 missing=""
