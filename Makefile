@@ -85,6 +85,8 @@ check: all lint unit unit-asan cli-tests fuzz-replay lab-test
 # ---- fuzzing (clang) ----
 FUZZERS := fuzz_cert fuzz_profile
 FUZZ_SECONDS ?= 20
+# make check fuzzes each harness this long (bounded), after the corpus
+CHECK_FUZZ_SECONDS ?= 15
 $(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -94,7 +96,7 @@ fuzz: $(FUZZERS:%=$(B)/fuzz/%) $(FIXTURES)
 fuzz-replay: $(FIXTURES)
 	@if command -v clang >/dev/null; then \
 	  $(MAKE) --no-print-directory $(FUZZERS:%=$(B)/fuzz/%) && \
-	  sh tests/fuzz/run.sh $(B)/fuzz 0 "$(FUZZERS)"; \
+	  sh tests/fuzz/run.sh $(B)/fuzz $(CHECK_FUZZ_SECONDS) "$(FUZZERS)"; \
 	else echo "fuzz-replay: clang not installed, skipped"; fi
 
 # ---- benchmarks ----
@@ -103,6 +105,7 @@ $(B)/bench/%: bench/%.c $(B)/libphoneboot.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -o $@ $^ $(PKG_LIBS)
 bench: $(B)/bench/bench_judge $(FIXTURES) phoneboot
 	$(B)/bench/bench_judge profiles $(B)/fixtures /etc/ssl/certs/ca-certificates.crt
+	@if [ "$$(id -u)" = 0 ]; then bash bench/bench_cert_tls.sh; fi
 
 clean:
 	rm -rf $(B) phoneboot
