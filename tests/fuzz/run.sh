@@ -14,9 +14,9 @@ for f in $names; do
 	esac
 	[ -d "$here/tests/fuzz/corpus/$f" ] && cp "$here/tests/fuzz/corpus/$f"/* "$corpus"/ 2>/dev/null
 	if [ "$secs" = 0 ]; then
-		set -- -runs=0
+		set -- -runs=0 -artifact_prefix="$dir/"
 	else
-		set -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048
+		set -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$dir/"
 	fi
 	if ASAN_OPTIONS=detect_leaks=1 "$dir/$f" "$@" "$corpus" >"$dir/$f.log" 2>&1; then
 		pass=$((pass + 1)); echo "fuzz $f: ok ($(grep -c . "$dir/$f.log") log lines)"
