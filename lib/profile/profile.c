@@ -10,6 +10,7 @@
 
 #include <ini.h>
 
+#include "core/file.h"
 #include "core/rd.h"
 #include "phoneboot/profile.h"
 
@@ -569,31 +570,13 @@ out:
 enum pb_err pb_profile_load(const char *path, struct pb_profile **out,
 			    char *err, size_t errlen)
 {
-	FILE *f;
-	struct stat st;
-	char *buf = NULL;
+	char *buf;
 	size_t n;
-	enum pb_err rc;
+	enum pb_err rc = file_read(path, 1 << 20, "profile file", &buf, &n, err,
+				   errlen);
 
-	if (stat(path, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return PB_ERR_IO;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
-		snprintf(err, errlen, "%s: not a regular file of at most 1 MiB", path);
-		return PB_ERR_IO;
-	}
-	if (!(f = fopen(path, "rb"))) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return PB_ERR_IO;
-	}
-	if (!(buf = malloc((size_t)st.st_size + 1))) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return PB_ERR_NOMEM;
-	}
-	n = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
+	if (rc != PB_OK)
+		return rc;
 	rc = pb_profile_parse(path, buf, n, out, err, errlen);
 	free(buf);
 	return rc;

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -12,6 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/file.h"
 #include "phoneboot/profile.h"
 #include "x509/x509_int.h"
 
@@ -261,35 +261,13 @@ enum pb_err pb_chain_from_mem(const void *data, size_t len, const char *name,
 enum pb_err pb_chain_load_file(const char *path, const struct pb_trust *trust,
 			       struct pb_chain **out, char *err, size_t errlen)
 {
-	struct stat st;
-	FILE *f;
 	char *buf;
 	size_t n;
-	enum pb_err rc;
+	enum pb_err rc = file_read(path, MAX_FILE, "certificate file", &buf, &n,
+				   err, errlen);
 
-	if (stat(path, &st) < 0) {
-		snprintf(err, errlen, "%s: %m", path);
-		return PB_ERR_IO;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory, not a certificate file", path);
-		return PB_ERR_IO;
-	}
-	if (st.st_size > MAX_FILE) {
-		snprintf(err, errlen, "%s: larger than 16 MiB", path);
-		return PB_ERR_IO;
-	}
-	if (!(f = fopen(path, "rb"))) {
-		snprintf(err, errlen, "%s: %m", path);
-		return PB_ERR_IO;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-	fclose(f);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return PB_ERR_NOMEM;
-	}
+	if (rc != PB_OK)
+		return rc;
 	rc = pb_chain_from_mem(buf, n, path, trust, out, err, errlen);
 	free(buf);
 	return rc;
@@ -416,24 +394,15 @@ enum pb_err pb_trust_add_der(struct pb_trust *t, const unsigned char *der, size_
 enum pb_err pb_trust_add_file(struct pb_trust *t, const char *path,
 			      char *err, size_t errlen)
 {
-	struct stat st;
-	FILE *f;
-	char *buf = NULL;
+	char *buf;
 	X509 **xs = NULL;
 	char (*bad)[128] = NULL;
 	size_t n = 0, i, len;
-	enum pb_err rc = PB_ERR_IO;
+	enum pb_err rc = file_read(path, MAX_FILE, "certificate file", &buf, &len,
+				   err, errlen);
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE ||
-	    !(f = fopen(path, "rb"))) {
-		snprintf(err, errlen, "%s: not a readable certificate file", path);
-		return PB_ERR_IO;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	len = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-	fclose(f);
-	if (!buf)
-		return PB_ERR_NOMEM;
+	if (rc != PB_OK)
+		return rc;
 	rc = x509_decode(buf, len, path, &xs, &bad, &n, err, errlen);
 	free(buf);
 	for (i = 0; rc == PB_OK && i < n; i++) {
