@@ -42,6 +42,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "profiles"))
 		return cmd_profiles(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "logon"))
+		return cmd_logon(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cert"))
 		return cmd_cert(argc - 1, argv + 1);
 	fprintf(stderr, "phoneboot: unknown command '%s'\n", argv[1]);

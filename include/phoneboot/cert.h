@@ -72,6 +72,8 @@ enum pb_err pb_trust_add_file(struct pb_trust *t, const char *path,
 enum pb_err pb_trust_add_der(struct pb_trust *t, const unsigned char *der,
 			     size_t len);
 size_t pb_trust_count(const struct pb_trust *t);
+/* Add every root of another store (shared, not copied). */
+enum pb_err pb_trust_add_trust(struct pb_trust *t, const struct pb_trust *from);
 
 struct pb_finding {
 	enum pb_cause cause;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -496,6 +498,22 @@ const char *tls_cipher(const struct tls_conn *c) { return c->cipher; }
 int tls_alert(const struct tls_conn *c) { return c->alert; }
 const char *tls_unavailable(const struct tls_conn *c) { return c->unavailable; }
 double tls_handshake_ms(const struct tls_conn *c) { return c->hs_ms; }
+
+void tls_local_addr(const struct tls_conn *c, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[64] = "0.0.0.0";
+	int port = 0;
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &sl) == 0) {
+		uv_ip_name((struct sockaddr *)&ss, ip, sizeof(ip));
+		port = ntohs(ss.ss_family == AF_INET6
+			     ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			     : ((struct sockaddr_in *)&ss)->sin_port);
+	}
+	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, port);
+}
 
 struct pb_chain *tls_peer_chain(const struct tls_conn *c, const struct pb_trust *trust)
 {

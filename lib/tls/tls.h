@@ -60,5 +60,7 @@ struct pb_chain *tls_peer_chain(const struct tls_conn *c,
 /* Names of the profile's suites this OpenSSL cannot offer ("" if none). */
 const char *tls_unavailable(const struct tls_conn *c);
 double tls_handshake_ms(const struct tls_conn *c);
+/* "ip:port" of our end of the connection, for Via and Contact. */
+void tls_local_addr(const struct tls_conn *c, char *buf, size_t len);
 
 #endif

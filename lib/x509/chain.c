@@ -422,3 +422,16 @@ enum pb_err pb_trust_add_file(struct pb_trust *t, const char *path,
 }
 
 size_t pb_trust_count(const struct pb_trust *t) { return t->n; }
+
+enum pb_err pb_trust_add_trust(struct pb_trust *t, const struct pb_trust *from)
+{
+	size_t i;
+	enum pb_err rc = PB_OK;
+
+	for (i = 0; from && i < from->n && rc == PB_OK; i++) {
+		if (!X509_up_ref(from->x[i]))
+			return PB_ERR_INTERNAL;
+		rc = trust_push(t, from->x[i]);
+	}
+	return rc;
+}

@@ -1,0 +1,37 @@
+/* phoneboot: boot an emulated phone end to end (DESIGN.md section 2) and
+ * diagnose it. One event loop drives every step; a logon is a fleet of one. */
+#ifndef PHONEBOOT_LOGON_H
+#define PHONEBOOT_LOGON_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "phoneboot/cert.h"
+#include "phoneboot/profile.h"
+
+struct pb_logon_opts {
+	const char *user, *domain;          /* USER@DOMAIN */
+	const struct pb_profile *profile;
+	const struct pb_catalog *catalog;   /* for upgrade-firmware; may be NULL */
+	const char *const *dns;             /* "ip[:port]" */
+	size_t n_dns;
+	const char *const *alt_dns;         /* a remedy to verify; may be empty */
+	size_t n_alt_dns;
+	const char *password;               /* borrowed; never copied into the report */
+	const struct pb_trust *device_roots;/* the firmware's built-in roots; may be NULL */
+	unsigned auth;                      /* enum pb_auth bits overriding the profile; 0: profile */
+	unsigned attempts;                  /* cycles; 0 means 2 */
+	unsigned timeout_ms;                /* per network wait; 0 means 2000 */
+	time_t now;                         /* the device's clock */
+};
+
+/* Run the logon (and, with alt_dns, the remedy's logon) on a private loop.
+ * *report is the JSON report of DESIGN.md section 4 (caller json_decref()s).
+ * Returns PB_OK when a report was made, whatever the outcome; the outcome
+ * is the report's "outcome". */
+enum pb_err pb_logon(const struct pb_logon_opts *o, json_t **report,
+		     char *err, size_t errlen);
+
+#endif
