@@ -78,7 +78,7 @@ cli-tests: phoneboot $(FIXTURES)
 # The lab's own tests: real servers, so root and the lab packages are needed.
 lab-test: phoneboot
 	@if [ "$$(id -u)" = 0 ] && command -v kamailio >/dev/null && command -v slapd >/dev/null; then \
-	  bash lab/test-all; \
+	  bash lab/test-all && bash tests/integration/logon.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
 check: all lint unit unit-asan cli-tests fuzz-replay lab-test

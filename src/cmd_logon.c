@@ -126,13 +126,14 @@ static void print_steps(json_t *steps)
 	json_array_foreach(steps, i, st) {
 		const char *res = s(st, "result");
 
-		printf("  %8.1f ms  %-44s %s", json_real_value(json_object_get(st, "ms")),
-		       s(st, "screen"), !strcmp(res, "fail") ? "FAILED" : res);
+		printf("  %7.1f ms  %-13s %-43s %s", json_real_value(json_object_get(st, "ms")),
+		       s(st, "step"), strcmp(s(st, "screen"), s(st, "step")) ? s(st, "screen") : "",
+		       !strcmp(res, "fail") ? "FAILED" : res);
 		if (!strcmp(res, "fail"))
 			printf("  [%s]", s(st, "cause"));
 		printf("\n");
 		if (*s(st, "detail"))
-			printf("  %11s  %s\n", "", s(st, "detail"));
+			printf("  %10s  %-13s %s\n", "", "", s(st, "detail"));
 	}
 }
 

@@ -254,7 +254,8 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	if (status != ARES_SUCCESS) {
 		r.cause = cause_of(status);
 		snprintf(r.detail, sizeof(r.detail), "%s %s: %s", q->srv ? "SRV" : "A",
-			 q->name, ares_strerror(status));
+			 q->name, status == ARES_ECONNREFUSED
+			 ? "no DNS server answers (port unreachable)" : ares_strerror(status));
 	} else if (q->srv) {
 		struct ares_srv_reply *srv = NULL, *p;
 

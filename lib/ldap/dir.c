@@ -129,6 +129,18 @@ static void work(uv_work_t *req)
 	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
 	if (j->password && *j->password) {
 		rc = bind_user(j, ld, domain_dn);
+		/* a refused bind: read anonymously, as a directory that allows
+		 * it serves the CA container to anyone; a bind failure is the
+		 * cause only when the anonymous read fails too */
+		if (cause_of(rc) == PB_CAUSE_LDAP_BIND_FAILED) {
+			int first = rc;
+
+			rc = simple_bind(ld, NULL, NULL);
+			snprintf(j->r.bind, sizeof(j->r.bind), "anonymous (the bind as %s@%s "
+				 "was refused: %s)", j->user, j->domain, ldap_err2string(first));
+			if (rc != LDAP_SUCCESS)
+				rc = first;
+		}
 	} else {
 		rc = simple_bind(ld, NULL, NULL);
 		snprintf(j->r.bind, sizeof(j->r.bind), "anonymous");

@@ -19,7 +19,7 @@
 struct dir_result {
 	enum pb_cause cause;
 	char detail[256];
-	char bind[160];              /* "anonymous" or the DN bound as */
+	char bind[256];              /* "anonymous" or the DN bound as */
 	char base[256];              /* where the certificates were looked for */
 	unsigned char *der[DIR_MAX_CERTS];   /* malloc'd */
 	size_t der_len[DIR_MAX_CERTS];
