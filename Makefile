@@ -22,7 +22,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c \
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/boot.c lib/diagnose.c lib/logon.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/paths.c
-UNIT    := test_codes test_rd test_profile test_judge
+UNIT    := test_codes test_rd test_profile test_judge test_sip
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -85,7 +85,7 @@ check: all lint unit unit-asan cli-tests fuzz-replay lab-test
 	@echo "make check: done"
 
 # ---- fuzzing (clang) ----
-FUZZERS := fuzz_cert fuzz_profile
+FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15
