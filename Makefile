@@ -63,6 +63,11 @@ $(B)/asan/lib.a: $(LIB_SRC)
 $(B)/asan/%: tests/unit/%.c $(B)/asan/lib.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# The command itself under ASan+UBSan, for the integration tests.
+$(B)/asan/phoneboot: $(CLI_SRC) $(B)/asan/lib.a
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $(CLI_SRC) $(B)/asan/lib.a $(PKG_LIBS)
+	ln -sfn $(CURDIR)/profiles $(B)/asan/profiles
+
 unit: $(UNIT:%=$(B)/unit/%) $(FIXTURES) phoneboot
 	@sh tests/run-unit.sh $(B)/unit "$(UNIT)"
 unit-asan: $(UNIT:%=$(B)/asan/%) $(FIXTURES)
@@ -76,9 +81,11 @@ cli-tests: phoneboot $(FIXTURES)
 	@bash tests/cli/run.sh
 
 # The lab's own tests: real servers, so root and the lab packages are needed.
-lab-test: phoneboot
+lab-test: phoneboot $(B)/asan/phoneboot
 	@if [ "$$(id -u)" = 0 ] && command -v kamailio >/dev/null && command -v slapd >/dev/null; then \
-	  bash lab/test-all && bash tests/integration/logon.sh; \
+	  bash lab/test-all && \
+	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
+	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/logon.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
 check: all lint unit unit-asan cli-tests fuzz-replay lab-test

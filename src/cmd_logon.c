@@ -132,8 +132,22 @@ static void print_steps(json_t *steps)
 		if (!strcmp(res, "fail"))
 			printf("  [%s]", s(st, "cause"));
 		printf("\n");
-		if (*s(st, "detail"))
+		if (*s(st, "detail")) {
 			printf("  %10s  %-13s %s\n", "", "", s(st, "detail"));
+		} else if (!strcmp(res, "ok")) {
+			/* one line of what the step found */
+			json_t *f = json_object_get(st, "facts");
+
+			if (*s(f, "dc"))
+				printf("  %10s  %-13s %s\n", "", "", s(f, "dc"));
+			else if (*s(f, "pool"))
+				printf("  %10s  %-13s %s\n", "", "", s(f, "pool"));
+			else if (*s(f, "tls_version"))
+				printf("  %10s  %-13s %s %s, chain trusted and usable\n", "", "",
+				       s(f, "tls_version"), s(f, "cipher"));
+			else if (*s(f, "status"))
+				printf("  %10s  %-13s %s\n", "", "", s(f, "status"));
+		}
 	}
 }
 
