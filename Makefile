@@ -114,7 +114,7 @@ $(B)/bench/%: bench/%.c $(B)/libphoneboot.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -o $@ $^ $(PKG_LIBS)
 bench: $(B)/bench/bench_judge $(FIXTURES) phoneboot
 	$(B)/bench/bench_judge profiles $(B)/fixtures /etc/ssl/certs/ca-certificates.crt
-	@if [ "$$(id -u)" = 0 ]; then bash bench/bench_cert_tls.sh; fi
+	@if [ "$$(id -u)" = 0 ]; then bash bench/bench_cert_tls.sh && python3 bench/bench_logon.py; fi
 
 clean:
 	rm -rf $(B) phoneboot
