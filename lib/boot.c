@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "boot.h"
+#include "dhcp/dhcp.h"
 #include "dns/dns.h"
 #include "ldap/dir.h"
 #include "sip/sip.h"
@@ -36,6 +37,11 @@ struct boot {
 	boot_done_cb *done;
 	void *arg;
 	unsigned cycle, attempts, timeout_ms;
+	int use_dhcp, configured;
+	struct dhcp_client *dhcp;
+	uint8_t mac[6];
+	char lease_dns[DHCP_MAX_LIST][24];
+	const char *lease_dns_p[DHCP_MAX_LIST];
 
 	json_t *steps, *last_steps, *cycle_log;
 	enum pb_step step;
@@ -75,6 +81,7 @@ struct boot {
 	char target[300];
 };
 
+static void s_dhcp(struct boot *b);
 static void s_locate_dc(struct boot *b);
 static void s_download(struct boot *b);
 static void s_install(struct boot *b);
@@ -165,6 +172,173 @@ static void rnd_hex(char *out, size_t bytes)
 			r[i] = (unsigned char)rand();
 	for (i = 0; i < bytes; i++)
 		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+/* ---- dhcp: the phone's network settings (RFC 2131) ---- */
+
+static json_t *list16(char a[][16], size_t n)
+{
+	json_t *j = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(j, json_string(a[i]));
+	return j;
+}
+
+static json_t *list256(char a[][256], size_t n)
+{
+	json_t *j = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(j, json_string(a[i]));
+	return j;
+}
+
+/* Every option of the lease, decoded. */
+static json_t *lease_json(const struct dhcp_lease *l)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:o,s:i,s:o}",
+		"address", l->yiaddr, "server", l->server_id, "subnet_mask", l->subnet,
+		"routers", list16((char (*)[16])l->routers, l->n_routers),
+		"dns_servers", list16((char (*)[16])l->dns, l->n_dns),
+		"hostname", l->hostname, "domain", l->domain,
+		"ntp_servers", list16((char (*)[16])l->ntp, l->n_ntp),
+		"lease_seconds", (int)l->lease_time,
+		"domain_search", list256((char (*)[256])l->search, l->n_search));
+	if (l->sip_enc >= 0)
+		json_object_set_new(j, "sip_servers", json_pack("{s:s,s:o}", "encoding",
+			l->sip_enc == 0 ? "names (RFC 3361 enc 0)" : "addresses (RFC 3361 enc 1)",
+			"servers", list256((char (*)[256])l->sip, l->n_sip)));
+	else
+		json_object_set_new(j, "sip_servers", json_null());
+	if (l->has_43) {
+		json_t *o = json_pack("{s:s}", "hex", l->opt43_hex);
+
+		if (l->ms_uc)
+			json_object_set_new(o, "ms_uc_client", json_pack("{s:s,s:s,s:s,s:s,s:s}",
+				"uc_identifier", l->uc_identifier, "url_scheme", l->uc_scheme,
+				"web_server_fqdn", l->uc_fqdn, "web_server_port", l->uc_port,
+				"cert_prov_path", l->uc_path));
+		json_object_set_new(j, "vendor_specific_43", o);
+	}
+	if (l->vendor_class[0])
+		json_object_set_new(j, "vendor_class_60", json_string(l->vendor_class));
+	if (l->tftp_server[0])
+		json_object_set_new(j, "tftp_server_66", json_string(l->tftp_server));
+	if (l->n_tftp150)
+		json_object_set_new(j, "tftp_servers_150",
+				    list16((char (*)[16])l->tftp150, l->n_tftp150));
+	return j;
+}
+
+static void on_lease(const struct dhcp_result *r, void *arg)
+{
+	struct boot *b = arg;
+	const struct dhcp_lease *l = &r->ack;
+	json_t *notes = json_array();
+	char err[160];
+	size_t i;
+
+	dhcp_stop(b->dhcp);        /* done: its handles close on the loop */
+	b->dhcp = NULL;
+	fact(b, "discovers", json_integer(r->discovers));
+	fact(b, "requests", json_integer(r->requests));
+	if (r->got_offer)
+		fact(b, "offer", json_pack("{s:s,s:s}", "address", r->offer.yiaddr,
+					   "server", r->offer.server_id));
+	if (r->cause) {
+		json_decref(notes);
+		fail(b, r->cause, r->detail, NULL);
+		return;
+	}
+	fact(b, "lease", lease_json(l));
+	if (l->sip_enc < 0)
+		json_array_append_new(notes, json_string("the lease carries no option 120 "
+							 "(SIP server)"));
+	if (!l->has_43)
+		json_array_append_new(notes, json_string("the lease carries no option 43"));
+	fact(b, "notes", notes);
+	if (l->n_dns == 0) {
+		fail(b, PB_CAUSE_DHCP_NO_DNS, "the lease names no DNS server (option 6)", NULL);
+		return;
+	}
+	if (b->o->dhcp_configure && !b->o->dhcp_inform) {
+		if (dhcp_configure(b->o->dhcp_iface, l->yiaddr, l->subnet, err, sizeof(err)) < 0) {
+			fail(b, PB_CAUSE_DHCP_NO_OFFER, err, NULL);
+			return;
+		}
+		b->configured = 1;
+		factf(b, "configured", "%s/%s on %s (removed at the end)", l->yiaddr,
+		      l->subnet, b->o->dhcp_iface);
+	}
+	for (i = 0; i < l->n_dns; i++) {
+		snprintf(b->lease_dns[i], sizeof(b->lease_dns[i]), "%s", l->dns[i]);
+		b->lease_dns_p[i] = b->lease_dns[i];
+	}
+	dns_free(b->dns);
+	b->dns = NULL;
+	if (dns_new(b->loop, b->lease_dns_p, l->n_dns, b->timeout_ms, &b->dns, err,
+		    sizeof(err)) != PB_OK) {
+		fail(b, PB_CAUSE_DHCP_NO_DNS, err, NULL);
+		return;
+	}
+	end(b, "ok", PB_CAUSE_NONE, NULL, NULL);
+	s_locate_dc(b);
+}
+
+static void s_dhcp(struct boot *b)
+{
+	static const uint8_t default_prl[] = { 1, 3, 6, 12, 15, 42, 119, 120 };
+	const struct pb_profile *p = b->o->profile;
+	struct dhcp_params dp;
+	struct dhcp_client *c = NULL;
+	json_t *prl = json_array();
+	char err[200], mac[24];
+	size_t i;
+
+	begin(b, PB_STEP_DHCP);
+	memset(&dp, 0, sizeof(dp));
+	dp.iface = b->o->dhcp_iface;
+	memcpy(dp.mac, b->mac, 6);
+	dp.vendor_class = p->dhcp_vendor_class;
+	dp.prl = p->n_dhcp_request ? p->dhcp_request : default_prl;
+	dp.n_prl = p->n_dhcp_request ? p->n_dhcp_request : sizeof(default_prl);
+	dp.inform = b->o->dhcp_inform;
+	/* RFC 2131 4.1 retransmits over a minute; a bounded wait here */
+	dp.timeout_ms = b->timeout_ms * 3;
+	for (i = 0; i < dp.n_prl; i++)
+		json_array_append_new(prl, json_integer(dp.prl[i]));
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0], b->mac[1],
+		 b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
+	factf(b, "interface", "%s", dp.iface);
+	fact(b, "client_mac", json_string(mac));
+	fact(b, "vendor_class", dp.vendor_class ? json_string(dp.vendor_class) : json_null());
+	fact(b, "parameter_request_list", prl);
+	fact(b, "exchange", json_string(dp.inform ? "INFORM/ACK" : "DISCOVER/OFFER/REQUEST/ACK"));
+	if (dhcp_start(b->loop, &dp, on_lease, b, &c, err, sizeof(err)) != PB_OK) {
+		fail(b, PB_CAUSE_DHCP_NO_OFFER, err, NULL);
+		return;
+	}
+	b->dhcp = c;
+}
+
+/* A stable locally administered MAC for this device and identity: FNV-1a
+ * over "profile|user@domain", first octet 02 (RFC 7042 2.1). */
+static void stable_mac(const struct pb_logon_opts *o, uint8_t mac[6])
+{
+	char s[600];
+	uint64_t h = 1469598103934665603ULL;
+	size_t i, n = (size_t)snprintf(s, sizeof(s), "%s|%s@%s", o->profile->id, o->user, o->domain);
+
+	for (i = 0; i < n && i < sizeof(s); i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	mac[0] = 0x02;
+	for (i = 1; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * (i - 1)));
 }
 
 /* ---- locate-dc: SRV _ldap._tcp.dc._msdcs.<domain> (MS-ADTS 6.3.6.1) ---- */
@@ -900,6 +1074,8 @@ static void reset_cycle(struct boot *b)
 
 	tls_close(b->tls);
 	b->tls = NULL;
+	dhcp_stop(b->dhcp);
+	b->dhcp = NULL;
 	uv_timer_stop(&b->timer);
 	pb_chain_free(b->peer_chain);
 	b->peer_chain = NULL;
@@ -971,11 +1147,14 @@ static void cycle_start(struct boot *b)
 	rnd_hex(b->tag, 8);
 	pb_trust_new(&b->trust);
 	pb_trust_add_trust(b->trust, b->o->device_roots);
-	s_locate_dc(b);
+	if (b->use_dhcp)
+		s_dhcp(b);
+	else
+		s_locate_dc(b);
 }
 
 enum pb_err boot_start(uv_loop_t *loop, const struct pb_logon_opts *o,
-		       const char *const *dns, size_t n_dns, boot_done_cb *done,
+		       const char *const *dns, size_t n_dns, int use_dhcp, boot_done_cb *done,
 		       void *arg, struct boot **out, char *err, size_t errlen)
 {
 	struct boot *b = calloc(1, sizeof(*b));
@@ -991,7 +1170,13 @@ enum pb_err boot_start(uv_loop_t *loop, const struct pb_logon_opts *o,
 	b->timeout_ms = o->timeout_ms ? o->timeout_ms : 2000;
 	b->cycle_log = json_array();
 	b->outcome = "failed";
-	rc = dns_new(loop, dns, n_dns, b->timeout_ms, &b->dns, err, errlen);
+	b->use_dhcp = use_dhcp;
+	if (o->has_mac)
+		memcpy(b->mac, o->mac, 6);
+	else
+		stable_mac(o, b->mac);
+	/* with DHCP, the DNS servers come from each cycle's lease */
+	rc = use_dhcp ? PB_OK : dns_new(loop, dns, n_dns, b->timeout_ms, &b->dns, err, errlen);
 	if (rc != PB_OK) {
 		json_decref(b->cycle_log);
 		free(b);
@@ -1014,6 +1199,8 @@ void boot_free(struct boot *b)
 	if (!b)
 		return;
 	reset_cycle(b);
+	if (b->configured)
+		dhcp_unconfigure(b->o->dhcp_iface);
 	dns_free(b->dns);
 	json_decref(b->steps);
 	json_decref(b->last_steps);

@@ -14,7 +14,7 @@ typedef void boot_done_cb(struct boot *b, void *arg);
 
 /* Start a boot using DNS servers dns[0..n). done runs once, on the loop. */
 enum pb_err boot_start(uv_loop_t *loop, const struct pb_logon_opts *o,
-		       const char *const *dns, size_t n_dns, boot_done_cb *done,
+		       const char *const *dns, size_t n_dns, int use_dhcp, boot_done_cb *done,
 		       void *arg, struct boot **out, char *err, size_t errlen);
 void boot_free(struct boot *b);
 

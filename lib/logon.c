@@ -28,7 +28,7 @@ static void main_done(struct boot *b, void *arg)
 	r->main_done = 1;
 	/* verify the DNS remedy only when the phone did not sign in */
 	if (strcmp(boot_outcome(r->main), "signed-in") && r->o->n_alt_dns &&
-	    boot_start(&r->loop, r->o, r->o->alt_dns, r->o->n_alt_dns, alt_done, r,
+	    boot_start(&r->loop, r->o, r->o->alt_dns, r->o->n_alt_dns, 0, alt_done, r,
 		       &r->alt, r->err, sizeof(r->err)) != PB_OK)
 		r->alt = NULL;
 }
@@ -54,7 +54,8 @@ enum pb_err pb_logon(const struct pb_logon_opts *o, json_t **report,
 		snprintf(err, errlen, "cannot create an event loop");
 		return PB_ERR_INTERNAL;
 	}
-	rc = boot_start(&r.loop, o, o->dns, o->n_dns, main_done, &r, &r.main, err, errlen);
+	rc = boot_start(&r.loop, o, o->dns, o->n_dns, o->dhcp_iface != NULL, main_done, &r,
+			&r.main, err, errlen);
 	if (rc != PB_OK) {
 		uv_loop_close(&r.loop);
 		return rc;

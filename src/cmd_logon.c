@@ -21,6 +21,8 @@ static void help(void)
 	       "                       [--alt-dns SERVER[:PORT]]... [--password-file FILE]\n"
 	       "                       [--device-roots FILE] [--auth SCHEME] [--attempts N]\n"
 	       "                       [--timeout MS] [--time ISO8601] [--json[=FILE]]\n"
+	       "       phoneboot logon USER@DOMAIN --profile ID --dhcp IFACE [--mac MAC]\n"
+	       "                       [--dhcp-inform] [--dhcp-configure] ...\n"
 	       "\n"
 	       "Boot an emulated phone: locate the domain controller, download and install\n"
 	       "the company root, locate the SIP pool, connect with TLS as the firmware\n"
@@ -30,6 +32,16 @@ static void help(void)
 	       "\n"
 	       "  --profile ID|FILE      the device (phoneboot profiles lists them)\n"
 	       "  --dns SERVER[:PORT]    DNS server the phone is given (repeatable)\n"
+	       "  --dhcp IFACE           start as the phone does: a DHCP exchange on IFACE\n"
+	       "                         (root); DNS servers, domain, NTP, SIP server and\n"
+	       "                         option 43 come from the lease. Nothing is configured\n"
+	       "                         on the host.\n"
+	       "  --mac MAC              the phone's MAC for DHCP (reservations); default a\n"
+	       "                         stable locally administered one\n"
+	       "  --dhcp-inform          DHCPINFORM from IFACE's address instead of a lease\n"
+	       "  --dhcp-configure       put the leased address on IFACE for the boot (the\n"
+	       "                         phone needs one to reach its servers) and remove\n"
+	       "                         it at the end\n"
 	       "  --alt-dns SERVER[:PORT] boot again with these servers to verify the\n"
 	       "                         use-dns remedy (repeatable)\n"
 	       "  --password-file FILE   the password (else $PHONEBOOT_PASSWORD, else a\n"
@@ -138,7 +150,25 @@ static void print_steps(json_t *steps)
 			/* one line of what the step found */
 			json_t *f = json_object_get(st, "facts");
 
-			if (*s(f, "dc"))
+			json_t *lease = json_object_get(f, "lease");
+
+			if (lease) {
+				json_t *x;
+				size_t k;
+
+				printf("  %10s  %-13s %s from %s; DNS", "", "", s(lease, "address"),
+				       s(lease, "server"));
+				json_array_foreach(json_object_get(lease, "dns_servers"), k, x)
+					printf(" %s", json_string_value(x));
+				printf("; domain %s; SIP server (120)", s(lease, "domain"));
+				if (json_is_object(json_object_get(lease, "sip_servers")))
+					json_array_foreach(json_object_get(json_object_get(lease,
+						"sip_servers"), "servers"), k, x)
+						printf(" %s", json_string_value(x));
+				else
+					printf(" none");
+				printf("\n");
+			} else if (*s(f, "dc"))
 				printf("  %10s  %-13s %s\n", "", "", s(f, "dc"));
 			else if (*s(f, "pool"))
 				printf("  %10s  %-13s %s\n", "", "", s(f, "pool"));
@@ -174,8 +204,12 @@ static void render(json_t *doc, const struct pb_logon_opts *o)
 	char cyc[1024];
 	size_t i;
 
-	printf("phoneboot logon %s as %s (%s), DNS", s(doc, "identity"), o->profile->id,
+	printf("phoneboot logon %s as %s (%s), ", s(doc, "identity"), o->profile->id,
 	       o->profile->name);
+	if (o->dhcp_iface)
+		printf("DHCP on %s", o->dhcp_iface);
+	else
+		printf("DNS");
 	for (i = 0; i < o->n_dns; i++)
 		printf(" %s", o->dns[i]);
 	printf("%s\n", o->auth ? " (authentication overridden by --auth)" : "");
@@ -236,6 +270,10 @@ int cmd_logon(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'o' },
 		{ "time", required_argument, NULL, 't' },
 		{ "json", optional_argument, NULL, 'j' },
+		{ "dhcp", required_argument, NULL, 'D' },
+		{ "mac", required_argument, NULL, 'M' },
+		{ "dhcp-inform", no_argument, NULL, 'I' },
+		{ "dhcp-configure", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -289,6 +327,29 @@ int cmd_logon(int argc, char **argv)
 					  "YYYY-MM-DDTHH:MM:SSZ", optarg);
 			break;
 		case 'j': json = 1; json_to = optarg; break;
+		case 'D': o.dhcp_iface = optarg; break;
+		case 'I': o.dhcp_inform = 1; break;
+		case 'C': o.dhcp_configure = 1; break;
+		case 'M': {
+			unsigned m[6], k;
+			char tail;
+
+			/* sscanf-free: six hex pairs with ':' */
+			if (strlen(optarg) != 17)
+				die_usage("logon: --mac '%s': expected xx:xx:xx:xx:xx:xx", optarg);
+			for (k = 0; k < 6; k++) {
+				char hex[3] = { optarg[3 * k], optarg[3 * k + 1], 0 };
+				char *e;
+
+				tail = k < 5 ? optarg[3 * k + 2] : ':';
+				m[k] = (unsigned)strtoul(hex, &e, 16);
+				if (*e || tail != ':' || !hex[0] || !hex[1])
+					die_usage("logon: --mac '%s': expected xx:xx:xx:xx:xx:xx", optarg);
+				o.mac[k] = (unsigned char)m[k];
+			}
+			o.has_mac = 1;
+			break;
+		}
 		case 'h': help(); return EXIT_OK;
 		default: return EXIT_USAGE;
 		}
@@ -304,9 +365,14 @@ int cmd_logon(int argc, char **argv)
 	o.domain = at + 1;
 	if (!profile)
 		die_usage("logon: --profile ID is required (phoneboot profiles lists them)");
-	if (!o.n_dns)
-		die_usage("logon: give the phone's DNS servers with --dns SERVER "
-			  "(--dhcp is not built yet)");
+	if (!o.n_dns && !o.dhcp_iface)
+		die_usage("logon: give the phone's network: --dhcp IFACE, or its DNS "
+			  "servers with --dns SERVER");
+	if (o.n_dns && o.dhcp_iface)
+		die_usage("logon: --dhcp takes the DNS servers from the lease; drop --dns "
+			  "(use --alt-dns to try others)");
+	if ((o.has_mac || o.dhcp_inform || o.dhcp_configure) && !o.dhcp_iface)
+		die_usage("logon: --mac, --dhcp-inform and --dhcp-configure go with --dhcp IFACE");
 	cat = catalog_or_die();
 	o.profile = profile_arg(cat, profile, &owned);
 	o.catalog = cat;

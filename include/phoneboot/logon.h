@@ -25,6 +25,12 @@ struct pb_logon_opts {
 	unsigned attempts;                  /* cycles; 0 means 2 */
 	unsigned timeout_ms;                /* per network wait; 0 means 2000 */
 	time_t now;                         /* the device's clock */
+	const char *dhcp_iface;             /* start with a DHCP exchange there; NULL: --dns */
+	unsigned char mac[6];               /* client MAC for DHCP */
+	int has_mac;                        /* 0: a stable locally administered one */
+	int dhcp_inform;                    /* DHCPINFORM instead of DISCOVER */
+	int dhcp_configure;                 /* put the leased address on the interface,
+					       and take it off at the end */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon) on a private loop.

@@ -90,6 +90,11 @@ struct pb_profile {
 	int check_eku;                 /* requires serverAuth when EKU present */
 	int check_validity;
 
+	/* [dhcp] */
+	char *dhcp_vendor_class;       /* option 60, or NULL */
+	unsigned char dhcp_request[PB_PROFILE_MAX_LIST]; /* option 55 */
+	size_t n_dhcp_request;
+
 	/* [screen] texts per step; NULL where the device shows nothing */
 	char *screen[PB_STEP_COUNT];
 

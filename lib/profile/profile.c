@@ -280,6 +280,28 @@ SETTER(s_depth, { return set_uint(&p->max_chain_depth, v, 64); })
 SETTER(s_aia, { return set_bool(&p->aia_fetch, v); })
 SETTER(s_eku, { return set_bool(&p->check_eku, v); })
 SETTER(s_validity, { return set_bool(&p->check_validity, v); })
+SETTER(s_vclass, {
+	if (strlen(v) > 255)
+		return "at most 255 characters";
+	return set_str(&p->dhcp_vendor_class, v);
+})
+
+static const char *one_option(void *ctx, struct span it)
+{
+	struct pb_profile *p = ctx;
+	unsigned long n;
+
+	if (!span_to_uint(it, 254, &n) || n == 0)
+		return "a list of DHCP option numbers 1..254";
+	if (p->n_dhcp_request >= PB_PROFILE_MAX_LIST)
+		return "at most 32 options";
+	p->dhcp_request[p->n_dhcp_request++] = (unsigned char)n;
+	return NULL;
+}
+SETTER(s_request, {
+	p->n_dhcp_request = 0;
+	return each_item(v, p, one_option);
+})
 
 static const struct key keys[] = {
 	{ "device", "id", 1, 0, 0, s_id },
@@ -304,6 +326,8 @@ static const struct key keys[] = {
 	{ "certificates", "aia_fetch", 1, 1, 0, s_aia },
 	{ "certificates", "check_eku", 0, 1, 0, s_eku },
 	{ "certificates", "check_validity", 0, 1, 0, s_validity },
+	{ "dhcp", "vendor_class", 0, 1, 0, s_vclass },
+	{ "dhcp", "request", 0, 1, 0, s_request },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= 64, "parse.seen is too small");
@@ -441,7 +465,7 @@ static int on_key(void *user, const char *section, const char *name,
 	}
 	if (!known_section)
 		return fail(ps, "unknown section [%s] (expected device, tls, "
-			    "certificates, screen, sources)", section);
+			    "certificates, dhcp, screen, sources)", section);
 	return fail(ps, "unknown key '%s' in [%s]", name, section);
 }
 
@@ -594,6 +618,7 @@ void pb_profile_free(struct pb_profile *p)
 	free(p->model);
 	free(p->firmware);
 	free(p->path);
+	free(p->dhcp_vendor_class);
 	for (i = 0; i < p->n_ciphers; i++)
 		free(p->ciphers[i]);
 	for (i = 0; i < p->n_sigalgs; i++)

@@ -1,0 +1,102 @@
+/* Internal: DHCP (RFC 2131/2132) as a desk phone speaks it. Packets are
+ * built and parsed here (ours: small, specified, fuzzed by
+ * tests/fuzz/fuzz_dhcp.c); the client runs on the libuv loop. */
+#ifndef PB_DHCP_H
+#define PB_DHCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "phoneboot/codes.h"
+
+enum dhcp_type {
+	DHCP_DISCOVER = 1, DHCP_OFFER = 2, DHCP_REQUEST = 3, DHCP_DECLINE = 4,
+	DHCP_ACK = 5, DHCP_NAK = 6, DHCP_RELEASE = 7, DHCP_INFORM = 8,
+};
+
+#define DHCP_MAX_LIST 8
+
+struct dhcp_lease {
+	enum dhcp_type type;
+	char yiaddr[16], server_id[16], subnet[16];
+	char routers[DHCP_MAX_LIST][16];
+	size_t n_routers;
+	char dns[DHCP_MAX_LIST][16];               /* option 6 */
+	size_t n_dns;
+	char hostname[64];                          /* 12 */
+	char domain[256];                           /* 15 */
+	char ntp[DHCP_MAX_LIST][16];                /* 42 */
+	size_t n_ntp;
+	uint32_t lease_time;                        /* 51, 0 when absent */
+	char vendor_class[64];                      /* 60 echoed */
+	char tftp_server[256];                      /* 66 */
+	char search[DHCP_MAX_LIST][256];            /* 119, RFC 3397 */
+	size_t n_search;
+	int sip_enc;                                /* 120, RFC 3361: -1 absent, 0 names, 1 addresses */
+	char sip[DHCP_MAX_LIST][256];
+	size_t n_sip;
+	char tftp150[DHCP_MAX_LIST][16];            /* 150 (Cisco TFTP servers) */
+	size_t n_tftp150;
+	/* 43 for MS-UC-Client (MS doc gg412828): sub-options 1..5 */
+	int has_43, ms_uc;
+	char uc_identifier[64], uc_scheme[16], uc_fqdn[256], uc_port[8], uc_path[256];
+	char opt43_hex[2 * 255 + 1];
+	char message[128];                          /* 56 */
+};
+
+/* Build a client message; returns its length, 0 when cap is too small.
+ * ciaddr/requested/server in network order (0 = absent). */
+size_t dhcp_build(uint8_t *buf, size_t cap, enum dhcp_type type, uint32_t xid,
+		  const uint8_t mac[6], const char *vendor_class,
+		  const uint8_t *prl, size_t n_prl, uint32_t ciaddr,
+		  uint32_t requested, uint32_t server, int broadcast);
+
+/* Parse a server message meant for (xid, mac). 0 on success; -1 when it
+ * is not ours or is malformed (why in err). */
+int dhcp_parse(const uint8_t *pkt, size_t len, uint32_t xid, const uint8_t mac[6],
+	       struct dhcp_lease *out, char *err, size_t errlen);
+
+/* Decode a sequence of RFC 1035 names (compression pointers relative to
+ * data, as RFC 3397 and RFC 3361 use them). Returns the count, -1 if
+ * malformed. */
+int dhcp_names(const uint8_t *data, size_t len, char out[][256], size_t max);
+
+/* ---- the client ---- */
+
+struct dhcp_client;
+
+struct dhcp_result {
+	enum pb_cause cause;            /* PB_CAUSE_NONE with an ACK */
+	char detail[200];
+	struct dhcp_lease offer, ack;   /* what the server sent */
+	int got_offer;
+	unsigned discovers, requests;   /* transmissions, retries included */
+	double ms;
+};
+
+typedef void dhcp_cb(const struct dhcp_result *r, void *arg);
+
+struct dhcp_params {
+	const char *iface;
+	uint8_t mac[6];
+	const char *vendor_class;       /* option 60, or NULL */
+	const uint8_t *prl;             /* option 55 */
+	size_t n_prl;
+	int inform;                     /* DHCPINFORM from the interface's address */
+	unsigned timeout_ms;            /* the whole exchange */
+};
+
+/* Start an exchange on the loop; cb runs once. */
+enum pb_err dhcp_start(uv_loop_t *loop, const struct dhcp_params *p, dhcp_cb *cb,
+		       void *arg, struct dhcp_client **out, char *err, size_t errlen);
+/* Stop and free (asynchronously); no callback after this. */
+void dhcp_stop(struct dhcp_client *c);
+
+/* Put addr/mask on iface (0, or -1 with err), and take it off again. */
+int dhcp_configure(const char *iface, const char *addr, const char *mask,
+		   char *err, size_t errlen);
+void dhcp_unconfigure(const char *iface);
+
+#endif
