@@ -23,7 +23,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/boot.c lib/diagnose.c lib/logon.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/paths.c
-UNIT    := test_codes test_rd test_profile test_judge test_sip
+UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -86,14 +86,16 @@ lab-test: phoneboot $(B)/asan/phoneboot
 	@if [ "$$(id -u)" = 0 ] && command -v kamailio >/dev/null && command -v slapd >/dev/null; then \
 	  bash lab/test-all && \
 	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
-	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/logon.sh; \
+	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/logon.sh && \
+	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
+	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/dhcp.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
 check: all lint unit unit-asan cli-tests fuzz-replay lab-test
 	@echo "make check: done"
 
 # ---- fuzzing (clang) ----
-FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest
+FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest fuzz_dhcp
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,8 @@ int cmd_logon(int argc, char **argv)
 	if (o.n_dns && o.dhcp_iface)
 		die_usage("logon: --dhcp takes the DNS servers from the lease; drop --dns "
 			  "(use --alt-dns to try others)");
+	if (o.dhcp_iface && !if_nametoindex(o.dhcp_iface))
+		die_usage("logon: --dhcp %s: no such interface here", o.dhcp_iface);
 	if ((o.has_mac || o.dhcp_inform || o.dhcp_configure) && !o.dhcp_iface)
 		die_usage("logon: --mac, --dhcp-inform and --dhcp-configure go with --dhcp IFACE");
 	cat = catalog_or_die();

@@ -30,7 +30,7 @@ struct dhcp_client {
 	void *arg;
 	enum state st;
 	uint32_t xid, ciaddr, requested, server;
-	unsigned interval;
+	unsigned interval, base;       /* retransmission delay, and its start */
 	uint64_t t0;
 	struct dhcp_result r;
 };
@@ -74,7 +74,7 @@ static void transmit(struct dhcp_client *c)
 }
 
 /* RFC 2131 4.1: retransmit with doubling delays (4, 8, 16 s there; here
- * from 1 s, so that a bounded --timeout still sees several tries). */
+ * from 1 s or a quarter of the bounded wait, up to 4 s). */
 static void on_retx(uv_timer_t *t)
 {
 	struct dhcp_client *c = t->data;
@@ -117,7 +117,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 			inet_pton(AF_INET, l.yiaddr, &c->requested);
 			inet_pton(AF_INET, l.server_id, &c->server);
 			c->st = C_REQUESTING;
-			c->interval = 1000;
+			c->interval = c->base;
 			transmit(c);
 			uv_timer_start(&c->retx, on_retx, c->interval, 0);
 		} else if ((c->st == C_REQUESTING || c->st == C_INFORMING) && l.type == DHCP_ACK) {
@@ -226,7 +226,12 @@ enum pb_err dhcp_start(uv_loop_t *loop, const struct dhcp_params *p, dhcp_cb *cb
 	c->arg = arg;
 	c->t0 = uv_hrtime();
 	c->st = p->inform ? C_INFORMING : C_SELECTING;
-	c->interval = 1000;
+	/* the first retry after 1 s, or sooner when the whole wait is short,
+	 * so that a bounded exchange still retransmits */
+	c->base = c->p.timeout_ms / 4 < 1000 ? c->p.timeout_ms / 4 : 1000;
+	if (c->base < 50)
+		c->base = 50;
+	c->interval = c->base;
 	uv_poll_init_socket(loop, &c->poll, c->fd);
 	uv_timer_init(loop, &c->retx);
 	uv_timer_init(loop, &c->deadline);
