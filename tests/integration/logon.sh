@@ -121,7 +121,12 @@ pool-down connect/tcp-refused connect/tcp-refused
 ldap-no-ca download-root/ldap-no-ca-certificates download-root/ldap-no-ca-certificates
 ldap-down download-root/ldap-unreachable download-root/ldap-unreachable
 dns-down locate-pool/dns-timeout locate-pool/dns-timeout
+redirect install-root/cert-sig-hash-unsupported connect/cert-sig-hash-unsupported
 TABLE
+# redirect: a phone that can use both chains follows the 302 and signs in
+lab/lab up --scenario redirect >/dev/null
+run 0 "redirect, VVX (SHA-1 and SHA-256)" $ID --profile polycom-vvx-ucs5 --dns $I
+expect "d['target']=='edge.corp.example:5061' and any('302' in s['facts'].get('redirect','') for s in d['steps'])" "followed the 302 to the home pool"
 lab/lab down >/dev/null
 rm -f "$OUT" "$ERR"
 echo "logon: $pass passed, $fail failed"
