@@ -5,7 +5,7 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
-libldap-dev libjansson-dev libinih-dev libcmocka-dev clang python3"
+libldap-dev libjansson-dev libinih-dev libcmocka-dev clang python3 cppcheck"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
 iproute2 busybox udhcpc procps"
 want=$BUILD

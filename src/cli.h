@@ -28,6 +28,6 @@ const struct pb_profile *profile_arg(struct pb_catalog *c, const char *arg,
 /* ISO 8601 date or date-time (UTC) into *t; -1 when malformed. */
 int parse_time(const char *s, time_t *t);
 
-void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

@@ -268,6 +268,7 @@ enum pb_err pb_judge(const struct pb_chain *c, const struct pb_profile *p,
 		}
 	}
 	if (valid && !c->complete) {
+		/* valid > 0: there is a decoded certificate to name */
 		const struct pb_cert_info *last = NULL;
 
 		for (i = c->n; i-- > 0;)
@@ -275,9 +276,10 @@ enum pb_err pb_judge(const struct pb_chain *c, const struct pb_profile *p,
 				last = &c->e[i].info;
 				break;
 			}
-		add(&a, PB_CAUSE_CERT_CHAIN_INCOMPLETE, -1,
-		    "the chain stops at %s '%s': its issuer '%s' was not sent and "
-		    "is not in the trust store", WHO(last), last->issuer);
+		if (last)
+			add(&a, PB_CAUSE_CERT_CHAIN_INCOMPLETE, -1,
+			    "the chain stops at %s '%s': its issuer '%s' was not sent and "
+			    "is not in the trust store", WHO(last), last->issuer);
 	}
 	if (valid && c->complete && o->check_trust && !c->trusted)
 		add(&a, PB_CAUSE_CERT_UNTRUSTED_ROOT, -1,
