@@ -160,6 +160,21 @@ static void fail(struct boot *b, enum pb_cause cause, const char *detail, json_t
 	cycle_end(b, 0);
 }
 
+/* Add cause c to the "also" list unless it is the primary or already there. */
+static void also_add(json_t *also, enum pb_cause c, enum pb_cause primary)
+{
+	const char *name = pb_cause_str(c);
+	json_t *v;
+	size_t i;
+
+	if (c == primary)
+		return;
+	json_array_foreach(also, i, v)
+		if (!strcmp(json_string_value(v), name))
+			return;
+	json_array_append_new(also, json_string(name));
+}
+
 static void rnd_hex(char *out, size_t bytes)
 {
 	unsigned char r[32];
@@ -355,15 +370,22 @@ static json_t *srv_json(const struct dns_result *r)
 	return a;
 }
 
+/* locate-dc is best effort: record the failure, skip what needs the DC,
+ * and go on with the trust store the device has. */
+static void dc_failed(struct boot *b, enum pb_cause cause, const char *detail)
+{
+	end(b, "fail", cause, detail, NULL);
+	skipped(b, PB_STEP_DOWNLOAD_ROOT, "no domain controller");
+	skipped(b, PB_STEP_INSTALL_ROOT, "no certificate downloaded");
+	s_locate_pool(b);
+}
+
 static void on_dc_a(const struct dns_result *r, void *arg)
 {
 	struct boot *b = arg;
 
 	if (r->cause) {
-		end(b, "fail", r->cause, r->detail, NULL);
-		skipped(b, PB_STEP_DOWNLOAD_ROOT, "no domain controller");
-		skipped(b, PB_STEP_INSTALL_ROOT, "no certificate downloaded");
-		s_locate_pool(b);
+		dc_failed(b, r->cause, r->detail);
 		return;
 	}
 	snprintf(b->dc_addr, sizeof(b->dc_addr), "%s", r->addr[0]);
@@ -378,11 +400,7 @@ static void on_dc_srv(const struct dns_result *r, void *arg)
 
 	fact(b, "records", srv_json(r));
 	if (r->cause) {
-		/* best effort: the boot goes on without the company root */
-		end(b, "fail", r->cause, r->detail, NULL);
-		skipped(b, PB_STEP_DOWNLOAD_ROOT, "no domain controller");
-		skipped(b, PB_STEP_INSTALL_ROOT, "no certificate downloaded");
-		s_locate_pool(b);
+		dc_failed(b, r->cause, r->detail);
 		return;
 	}
 	snprintf(b->dc_name, sizeof(b->dc_name), "%s", r->srv[0].target);
@@ -485,15 +503,7 @@ static void s_install(struct boot *b)
 				first = v->findings[k].cause;
 				snprintf(detail, sizeof(detail), "%s", v->findings[k].text);
 			} else {
-				json_t *s = json_string(pb_cause_str(v->findings[k].cause));
-				size_t m;
-				int dup = v->findings[k].cause == first;
-
-				for (m = 0; m < json_array_size(also); m++)
-					dup |= json_equal(json_array_get(also, m), s);
-				if (!dup)
-					json_array_append(also, s);
-				json_decref(s);
+				also_add(also, v->findings[k].cause, first);
 			}
 		}
 		json_object_set_new(e, "installed", json_boolean(v->usable));
@@ -569,6 +579,20 @@ static void plan_lookups(struct boot *b)
 
 static void next_lookup(struct boot *b);
 
+/* One lookup of the flow's order failed: keep the first cause, and stop
+ * when the server does not answer at all (every other lookup would wait
+ * as long); else try the next. */
+static void lookup_failed(struct boot *b, const struct dns_result *r)
+{
+	if (!b->lookup_cause) {
+		b->lookup_cause = r->cause;
+		snprintf(b->lookup_detail, sizeof(b->lookup_detail), "%s", r->detail);
+	}
+	if (r->cause == PB_CAUSE_DNS_TIMEOUT)
+		b->ci = b->n_cands;
+	next_lookup(b);
+}
+
 static void on_pool_a(const struct dns_result *r, void *arg)
 {
 	struct boot *b = arg;
@@ -577,14 +601,7 @@ static void on_pool_a(const struct dns_result *r, void *arg)
 		"A", "name", b->pool_name, "answer",
 		r->cause ? json_string(pb_cause_str(r->cause)) : json_string(r->addr[0])));
 	if (r->cause) {
-		if (!b->lookup_cause) {
-			b->lookup_cause = r->cause;
-			snprintf(b->lookup_detail, sizeof(b->lookup_detail), "%s", r->detail);
-		}
-		if (r->cause == PB_CAUSE_DNS_TIMEOUT) {
-			b->ci = b->n_cands;   /* the server does not answer: stop */
-		}
-		next_lookup(b);
+		lookup_failed(b, r);
 		return;
 	}
 	snprintf(b->pool_addr, sizeof(b->pool_addr), "%s", r->addr[0]);
@@ -604,13 +621,7 @@ static void on_pool_srv(const struct dns_result *r, void *arg)
 		"name", c->name, "answer",
 		r->cause ? json_string(pb_cause_str(r->cause)) : srv_json(r)));
 	if (r->cause) {
-		if (!b->lookup_cause) {
-			b->lookup_cause = r->cause;
-			snprintf(b->lookup_detail, sizeof(b->lookup_detail), "%s", r->detail);
-		}
-		if (r->cause == PB_CAUSE_DNS_TIMEOUT)
-			b->ci = b->n_cands;
-		next_lookup(b);
+		lookup_failed(b, r);
 		return;
 	}
 	snprintf(b->pool_name, sizeof(b->pool_name), "%s", r->srv[0].target);
@@ -699,17 +710,8 @@ static void judge_peer(struct boot *b)
 		s_authenticate(b);
 		return;
 	}
-	for (i = 0; i < v->n; i++) {
-		json_t *s = json_string(pb_cause_str(v->findings[i].cause));
-		size_t m;
-		int dup = v->findings[i].cause == v->findings[best].cause;
-
-		for (m = 0; m < json_array_size(also); m++)
-			dup |= json_equal(json_array_get(also, m), s);
-		if (!dup)
-			json_array_append(also, s);
-		json_decref(s);
-	}
+	for (i = 0; i < v->n; i++)
+		also_add(also, v->findings[i].cause, v->findings[best].cause);
 	{
 		enum pb_cause c = v->findings[best].cause;
 		char text[256];
