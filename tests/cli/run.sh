@@ -40,6 +40,24 @@ done
 expect_rc 2 "bad --time" $P cert --time yesterday $F/chain-legacy.pem
 expect_rc 2 "bad profile file" $P cert --profile /etc/hostname $F/chain-legacy.pem
 expect_rc 2 "no input" $P cert
+# logon: usage errors, before any network traffic
+expect_rc 0 "logon --help" $P logon --help
+expect_rc 2 "logon without identity" $P logon --profile generic-modern --dns 127.0.0.1
+expect_rc 2 "logon bad identity" $P logon alice --profile generic-modern --dns 127.0.0.1
+expect_rc 2 "logon without --profile" $P logon alice@corp.example --dns 127.0.0.1
+expect_rc 2 "logon without network" $P logon alice@corp.example --profile generic-modern
+expect_rc 2 "logon --dns and --dhcp" $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1 --dhcp lo
+expect_rc 2 "logon bad --mac" $P logon alice@corp.example --profile generic-modern --dhcp lo --mac 02:00:zz:00:00:01
+expect_rc 2 "logon --mac without --dhcp" $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1 --mac 02:00:00:00:00:01
+expect_rc 2 "logon bad --auth" $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1 --auth basic
+expect_rc 2 "logon bad --attempts" $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1 --attempts 0
+expect_rc 2 "logon unknown profile" $P logon alice@corp.example --profile nope --dns 127.0.0.1
+expect_rc 2 "logon bad DNS server" env PHONEBOOT_PASSWORD=x $P logon alice@corp.example --profile generic-modern --dns not-an-ip
+expect_rc 2 "logon no such --dhcp interface" $P logon alice@corp.example --profile generic-modern --dhcp nosuch0
+expect_rc 2 "logon unreadable --password-file" $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1 --password-file /nonexistent
+# nothing answers DNS on 127.0.0.1:9 here: a diagnosed failure, bounded, not a hang
+expect_rc 1 "logon, DNS port unreachable" env PHONEBOOT_PASSWORD=x timeout 20 $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1:9 --timeout 200
+grep -q 'dns-timeout' /tmp/pb-cli.out && ok || ko "dns-timeout named"
 # HOST:PORT: nothing listens on 127.0.0.1:9 (discard) -> refused, exit 2, fast
 expect_rc 2 "refused port" timeout 10 $P cert --timeout 2000 127.0.0.1:9
 grep -q tcp-refused /tmp/pb-cli.err && ok || ko "refused named"

@@ -44,6 +44,15 @@ expect "any(s['step']=='connect' and s['cause']=='cert-untrusted-root' for s in 
 expect "'cannot install the company root' in d['diagnosis']['summary'] and 'cannot trust the pool' in d['diagnosis']['summary']" "summary in plain words"
 expect "d['auth_overridden'] is True" "the report says --auth overrode the profile"
 expect "any(r['remedy']=='reissue-chain' for r in d['remedies']) and any(r['remedy']=='upgrade-firmware' and 'generic-modern' in r['summary'] for r in d['remedies'])" "reissue-chain and upgrade-firmware suggested"
+# the report's shape, DESIGN.md section 4
+expect "set(['tool','version','identity','profile','outcome','cycles','steps','diagnosis','remedies']) <= set(d) and d['tool']=='phoneboot' and d['identity']=='$ID' and set(d['profile'])=={'id','name'}" "report keys as DESIGN.md section 4"
+expect "all(set(['step','screen','result','ms','facts','cause']) <= set(s) and s['result'] in ('ok','fail','skipped') for s in d['steps'])" "step entries as DESIGN.md section 4"
+expect "set(['step','cause','also','summary','evidence']) <= set(d['diagnosis']) and all(set(r)=={'remedy','summary','verified'} for r in d['remedies'])" "diagnosis and remedies as DESIGN.md section 4"
+expect "any(s['step']=='connect' and s['facts']['chain'][-1]['sha256'] and s['facts']['tls_version'] for s in d['steps'])" "connect records the chain's fingerprints and the TLS version"
+jf=$(mktemp)
+timeout 60 "$PB" logon $ID $CX --dns $I --json="$jf" >"$OUT" 2>&1
+grep -q 'diagnosis: install-root' "$OUT" && python3 -c "import json; json.load(open('$jf'))" && ok "--json=FILE writes the report and still shows the screen" || ko "--json=FILE"
+rm -f "$jf"
 run 1 "CX700, internal DNS, --alt-dns external" $ID $CX --dns $I --alt-dns $E
 expect "any(r['remedy']=='use-dns' and r['verified'] and 'edge.corp.example' in r['summary'] for r in d['remedies'])" "use-dns verified, through the edge"
 expect "d['alternative']['outcome']=='signed-in'" "the alternative boot signed in"
