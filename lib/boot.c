@@ -175,6 +175,14 @@ void s_locate_dc(struct boot *b)
 	step_begin(b, PB_STEP_LOCATE_DC);
 	snprintf(name, sizeof(name), "_ldap._tcp.dc._msdcs.%s", b->o->domain);
 	step_factf(b, "query", "SRV %s", name);
+	{
+		json_t *srv = json_array();
+		size_t i;
+
+		for (i = 0; i < b->n_servers; i++)
+			json_array_append_new(srv, json_string(b->servers[i]));
+		step_fact(b, "dns_servers", srv);
+	}
 	dns_query(b->dns, name, "SRV", on_dc_srv, b);
 }
 
@@ -527,6 +535,8 @@ enum pb_err boot_start(uv_loop_t *loop, const struct pb_logon_opts *o,
 	b->cycle_log = json_array();
 	b->outcome = "failed";
 	b->use_dhcp = use_dhcp;
+	b->servers = dns;
+	b->n_servers = n_dns;
 	if (o->has_mac)
 		memcpy(b->mac, o->mac, 6);
 	else

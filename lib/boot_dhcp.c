@@ -112,6 +112,8 @@ static void on_lease(const struct dhcp_result *r, void *arg)
 	}
 	dns_free(b->dns);
 	b->dns = NULL;
+	b->servers = b->lease_dns_p;
+	b->n_servers = l->n_dns;
 	if (dns_new(b->loop, b->lease_dns_p, l->n_dns, b->timeout_ms, &b->dns, err,
 		    sizeof(err)) != PB_OK) {
 		step_fail(b, PB_CAUSE_DHCP_NO_DNS, err, NULL);

@@ -36,6 +36,8 @@ struct boot {
 	uint8_t mac[6];
 	char lease_dns[DHCP_MAX_LIST][24];
 	const char *lease_dns_p[DHCP_MAX_LIST];
+	const char *const *servers;    /* the DNS servers in use: --dns or the lease's */
+	size_t n_servers;
 
 	json_t *steps, *last_steps, *cycle_log;
 	enum pb_step step;

@@ -64,6 +64,19 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "$DH['cause']=='dhcp-no-offer' and d['diagnosis']['cause']=='dhcp-no-offer' and $DH['facts']['discovers']>=2" "dhcp-no-offer after retransmissions"
 # 2 cycles x 3 x 300 ms, plus slack
 [ $ms -lt 4000 ] && ok "  within the bound (${ms} ms)" || ko "  took ${ms} ms"
+# a server that NAKs, and one that leaves out option 6 (no dnsmasq on 67 here)
+for m in nak nodns; do
+	ip netns exec "$PHONEBOOT_LAB_NETNS_SERVER" python3 tests/integration/dhcp_fake_server.py $m &
+	srv=$!
+	sleep 0.3
+	run 1 "a server that answers $m" $ID $CX --dhcp $IF --timeout 500 --attempts 1
+	if [ $m = nak ]; then
+		expect "$DH['cause']=='dhcp-nak' and 'address not yours' in $DH['detail']" "dhcp-nak, with the server's message"
+	else
+		expect "$DH['cause']=='dhcp-no-dns' and $DH['facts']['lease']['dns_servers']==[]" "dhcp-no-dns, and the lease shown"
+	fi
+	kill $srv 2>/dev/null; wait $srv 2>/dev/null
+done
 lab/lab down >/dev/null
 rm -f "$OUT" "$ERR"
 echo "dhcp: $pass passed, $fail failed"
