@@ -40,6 +40,7 @@ struct tls_conn {
 	char version[16], cipher[80];
 	char unavailable[512];
 	int alert;
+	int n_suites, n_suites13;    /* suites this OpenSSL can offer, <= 1.2 and 1.3 */
 
 	char *out;                  /* pending plaintext to write */
 	size_t out_len;
@@ -131,9 +132,11 @@ static int set_ciphers(struct tls_conn *c, const struct tls_params *p)
 	append(list, sizeof(list), "@SECLEVEL=0");
 	if (!SSL_CTX_set_ciphersuites(c->ctx, suites))
 		return 0;
+	c->n_suites = strcmp(list, "@SECLEVEL=0") ? 1 : 0;
+	c->n_suites13 = suites[0] ? 1 : 0;
 	/* a TLS 1.3-only device has no TLS <= 1.2 suite: its version range
 	 * keeps the old suites out, and OpenSSL refuses an empty list */
-	if (!strcmp(list, "@SECLEVEL=0"))
+	if (!c->n_suites)
 		return 1;
 	return SSL_CTX_set_cipher_list(c->ctx, list);
 }
@@ -409,14 +412,29 @@ enum pb_err tls_connect(uv_loop_t *loop, const struct sockaddr *sa,
 	}
 	if ((rc = setup_ssl(c, p)) != PB_OK)
 		goto fail;
+	{
+		unsigned v = p->versions ? p->versions : 0x1e;
+		int old = (v & (PB_TLS_SSL3 | PB_TLS_10 | PB_TLS_11 | PB_TLS_12)) && c->n_suites;
+		int tls13 = (v & PB_TLS_13) && c->n_suites13;
+
+		/* none of the device's suites exists here (3DES, RC4 are not in
+		 * Debian 12's OpenSSL): say so rather than offer other ones */
+		if (p->ciphers && !old && !tls13)
+			set_fail(c, PB_CAUSE_TLS_NO_SHARED_CIPHER, "phoneboot cannot offer "
+				 "any of the device's cipher suites (%s are not in this "
+				 "OpenSSL); a server that still has them might accept it",
+				 c->unavailable);
+	}
 	uv_poll_init_socket(loop, &c->poll, c->fd);
 	uv_timer_init(loop, &c->timer);
 	c->poll.data = c->timer.data = c;
 	c->handles_open = 2;
 	c->state = S_CONNECT;
 	uv_timer_start(&c->timer, on_timeout, c->timeout_ms, 0);
-	r = connect(c->fd, sa, salen);
-	if (r == 0 || errno == EINPROGRESS) {
+	r = c->cause ? -1 : connect(c->fd, sa, salen);
+	if (c->cause) {
+		uv_timer_start(&c->timer, on_fail_now, 0, 0);
+	} else if (r == 0 || errno == EINPROGRESS) {
 		want(c, UV_WRITABLE);
 	} else {
 		/* report through the loop, like every other outcome */

@@ -59,6 +59,10 @@ expect "d['alternative']['outcome']=='signed-in'" "the alternative boot signed i
 run 0 "CX700, external DNS" $ID $CX --dns $E
 expect "d['outcome']=='signed-in' and d['target'].startswith('edge.corp.example')" "signed in through the edge"
 expect "any(s['step']=='locate-dc' and s['result']=='fail' for s in d['steps'])" "no DC on public DNS, recorded and passed"
+expect "any(s['step']=='connect' and s['facts']['tls_version']=='TLSv1' and s['facts']['cipher'] in ('TLS_RSA_WITH_AES_128_CBC_SHA','TLS_RSA_WITH_AES_256_CBC_SHA') for s in d['steps'])" "the CX700 spoke TLS 1.0 with one of its own suites"
+# a device whose suites this OpenSSL lacks is not emulated with others
+run 1 "Windows XP SP2 profile (3DES/RC4 only), external DNS" $ID --profile windows-xp-sp2-cryptoapi --auth digest --dns $E
+expect "$(diag connect tls-no-shared-cipher) and 'cannot offer' in d['diagnosis']['summary']" "tls-no-shared-cipher, and says the suites are missing here"
 run 1 "CX700 without --auth (the lab speaks Digest only)" $ID --profile polycom-cx700-ocpe --dns $E
 expect "$(diag authenticate sip-auth-scheme-unsupported)" "sip-auth-scheme-unsupported"
 run 0 "modern, internal DNS" $ID $MOD --dns $I
