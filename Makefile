@@ -22,7 +22,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c \
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/boot.c lib/boot_dhcp.c lib/boot_sip.c lib/diagnose.c lib/logon.c
-CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/paths.c
+CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp
 
 B := build

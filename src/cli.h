@@ -25,6 +25,10 @@ struct pb_catalog *catalog_or_die(void);
  * Returns a borrowed profile (owned by the catalog or by *owned). */
 const struct pb_profile *profile_arg(struct pb_catalog *c, const char *arg,
 				     struct pb_profile **owned);
+/* The logon report as an HTML page (src/html.c); 0 or -1. */
+#include <jansson.h>
+int render_html(json_t *doc, const char *path);
+
 /* ISO 8601 date or date-time (UTC) into *t; -1 when malformed. */
 int parse_time(const char *s, time_t *t);
 

@@ -22,6 +22,7 @@ static void help(void)
 	       "                       [--alt-dns SERVER[:PORT]]... [--password-file FILE]\n"
 	       "                       [--device-roots FILE] [--auth SCHEME] [--attempts N]\n"
 	       "                       [--timeout MS] [--time ISO8601] [--json[=FILE]]\n"
+	       "                       [--html FILE]\n"
 	       "       phoneboot logon USER@DOMAIN --profile ID --dhcp IFACE [--mac MAC]\n"
 	       "                       [--dhcp-inform] [--dhcp-configure] ...\n"
 	       "\n"
@@ -56,6 +57,7 @@ static void help(void)
 	       "  --timeout MS           every network wait (default 2000)\n"
 	       "  --time ISO8601         the device's clock (default: now)\n"
 	       "  --json[=FILE]          the report as JSON (DESIGN.md section 4)\n"
+	       "  --html FILE            the report as an HTML page\n"
 	       "\n"
 	       "Exit: 0 signed in, 1 failed or looped (diagnosed), 2 usage, 3 internal.\n");
 }
@@ -272,6 +274,7 @@ int cmd_logon(int argc, char **argv)
 		{ "time", required_argument, NULL, 't' },
 		{ "json", optional_argument, NULL, 'j' },
 		{ "dhcp", required_argument, NULL, 'D' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "mac", required_argument, NULL, 'M' },
 		{ "dhcp-inform", no_argument, NULL, 'I' },
 		{ "dhcp-configure", no_argument, NULL, 'C' },
@@ -284,6 +287,7 @@ int cmd_logon(int argc, char **argv)
 	struct pb_trust *roots = NULL;
 	const char *dns[MAX_DNS], *alt[MAX_DNS], *profile = NULL, *pwfile = NULL;
 	const char *roots_file = getenv("PHONEBOOT_DEVICE_ROOTS"), *json_to = NULL;
+	const char *html_to = NULL;
 	char *password, *at, err[512], identity[512];
 	int opt, json = 0, rc;
 	json_t *report = NULL;
@@ -329,6 +333,7 @@ int cmd_logon(int argc, char **argv)
 			break;
 		case 'j': json = 1; json_to = optarg; break;
 		case 'D': o.dhcp_iface = optarg; break;
+		case 'H': html_to = optarg; break;
 		case 'I': o.dhcp_inform = 1; break;
 		case 'C': o.dhcp_configure = 1; break;
 		case 'M': {
@@ -407,6 +412,11 @@ int cmd_logon(int argc, char **argv)
 		}
 	} else {
 		render(report, &o);
+	}
+	if (html_to && render_html(report, html_to) < 0) {
+		fprintf(stderr, "phoneboot: --html %s: %s\n", html_to, strerror(errno));
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	rc = !strcmp(json_string_value(json_object_get(report, "outcome")), "signed-in")
 	     ? EXIT_OK : EXIT_FAILED;

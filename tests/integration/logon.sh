@@ -53,6 +53,17 @@ jf=$(mktemp)
 timeout 60 "$PB" logon $ID $CX --dns $I --json="$jf" >"$OUT" 2>&1
 grep -q 'diagnosis: install-root' "$OUT" && python3 -c "import json; json.load(open('$jf'))" && ok "--json=FILE writes the report and still shows the screen" || ko "--json=FILE"
 rm -f "$jf"
+hf=$(mktemp --suffix=.html)
+timeout 60 "$PB" logon $ID $CX --dns $I --alt-dns $E --html "$hf" >/dev/null 2>&1
+python3 - "$hf" <<'PY' && ok "--html writes a page with the diagnosis and the verified remedy" || ko "--html"
+import sys, html.parser
+t = open(sys.argv[1]).read()
+class P(html.parser.HTMLParser):
+    pass
+P().feed(t)
+assert "install-root / cert-sig-hash-unsupported" in t and "verified" in t and "&lt;" not in t.split("<body>")[0]
+PY
+rm -f "$hf"
 run 1 "CX700, internal DNS, --alt-dns external" $ID $CX --dns $I --alt-dns $E
 expect "any(r['remedy']=='use-dns' and r['verified'] and 'edge.corp.example' in r['summary'] for r in d['remedies'])" "use-dns verified, through the edge"
 expect "d['alternative']['outcome']=='signed-in'" "the alternative boot signed in"
