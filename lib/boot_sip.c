@@ -152,7 +152,7 @@ static void answer_challenge(struct boot *b, const struct sip_response *m)
 	unsigned speaks = b->o->auth ? b->o->auth : b->o->profile->auth;
 	const struct sip_challenge *ch = NULL;
 	json_t *offered = json_array();
-	char buf[1024], cnonce[33], speaks_s[96];
+	char buf[1024], cnonce[33], speaks_s[96], uri[300];
 	size_t i;
 
 	for (i = 0; i < m->n_ch; i++) {
@@ -185,9 +185,9 @@ static void answer_challenge(struct boot *b, const struct sip_response *m)
 		return;
 	}
 	rnd_hex(cnonce, 16);
-	if (sip_digest_answer(ch, b->o->user, b->o->password, "REGISTER",
-			      (snprintf(speaks_s, sizeof(speaks_s), "sip:%s", b->o->domain),
-			       speaks_s), ++b->nc, cnonce, buf, sizeof(buf)) != 0) {
+	snprintf(uri, sizeof(uri), "sip:%s", b->o->domain);   /* the Request-URI */
+	if (sip_digest_answer(ch, b->o->user, b->o->password, "REGISTER", uri, ++b->nc,
+			      cnonce, buf, sizeof(buf)) != 0) {
 		snprintf(buf, sizeof(buf), "Digest algorithm %s is not supported", ch->algorithm);
 		step_fail(b, PB_CAUSE_SIP_AUTH_SCHEME_UNSUPPORTED, buf, NULL);
 		return;

@@ -87,16 +87,18 @@ static char *read_password(const char *file)
 		if (fd < 0)
 			die_usage("logon: no password: give --password-file FILE or set "
 				  "PHONEBOOT_PASSWORD (there is no terminal to ask on)");
-		if (write(fd, "Password: ", 10) < 0)
-			buf[0] = '\0';
+		/* the prompt and the newline are courtesy: a failed write
+		 * changes nothing about the password read */
+		if (write(fd, "Password: ", 10) < 0) {
+		}
 		tcgetattr(fd, &t);
 		quiet = t;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(fd, TCSAFLUSH, &quiet);
 		r = read(fd, buf, sizeof(buf) - 1);
 		tcsetattr(fd, TCSAFLUSH, &t);
-		if (write(fd, "\n", 1) < 0)
-			r = r < 0 ? r : r;
+		if (write(fd, "\n", 1) < 0) {
+		}
 		close(fd);
 		buf[r > 0 ? r : 0] = '\0';
 	}

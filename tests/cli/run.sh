@@ -58,6 +58,10 @@ expect_rc 2 "logon unreadable --password-file" $P logon alice@corp.example --pro
 # nothing answers DNS on 127.0.0.1:9 here: a diagnosed failure, bounded, not a hang
 expect_rc 1 "logon, DNS port unreachable" env PHONEBOOT_PASSWORD=x timeout 20 $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1:9 --timeout 200
 grep -q 'dns-timeout' /tmp/pb-cli.out && ok || ko "dns-timeout named"
+# the password prompt on a terminal (script(1) gives one), when neither a
+# file nor PHONEBOOT_PASSWORD is there
+env -u PHONEBOOT_PASSWORD sh -c "printf 'x\n' | timeout 20 script -qec '$P logon alice@corp.example --profile generic-modern --dns 127.0.0.1:9 --timeout 100' /dev/null" >/tmp/pb-cli.out 2>&1
+grep -q '^Password: ' /tmp/pb-cli.out && grep -q 'dns-timeout' /tmp/pb-cli.out && ok || ko "password prompt on a terminal: $(head -3 /tmp/pb-cli.out)"
 # HOST:PORT: nothing listens on 127.0.0.1:9 (discard) -> refused, exit 2, fast
 expect_rc 2 "refused port" timeout 10 $P cert --timeout 2000 127.0.0.1:9
 grep -q tcp-refused /tmp/pb-cli.err && ok || ko "refused named"
