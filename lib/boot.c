@@ -321,8 +321,16 @@ static void plan_lookups(struct boot *b)
 
 	b->n_cands = 0;
 	switch (b->o->profile->flow) {
-	case PB_FLOW_OCPE:
 	case PB_FLOW_LPE:
+		/* Lync Phone Edition (MS doc gg398713, facts.md 1b-6): internal
+		 * SRV (TLS), then the DHCP option 120 server, then external; the
+		 * TCP variants are not tried: the emulation speaks TLS */
+		add_cand(b, 1, 0, "_sipinternaltls._tcp.", d);
+		if (b->sip120[0])
+			add_cand(b, 0, 5061, "", b->sip120);
+		add_cand(b, 1, 0, "_sip._tls.", d);
+		break;
+	case PB_FLOW_OCPE:
 		/* OCS 2007 R2 order (MS doc a22cf815, facts.md 1a-5); the TCP
 		 * record _sipinternal._tcp is not tried: the emulation speaks TLS */
 		add_cand(b, 1, 0, "_sipinternaltls._tcp.", d);

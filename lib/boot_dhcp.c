@@ -112,6 +112,7 @@ static void on_lease(const struct dhcp_result *r, void *arg)
 	}
 	dns_free(b->dns);
 	b->dns = NULL;
+	snprintf(b->sip120, sizeof(b->sip120), "%s", l->n_sip ? l->sip[0] : "");
 	b->servers = b->lease_dns_p;
 	b->n_servers = l->n_dns;
 	if (dns_new(b->loop, b->lease_dns_p, l->n_dns, b->timeout_ms, &b->dns, err,

@@ -35,6 +35,7 @@ struct boot {
 	struct dhcp_client *dhcp;
 	uint8_t mac[6];
 	char lease_dns[DHCP_MAX_LIST][24];
+	char sip120[256];              /* the lease's first option-120 server */
 	const char *lease_dns_p[DHCP_MAX_LIST];
 	const char *const *servers;    /* the DNS servers in use: --dns or the lease's */
 	size_t n_servers;

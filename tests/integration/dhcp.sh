@@ -57,6 +57,10 @@ ip -n $PHONEBOOT_LAB_NETNS_PHONE addr del 10.99.0.77/24 dev $IF
 run 2 "no such interface" $ID $CX --dhcp nosuch0
 grep -q 'no such interface' "$ERR" && ok "  said so" || ko "  no message"
 
+# Lync Phone Edition: no SIP SRV in DNS, so the option 120 server is next
+lab/lab up --netns --scenario no-pool-srv >/dev/null || ko "lab up no-pool-srv"
+run 1 "LPE, no SIP SRV: option 120 leads to the pool" $ID --profile lpe-aries-sha2 --auth digest --dhcp $IF --dhcp-configure --mac $PHONEBOOT_PHONE01_MAC
+expect "d['target']=='pool.corp.example:5061' and any(s['step']=='locate-pool' and s['result']=='ok' and s['facts']['lookups'][-1]['name']=='pool.corp.example' for s in d['steps'])" "locate-pool took the DHCP option 120 server"
 lab/lab up --netns --scenario dhcp-down >/dev/null || ko "lab up dhcp-down"
 t0=$(date +%s%N)
 run 1 "no DHCP server" $ID $CX --dhcp $IF --timeout 300
