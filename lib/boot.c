@@ -448,6 +448,8 @@ static void reset_cycle(struct boot *b)
 	b->tls = NULL;
 	dhcp_stop(b->dhcp);
 	b->dhcp = NULL;
+	dhcp_port_close(b->dhcp_port);
+	b->dhcp_port = NULL;
 	uv_timer_stop(&b->timer);
 	pb_chain_free(b->peer_chain);
 	b->peer_chain = NULL;

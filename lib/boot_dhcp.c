@@ -76,6 +76,8 @@ static void on_lease(const struct dhcp_result *r, void *arg)
 
 	dhcp_stop(b->dhcp);        /* done: its handles close on the loop */
 	b->dhcp = NULL;
+	dhcp_port_close(b->dhcp_port);
+	b->dhcp_port = NULL;
 	step_fact(b, "discovers", json_integer(r->discovers));
 	step_fact(b, "requests", json_integer(r->requests));
 	if (r->got_offer)
@@ -136,7 +138,6 @@ void s_dhcp(struct boot *b)
 
 	step_begin(b, PB_STEP_DHCP);
 	memset(&dp, 0, sizeof(dp));
-	dp.iface = b->o->dhcp_iface;
 	memcpy(dp.mac, b->mac, 6);
 	dp.vendor_class = p->dhcp_vendor_class;
 	dp.prl = p->n_dhcp_request ? p->dhcp_request : default_prl;
@@ -148,12 +149,15 @@ void s_dhcp(struct boot *b)
 		json_array_append_new(prl, json_integer(dp.prl[i]));
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", b->mac[0], b->mac[1],
 		 b->mac[2], b->mac[3], b->mac[4], b->mac[5]);
-	step_factf(b, "interface", "%s", dp.iface);
+	step_factf(b, "interface", "%s", b->o->dhcp_iface);
 	step_fact(b, "client_mac", json_string(mac));
 	step_fact(b, "vendor_class", dp.vendor_class ? json_string(dp.vendor_class) : json_null());
 	step_fact(b, "parameter_request_list", prl);
 	step_fact(b, "exchange", json_string(dp.inform ? "INFORM/ACK" : "DISCOVER/OFFER/REQUEST/ACK"));
-	if (dhcp_start(b->loop, &dp, on_lease, b, &c, err, sizeof(err)) != PB_OK) {
+	if (dhcp_port_open(b->loop, b->o->dhcp_iface, &b->dhcp_port, err, sizeof(err)) != PB_OK ||
+	    dhcp_start(b->dhcp_port, &dp, on_lease, b, &c, err, sizeof(err)) != PB_OK) {
+		dhcp_port_close(b->dhcp_port);
+		b->dhcp_port = NULL;
 		step_fail(b, PB_CAUSE_DHCP_NO_OFFER, err, NULL);
 		return;
 	}

@@ -33,6 +33,7 @@ struct boot {
 	unsigned cycle, attempts, timeout_ms;
 	int use_dhcp, configured;
 	struct dhcp_client *dhcp;
+	struct dhcp_port *dhcp_port;   /* this cycle's DHCP socket */
 	uint8_t mac[6];
 	char lease_dns[DHCP_MAX_LIST][24];
 	char sip120[256];              /* the lease's first option-120 server */
