@@ -26,7 +26,7 @@
 #define T_SRV 33                          /* RFC 2782 */
 
 /* RFC 1035 4.1.1 RCODE values this file acts on */
-enum { NOERROR = 0, NXDOMAIN = 3 };
+enum { NOERROR = 0, NXDOMAIN = 3, REFUSED = 5 };
 
 struct server {
 	struct dns *d;
@@ -94,14 +94,14 @@ static void on_timer(uv_timer_t *t);
 
 static void arm_timer(struct dns *d)
 {
-	struct timeval tv, *tp;
+	struct timeval tv;
 	uint64_t ms, best = UINT64_MAX;
 	size_t i;
 
 	if (d->closing)
 		return;
 	for (i = 0; i < d->n; i++) {
-		tp = ares_timeout(d->sv[i].ch, NULL, &tv);
+		const struct timeval *tp = ares_timeout(d->sv[i].ch, NULL, &tv);
 		if (!tp)
 			continue;
 		ms = (uint64_t)tp->tv_sec * 1000 + (uint64_t)tp->tv_usec / 1000 + 1;
@@ -292,10 +292,9 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 static void next_try(struct dns_query *q)
 {
 	struct dns *d = q->d;
-	size_t s;
 
 	while (q->tries < ROUNDS * d->n) {
-		s = q->tries++ % d->n;
+		size_t s = q->tries++ % d->n;
 		if (q->skip & (1u << s))
 			continue;
 		q->cur = s;
@@ -451,7 +450,7 @@ static void answered(struct dns_query *q, const unsigned char *abuf, int alen)
 	 * such answer is the one reported if no server does better. */
 	if (r->rcode < 0) {
 		r->rcode = rcode;
-		r->cause = rcode == 5 ? PB_CAUSE_DNS_REFUSED : PB_CAUSE_DNS_SERVFAIL;
+		r->cause = rcode == REFUSED ? PB_CAUSE_DNS_REFUSED : PB_CAUSE_DNS_SERVFAIL;
 		snprintf(r->server, sizeof(r->server), "%s", d->sv[q->cur].name);
 		snprintf(r->detail, sizeof(r->detail), "%s %s: %s answered %s", type_str(q),
 			 q->name, r->server, rcode_str(rcode));

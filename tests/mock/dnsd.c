@@ -119,12 +119,11 @@ static void put_bytes(struct wr *w, const void *b, size_t n)
  * as the root name would hide it, so the write fails instead. */
 static void put_name(struct wr *w, const char *name)
 {
-	const char *p = name, *dot;
-	size_t n;
+	const char *p = name;
 
 	while (*p) {
-		dot = strchr(p, '.');
-		n = dot ? (size_t)(dot - p) : strlen(p);
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
 		if (n == 0 || n > 63) {
 			w->full = 1;
 			return;
@@ -300,6 +299,7 @@ int dnsd_start(uv_loop_t *loop, const struct dnsd_rule *rules, size_t n,
 
 	if (!s)
 		return UV_ENOMEM;
+	memset(&bound, 0, sizeof(bound));
 	s->rules = rules;
 	s->n_rules = n;
 	rc = uv_udp_init(loop, &s->udp);
@@ -314,7 +314,7 @@ int dnsd_start(uv_loop_t *loop, const struct dnsd_rule *rules, size_t n,
 		rc = uv_udp_getsockname(&s->udp, (struct sockaddr *)&bound, &len);
 	if (rc == 0)
 		rc = uv_udp_recv_start(&s->udp, on_alloc, on_recv);
-	if (rc < 0) {
+	if (rc != 0) {
 		dnsd_stop(s);
 		return rc;
 	}

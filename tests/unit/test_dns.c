@@ -10,13 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "dns/dns.h"
 #include "../mock/dnsd.h"
 
-#define TIMEOUT_MS 200
+#define TIMEOUT_MS 200u
 
 /* ---- loop helpers ---- */
 
@@ -545,15 +547,124 @@ static void cancel_self(const struct dns_result *r, void *arg)
 static void cancel_inside_callback(void **st)
 {
 	struct pair p;
-	int calls = 0;
+	int n_calls = 0;
 
 	(void)st;
 	pair_start(&p, ANSWER_A, 1, ANSWER_A, 1);
-	self = dns_query(p.d, "a.corp.example", "A", cancel_self, &calls);
+	self = dns_query(p.d, "a.corp.example", "A", cancel_self, &n_calls);
 	assert_non_null(self);
-	run_until(&p.loop, &calls, 5 * TIMEOUT_MS);
-	assert_int_equal(calls, 1);
+	run_until(&p.loop, &n_calls, 5 * TIMEOUT_MS);
+	assert_int_equal(n_calls, 1);
 	pair_stop(&p);
+}
+
+/* ---- one resolver, many users ---- */
+
+#define MANY 40
+
+/* Queries in turn: each opens and closes c-ares' socket, so a watch slot
+ * must be reusable once its close has run. */
+static void many_in_turn(void **st)
+{
+	struct pair p;
+	struct got g;
+	unsigned i, ok = 0;
+
+	(void)st;
+	pair_start(&p, ANSWER_A, 1, ANSWER_A, 1);
+	for (i = 0; i < MANY; i++) {
+		memset(&g, 0, sizeof(g));
+		assert_non_null(ask(p.d, "a.corp.example", "A", &g));
+		run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
+		ok += g.calls == 1 && g.r.cause == PB_CAUSE_NONE;
+	}
+	assert_int_equal(ok, MANY);
+	pair_stop(&p);
+}
+
+static unsigned calls(const struct got *g, size_t n)
+{
+	unsigned c = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		c += (unsigned)g[i].calls;
+	return c;
+}
+
+/* Queries at once, every other one cancelled. */
+static void many_at_once(void **st)
+{
+	struct pair p;
+	struct got g[MANY];
+	struct dns_query *q[MANY];
+	unsigned i;
+	int never = 0;
+
+	(void)st;
+	memset(g, 0, sizeof(g));
+	pair_start(&p, ANSWER_A, 1, ANSWER_A, 1);
+	for (i = 0; i < MANY; i++)
+		assert_non_null(q[i] = ask(p.d, "a.corp.example", "A", &g[i]));
+	for (i = 0; i < MANY; i += 2)
+		dns_cancel(q[i]);
+	for (i = 0; i < 50 && calls(g, MANY) < MANY / 2; i++)
+		run_until(&p.loop, &never, 20);
+	run_until(&p.loop, &never, 20);        /* room for a stray callback */
+	for (i = 0; i < MANY; i++) {
+		assert_int_equal(g[i].calls, i % 2);
+		if (i % 2)
+			assert_string_equal(g[i].r.addr[0], "192.0.2.1");
+	}
+	pair_stop(&p);
+}
+
+/* ---- the mock itself: malformed queries ---- */
+
+static void dnsd_malformed(void **st)
+{
+	static const unsigned char shortq[5] = { 1, 2, 0, 0, 0 };
+	/* ID 0x0102, opcode 2 (STATUS, RFC 1035 4.1.1) */
+	static const unsigned char status[12] = { 1, 2, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	/* two questions, the first cut short */
+	static const unsigned char twoq[17] = { 1, 2, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1, 'a', 0, 0, 1 };
+	uv_loop_t loop;
+	struct dnsd *s;
+	struct sockaddr_in to;
+	unsigned char in[512];
+	int fd, done = 0;
+	ssize_t n;
+
+	(void)st;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(dnsd_start(&loop, REFUSE, 1, &s), 0);
+	uv_ip4_addr("127.0.0.1", dnsd_port(s), &to);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+
+	assert_int_equal(send(fd, shortq, sizeof(shortq), 0), (ssize_t)sizeof(shortq));
+	run_until(&loop, &done, 30);
+	assert_int_equal(dnsd_queries(s), 1);
+	assert_int_equal(recv(fd, in, sizeof(in), 0), -1);     /* no answer */
+
+	assert_int_equal(send(fd, status, sizeof(status), 0), (ssize_t)sizeof(status));
+	run_until(&loop, &done, 30);
+	n = recv(fd, in, sizeof(in), 0);
+	assert_int_equal(n, 12);
+	assert_int_equal(in[3] & 0xf, DNSD_NOTIMP);
+	assert_int_equal(in[2] & 0x80, 0x80);                 /* QR */
+
+	assert_int_equal(send(fd, twoq, sizeof(twoq), 0), (ssize_t)sizeof(twoq));
+	run_until(&loop, &done, 30);
+	n = recv(fd, in, sizeof(in), 0);
+	assert_int_equal(n, 12);
+	assert_int_equal(in[3] & 0xf, DNSD_FORMERR);
+	assert_int_equal(dnsd_queries(s), 3);
+
+	close(fd);
+	dnsd_stop(s);
+	drain(&loop);
 }
 
 /* ---- dns_new ---- */
@@ -605,6 +716,9 @@ int main(void)
 		cmocka_unit_test(free_pending),
 		cmocka_unit_test(free_from_callback),
 		cmocka_unit_test(cancel_inside_callback),
+		cmocka_unit_test(many_in_turn),
+		cmocka_unit_test(many_at_once),
+		cmocka_unit_test(dnsd_malformed),
 		cmocka_unit_test(new_errors),
 	};
 
