@@ -15,13 +15,18 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
 
-LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c \
+LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
            lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c \
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
-           lib/boot.c lib/boot_dhcp.c lib/boot_sip.c lib/diagnose.c lib/logon.c
+           lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \
+           lib/engine/engine.c lib/engine/device.c \
+           lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
+           lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
+           lib/steps/authenticate.c lib/steps/register.c \
+           lib/auth/auth.c lib/auth/digest.c lib/diag/diagnose.c lib/logon.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns
 

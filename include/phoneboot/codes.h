@@ -86,6 +86,7 @@ enum pb_cause {
 	PB_CAUSE_SIP_NOT_FOUND = 64,
 	PB_CAUSE_SIP_BAD_RESPONSE = 65,
 	PB_CAUSE_SIP_REDIRECT_LOOP = 66,
+	PB_CAUSE_SIP_SIGNATURE_INVALID = 67,
 };
 
 /* Remedy ids, DESIGN.md section 4. */

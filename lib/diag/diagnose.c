@@ -1,9 +1,11 @@
 /* The diagnosis: explicit rules over the facts of the last cycle, tracing
- * the failure that ended it back to its root; and the remedies. */
+ * the failure that ended it back to its root; and the remedies. It reads
+ * a struct diag_in (the record of steps and what the device kept), so
+ * each rule is tested on a record made by hand (tests/unit/test_diag.c). */
 #include <stdio.h>
 #include <string.h>
 
-#include "boot.h"
+#include "diag/diag.h"
 
 static json_t *find_step(json_t *steps, const char *id)
 {
@@ -41,17 +43,17 @@ static json_t *ending(json_t *steps)
 }
 
 /* Is the root the pool's chain ends in one that install-root rejected? */
-static const char *rejected_pool_root(const struct boot *b)
+static const char *rejected_pool_root(const struct diag_in *in)
 {
-	const struct pb_chain *peer = boot_peer_chain(b);
+	const struct pb_chain *peer = in->peer;
 	const struct pb_cert_info *top;
 	size_t i;
 
 	if (!peer || !pb_chain_len(peer))
 		return NULL;
 	top = pb_chain_cert(peer, pb_chain_len(peer) - 1);
-	for (i = 0; i < boot_rejected_roots(b); i++) {
-		const struct pb_cert_info *r = pb_chain_cert(boot_rejected_root(b, i), 0);
+	for (i = 0; i < in->n_rejected; i++) {
+		const struct pb_cert_info *r = pb_chain_cert(in->rejected[i], 0);
 
 		/* the chain's last certificate is that root, or was issued by it */
 		if (!strcmp(r->sha256, top->sha256) || !strcmp(r->subject, top->issuer))
@@ -66,14 +68,30 @@ static json_t *evidence(json_t *s)
 			    *str(s, "detail") ? " — " : "", str(s, "detail"));
 }
 
-json_t *diagnose(const struct boot *b, const struct pb_logon_opts *o)
+/* An earlier failed step that met the same cause from the same server as
+ * the step that ended the cycle, or NULL. */
+static json_t *same_fault_before(json_t *steps, json_t *end)
 {
-	json_t *steps = boot_steps(b), *end, *inst, *dc, *dl, *also, *ev;
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(steps, i, s) {
+		if (s == end)
+			break;
+		if (failed(s) && !strcmp(str(s, "cause"), str(end, "cause")) &&
+		    *str(s, "peer") && !strcmp(str(s, "peer"), str(end, "peer")))
+			return s;
+	}
+	return NULL;
+}
+
+json_t *diagnose(const struct diag_in *in)
+{
+	json_t *steps = in->steps, *end, *inst, *dc, *dl, *also, *ev, *first;
 	const char *root;
 	char summary[700];
 
-	(void)o;
-	if (!strcmp(boot_outcome(b), "signed-in") || !steps)
+	if (!strcmp(in->outcome, "signed-in") || !steps)
 		return json_null();
 	end = ending(steps);
 	if (!end)
@@ -89,7 +107,7 @@ json_t *diagnose(const struct boot *b, const struct pb_logon_opts *o)
 
 	/* Rule 1: the device could not install the root the pool's chain
 	 * needs, so it cannot trust the pool (the founding case). */
-	if (trust_failure && failed(inst) && (root = rejected_pool_root(b))) {
+	if (trust_failure && failed(inst) && (root = rejected_pool_root(in))) {
 		also = json_deep_copy(json_object_get(inst, "also"));
 		if (!also)
 			also = json_array();
@@ -99,7 +117,7 @@ json_t *diagnose(const struct boot *b, const struct pb_logon_opts *o)
 			 "The phone cannot install the company root '%s': %s. Without "
 			 "it the phone cannot trust the pool %s, so every connection "
 			 "ends with %s and the phone starts over.", root,
-			 str(inst, "detail"), boot_target(b), c);
+			 str(inst, "detail"), in->target, c);
 		return json_pack("{s:s,s:s,s:o,s:s,s:o}", "step", "install-root",
 				 "cause", str(inst, "cause"), "also", also,
 				 "summary", summary, "evidence", ev);
@@ -107,17 +125,34 @@ json_t *diagnose(const struct boot *b, const struct pb_logon_opts *o)
 	/* Rule 2: no root to install at all: the directory or its locator
 	 * failed, so nothing the pool's chain ends in is trusted. */
 	if (trust_failure && (failed(dc) || failed(dl))) {
-		json_t *first = failed(dc) ? dc : dl;
+		first = failed(dc) ? dc : dl;
 
 		json_array_append_new(ev, evidence(first));
 		json_array_append_new(ev, evidence(end));
 		snprintf(summary, sizeof(summary),
 			 "The phone found no company root to install (%s: %s), so it "
 			 "cannot trust the pool %s.", str(first, "step"), str(first, "cause"),
-			 boot_target(b));
+			 in->target);
 		return json_pack("{s:s,s:s,s:[s],s:s,s:o}", "step", str(first, "step"),
 				 "cause", str(first, "cause"), "also", c,
 				 "summary", summary, "evidence", ev);
+	}
+	/* Rule 3: the same fault, from the same server, met by an earlier
+	 * step (a DNS server that does not answer fails locate-dc first,
+	 * then locate-pool): the first step that met it is primary, the
+	 * later ones evidence. */
+	if ((first = same_fault_before(steps, end))) {
+		also = json_deep_copy(json_object_get(first, "also"));
+		if (!also)
+			also = json_array();
+		json_array_append_new(ev, evidence(first));
+		json_array_append_new(ev, evidence(end));
+		snprintf(summary, sizeof(summary), "The phone fails first at %s (\"%s\"): "
+			 "%s. The same fault ends the cycle at %s.", str(first, "step"),
+			 str(first, "screen"), *str(first, "detail") ? str(first, "detail") : c,
+			 str(end, "step"));
+		return json_pack("{s:s,s:s,s:o,s:s,s:o}", "step", str(first, "step"),
+				 "cause", c, "also", also, "summary", summary, "evidence", ev);
 	}
 	/* Otherwise the failure that ended the cycle is the root cause. */
 	also = json_deep_copy(json_object_get(end, "also"));
@@ -158,7 +193,7 @@ static void other_firmware(const struct pb_logon_opts *o, const struct pb_chain 
 	}
 }
 
-json_t *remedies(const struct boot *b, const struct boot *alt,
+json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
 		 const struct pb_logon_opts *o, const json_t *diagnosis)
 {
 	json_t *list = json_array();
@@ -172,13 +207,13 @@ json_t *remedies(const struct boot *b, const struct boot *alt,
 		for (i = 0; i < o->n_alt_dns; i++)
 			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
 						i ? ", " : "", o->alt_dns[i]);
-		if (!strcmp(boot_outcome(alt), "signed-in")) {
+		if (!strcmp(alt->outcome, "signed-in")) {
 			snprintf(buf + off, sizeof(buf) - off, ": with these DNS servers (in "
 				 "its DHCP reservation) the phone signs in through %s",
-				 boot_target(alt));
+				 alt->target);
 			add(list, PB_REMEDY_USE_DNS, buf, 1);
 		} else {
-			json_t *d = diagnose(alt, o);
+			json_t *d = diagnose(alt);
 
 			snprintf(buf + off, sizeof(buf) - off, ": with these DNS servers the "
 				 "phone does not sign in either (%s at %s)",
@@ -199,10 +234,10 @@ json_t *remedies(const struct boot *b, const struct boot *alt,
 			 o->profile->rsa_min_bits, o->profile->rsa_max_bits,
 			 o->profile->ecdsa ? " or ECDSA" : "");
 		add(list, PB_REMEDY_REISSUE_CHAIN, buf, 0);
-		if (!strcmp(step, "install-root") && boot_rejected_roots(b))
-			other_firmware(o, boot_rejected_root(b, 0), NULL, ids, sizeof(ids));
+		if (!strcmp(step, "install-root") && in->n_rejected)
+			other_firmware(o, in->rejected[0], NULL, ids, sizeof(ids));
 		else
-			other_firmware(o, boot_peer_chain(b), NULL, ids, sizeof(ids));
+			other_firmware(o, in->peer, NULL, ids, sizeof(ids));
 		if (ids[0]) {
 			snprintf(buf, sizeof(buf), "firmware that accepts this chain: %s", ids);
 			add(list, PB_REMEDY_UPGRADE_FIRMWARE, buf, 0);
@@ -210,7 +245,7 @@ json_t *remedies(const struct boot *b, const struct boot *alt,
 	} else if (!strcmp(cause, "cert-name-mismatch") ||
 		   !strcmp(cause, "cert-wildcard-unsupported")) {
 		snprintf(buf, sizeof(buf), "give the pool a certificate naming %s in "
-			 "subjectAltName%s", boot_target(b),
+			 "subjectAltName%s", in->target,
 			 o->profile->san ? "" : " and in the CN (this firmware reads only the CN)");
 		add(list, PB_REMEDY_FIX_CERTIFICATE_NAME, buf, 0);
 	} else if (!strcmp(cause, "tls-protocol-version")) {
