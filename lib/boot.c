@@ -205,7 +205,7 @@ static void on_roots(struct dir_result *r, void *arg)
 		r->der[i] = NULL;
 	}
 	step_fact(b, "certificates", entries);
-	if (r->cause) {
+	if (r->cause || r->err) {
 		step_end(b, "fail", r->cause, r->detail, NULL);
 		step_skipped(b, PB_STEP_INSTALL_ROOT, "no certificate downloaded");
 		s_locate_pool(b);
@@ -219,7 +219,7 @@ static void s_download(struct boot *b)
 {
 	step_begin(b, PB_STEP_DOWNLOAD_ROOT);
 	if (dir_fetch_roots(b->loop, b->dc_addr, b->dc_port, b->o->domain, b->o->user,
-			    b->o->password, b->timeout_ms, on_roots, b) != PB_OK) {
+			    b->o->password, b->timeout_ms, on_roots, b, NULL) != PB_OK) {
 		step_end(b, "fail", PB_CAUSE_LDAP_UNREACHABLE, "could not start the directory query", NULL);
 		step_skipped(b, PB_STEP_INSTALL_ROOT, "no certificate downloaded");
 		s_locate_pool(b);
