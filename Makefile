@@ -22,8 +22,10 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c \
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/boot.c lib/boot_dhcp.c lib/boot_sip.c lib/diagnose.c lib/logon.c
+LIB_SRC += lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp
+UNIT    += test_ntlm test_sipae
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -96,6 +98,7 @@ check: all lint unit unit-asan cli-tests fuzz-replay lab-test
 
 # ---- fuzzing (clang) ----
 FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest fuzz_dhcp
+FUZZERS += fuzz_ntlm_challenge fuzz_sipae
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15
