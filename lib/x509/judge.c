@@ -259,7 +259,8 @@ static void rule_name(struct acc *a, const struct pb_profile *p, X509 *x,
 		add(a, PB_CAUSE_CERT_WILDCARD_UNSUPPORTED, i, F_WILDCARD,
 		    "%s '%s' carries the wildcard name '%s'; this firmware refuses a "
 		    "certificate with any wildcard name", WHO(in), wildname);
-		wild_san = wild_cn = 0;
+		if (exact || wild_san || wild_cn)
+			return;    /* the name is there: the wildcard is the reason */
 	}
 	if (exact)
 		return;
