@@ -66,7 +66,7 @@ $(B)/unit/test_dns $(B)/asan/test_dns: tests/mock/dnsd.c
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 $(B)/asan/lib.a: $(LIB_SRC)
-	@mkdir -p $(B)/asan/obj
+	@rm -rf $(B)/asan/obj $@ && mkdir -p $(B)/asan/obj
 	cd $(B)/asan/obj && for f in $(LIB_SRC); do \
 	  $(CC) $(addprefix -I$(CURDIR)/,include lib) -D_GNU_SOURCE $(ALL_CFLAGS) $(SAN) -O1 \
 	    -c $(CURDIR)/$$f -o $$(echo $$f | tr / _).o || exit 1; done
