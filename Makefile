@@ -23,7 +23,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/boot.c lib/boot_dhcp.c lib/boot_sip.c lib/diagnose.c lib/logon.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
-UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp
+UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dir
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -52,6 +52,8 @@ fixtures: $(FIXTURES)
 $(B)/unit/%: tests/unit/%.c $(B)/libphoneboot.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -o $@ $^ $(PKG_LIBS) -lcmocka
+
+$(B)/unit/test_dir $(B)/asan/test_dir: tests/mock/mock_ldap.c
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
