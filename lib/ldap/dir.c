@@ -699,9 +699,12 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	snprintf(q->user, sizeof(q->user), "%s", user ? user : "");
 	snprintf(q->upn, sizeof(q->upn), "%s@%s", q->user, domain);
 	dir_domain_dn(domain, q->domain_dn, sizeof(q->domain_dn));
-	snprintf(q->r.base, sizeof(q->r.base),
-		 "CN=Certification Authorities,CN=Public Key Services,CN=Services,"
-		 "CN=Configuration,%s", q->domain_dn);
+	rc = PB_ERR_USAGE;           /* a domain of many short labels */
+	if ((size_t)snprintf(q->r.base, sizeof(q->r.base),
+			     "CN=Certification Authorities,CN=Public Key Services,CN=Services,"
+			     "CN=Configuration,%s", q->domain_dn) >= sizeof(q->r.base))
+		goto out;
+	rc = PB_ERR_NOMEM;
 	if (ldap_initialize(&q->ld, q->url) != LDAP_SUCCESS) {
 		q->ld = NULL;
 		goto out;
