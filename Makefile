@@ -30,7 +30,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c \
            lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
-           test_ntlm test_sipae
+           test_ntlm test_sipae test_dir
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -62,6 +62,7 @@ $(B)/unit/%: tests/unit/%.c $(B)/libphoneboot.a
 
 # Tests that need a mock server of tests/mock/ list it here; $^ links it in.
 $(B)/unit/test_dns $(B)/asan/test_dns: tests/mock/dnsd.c
+$(B)/unit/test_dir $(B)/asan/test_dir: tests/mock/mock_ldap.c
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -60,6 +60,7 @@ struct dir_req {
 	const struct bind_method *method;
 	const char *password;        /* borrowed until the callback or cancel */
 	char *user_dn;               /* from ST_FIND_DN (ldap_get_dn) */
+	int sys_errno;               /* errno just after the last request was sent */
 	int refused;                 /* the bind as the user was refused */
 	char refusal[200];           /* why (the last refusal) */
 	char url[80], domain_dn[256], user[256], upn[512];
@@ -309,6 +310,7 @@ static int send_req(struct dir_req *q)
 	case ST_READ_CA: rc = read_ca_start(q); break;
 	case ST_START: case ST_DONE: break;
 	}
+	q->sys_errno = errno;
 	nopipe_off(&g);
 	return rc;
 }
@@ -355,8 +357,13 @@ static void go(struct dir_req *q, enum st next)
 	 * writable. 2.5.13 (Debian 12) instead queues the request and returns
 	 * its msgid (see on_connect). */
 	if (rc != LDAP_SUCCESS && rc != LDAP_X_CONNECTING) {
-		fail_ldap(q, rc, q->connected || q->polling ? "sending the request"
-			  : "cannot connect");
+		/* a connect refused at once (loopback): libldap says only
+		 * "Can't contact LDAP server"; errno has the reason */
+		if (!q->polling && rc == LDAP_SERVER_DOWN && q->sys_errno == ECONNREFUSED)
+			fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s", q->url,
+			     uv_strerror(-ECONNREFUSED));
+		else
+			fail_ldap(q, rc, q->polling ? "sending the request" : "cannot connect");
 		return;
 	}
 	if (rc == LDAP_X_CONNECTING)
@@ -560,9 +567,13 @@ static void drain(struct dir_req *q)
 		rc = ldap_result(q->ld, q->msgid, LDAP_MSG_ALL, &zero, &res);
 		nopipe_off(&g);
 		if (rc < 0) {
+			char doing[64];
+
 			err = LDAP_SERVER_DOWN;
 			ldap_get_option(q->ld, LDAP_OPT_RESULT_CODE, &err);
-			fail_ldap(q, err, phase(q));
+			snprintf(doing, sizeof(doing), "the connection was lost during the %s",
+				 phase(q));
+			fail_ldap(q, err, doing);
 			return;
 		}
 		if (rc > 0) {
@@ -688,9 +699,12 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	snprintf(q->user, sizeof(q->user), "%s", user ? user : "");
 	snprintf(q->upn, sizeof(q->upn), "%s@%s", q->user, domain);
 	dir_domain_dn(domain, q->domain_dn, sizeof(q->domain_dn));
-	snprintf(q->r.base, sizeof(q->r.base),
-		 "CN=Certification Authorities,CN=Public Key Services,CN=Services,"
-		 "CN=Configuration,%s", q->domain_dn);
+	rc = PB_ERR_USAGE;           /* a domain of many short labels */
+	if ((size_t)snprintf(q->r.base, sizeof(q->r.base),
+			     "CN=Certification Authorities,CN=Public Key Services,CN=Services,"
+			     "CN=Configuration,%s", q->domain_dn) >= sizeof(q->r.base))
+		goto out;
+	rc = PB_ERR_NOMEM;
 	if (ldap_initialize(&q->ld, q->url) != LDAP_SUCCESS) {
 		q->ld = NULL;
 		goto out;
