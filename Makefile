@@ -28,7 +28,8 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c \
            lib/steps/authenticate.c lib/steps/register.c \
            lib/auth/auth.c lib/auth/digest.c lib/diag/diagnose.c lib/logon.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
-UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns
+UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
+           test_mock_sipreg
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -60,6 +61,7 @@ $(B)/unit/%: tests/unit/%.c $(B)/libphoneboot.a
 
 # Tests that need a mock server of tests/mock/ list it here; $^ links it in.
 $(B)/unit/test_dns $(B)/asan/test_dns: tests/mock/dnsd.c
+$(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: tests/mock/sipreg.c
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
