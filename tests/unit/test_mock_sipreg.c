@@ -541,6 +541,14 @@ static void bad_requests(void **st)
 	}
 	conf_init(&c, SIPREG_OK);
 	run_begin(&r, &c);
+	/* a request cut in a header line: the mock waits for the rest */
+	r.raw = "REGISTER sip:corp.example SIP/2.0\r\nX-Pad: ";
+	r.raw_len = strlen(r.raw);
+	run_connect(&r);
+	run_for(&r, 200);
+	assert_int_equal(r.n, 0);
+	assert_false(r.closed || r.failed || r.bad);
+	assert_int_equal(sipreg_requests(r.mock), 0);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		r.raw = t[i].text;
 		r.raw_len = strlen(t[i].text);
