@@ -61,7 +61,8 @@ $(B)/unit/%: tests/unit/%.c $(B)/libphoneboot.a
 
 # Tests that need a mock server of tests/mock/ list it here; $^ links it in.
 $(B)/unit/test_dns $(B)/asan/test_dns: tests/mock/dnsd.c
-$(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: tests/mock/sipreg.c
+MOCK_SIPREG := tests/mock/sipreg.c tests/mock/sipreg_msg.c
+$(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: $(MOCK_SIPREG)
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
