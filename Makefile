@@ -26,10 +26,11 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c \
            lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
            lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
            lib/steps/authenticate.c lib/steps/register.c \
-           lib/auth/auth.c lib/auth/digest.c lib/diag/diagnose.c lib/logon.c
+           lib/auth/auth.c lib/auth/digest.c lib/diag/diagnose.c lib/logon.c \
+           lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
-           test_mock_sipreg
+           test_ntlm test_sipae test_mock_sipreg
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -107,6 +108,7 @@ check: all lint unit unit-asan cli-tests fuzz-replay lab-test
 
 # ---- fuzzing (clang) ----
 FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest fuzz_dhcp
+FUZZERS += fuzz_ntlm_challenge fuzz_sipae
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15

@@ -75,16 +75,30 @@ size_t pb_trust_count(const struct pb_trust *t);
 /* Add every root of another store (shared, not copied). */
 enum pb_err pb_trust_add_trust(struct pb_trust *t, const struct pb_trust *from);
 
+/* One reason a chain is unusable, and how sure phoneboot is of it. A
+ * finding rests on one device fact of the profile (its confidence:
+ * documented, reported, measured, assumed, disputed, or defined in a
+ * definition), or on the chain alone (malformed, a signature that does not
+ * verify, a missing issuer, an untrusted root, an issuer that is no CA:
+ * fact NULL, confidence PB_CONF_MEASURED, as every X.509 client fails
+ * those). The text ends with the confidence in brackets ("[assumed]") so
+ * that a report that copies the text keeps it. */
 struct pb_finding {
 	enum pb_cause cause;
 	int cert;                   /* index into the chain, -1 for the whole chain */
-	char text[256];             /* one sentence, names the certificate */
+	char text[256];             /* one sentence, names the certificate, ends "[confidence]" */
+	enum pb_confidence confidence; /* of the fact the finding rests on */
+	const char *fact;           /* that fact ("certificates.sig_hashes"), static; NULL: the chain */
+	int other_reading_passes;   /* the fact is disputed and its other reading
+				     * would not give this finding */
 };
 
 struct pb_verdict {
 	struct pb_finding *findings;
 	size_t n;
 	int usable;                 /* 1 when there is no finding */
+	int usable_other_reading;   /* the verdict under the other reading of every
+				     * disputed fact (= usable when none is disputed) */
 };
 
 struct pb_judge_opts {
@@ -93,8 +107,10 @@ struct pb_judge_opts {
 	int check_trust;            /* report cert-untrusted-root when not anchored */
 };
 
-/* Judge chain c for profile p. *out set only on success; free with
- * pb_verdict_free(). Findings come in chain order, then chain-wide ones. */
+/* Judge chain c for profile p, under the strict reading of its disputed
+ * facts (the one that fails), and say where the other reading differs.
+ * *out set only on success; free with pb_verdict_free(). Findings come in
+ * chain order, then chain-wide ones. */
 enum pb_err pb_judge(const struct pb_chain *c, const struct pb_profile *p,
 		     const struct pb_judge_opts *o, struct pb_verdict **out);
 void pb_verdict_free(struct pb_verdict *v);

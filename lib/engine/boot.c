@@ -24,8 +24,9 @@
 static const char *const state_names[] = {
 	[BS_NEW] = "new", [BS_STEP] = "step", [BS_NEXT] = "next",
 	[BS_CYCLE_END] = "cycle-end", [BS_PAUSE] = "pause", [BS_DONE] = "done",
+	[BS_IDLE] = "idle",
 };
-_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == BS_DONE + 1,
+_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == BS_IDLE + 1,
 	       "state_names is incomplete");
 
 static void on_tick(uv_timer_t *t);
@@ -317,6 +318,7 @@ static void on_tick(uv_timer_t *t)
 		}
 		return;
 	case BS_STEP:
+	case BS_IDLE:
 		return;             /* the step reports through step_done */
 	}
 }
@@ -351,7 +353,7 @@ enum pb_err pb_boot_start(struct pb_engine *e, const struct pb_logon_opts *o,
 	b->attempts = o->attempts ? o->attempts : 2;
 	b->timeout_ms = o->timeout_ms ? o->timeout_ms : 2000;
 	b->outcome = "failed";
-	b->state = BS_NEW;
+	b->state = BS_IDLE;
 	snprintf(b->label, sizeof(b->label), "%s", o->label ? o->label : o->user);
 	if (!b->flow) {
 		snprintf(err, errlen, "the profile names no known flow");

@@ -8,6 +8,7 @@
 #include "engine/record.h"
 
 enum boot_state {
+	BS_IDLE = 6,         /* created, not started */
 	BS_NEW = 0,          /* a cycle is about to start */
 	BS_STEP = 1,         /* a step runs */
 	BS_NEXT = 2,         /* a step is over: choose the next */

@@ -124,7 +124,8 @@ int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out
 			 * parameter "" */
 			struct span none = { "", 0 };
 
-			if (out->n || !rd_eof(&r) || !add_param(out, none, name, 0))
+			if (!strcasecmp(out->scheme, "Digest") || out->n || !rd_eof(&r) ||
+			    !add_param(out, none, name, 0))
 				return -1;
 			break;
 		}
