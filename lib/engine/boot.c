@@ -65,21 +65,23 @@ static void end_step(struct boot *b)
 	b->step_live = 0;
 }
 
-static void free_step_ctx(struct boot *b)
+/* The step is over, whichever way: its cancel stops what may still wait
+ * and releases what it holds, then its context goes. Idempotent. */
+static void release_step(struct boot *b)
 {
-	if (b->run.ctx) {
-		free(b->run.ctx);
-		b->run.ctx = NULL;
-	}
+	if (b->ops && b->ops->cancel)
+		b->ops->cancel(&b->run);
+	free(b->run.ctx);
+	b->run.ctx = NULL;
 	b->ops = NULL;
 }
 
 static void cancel_step(struct boot *b)
 {
-	if (b->step_live && b->ops->cancel)
-		b->ops->cancel(&b->run);
+	if (b->step_live)
+		b->rec.open = 0;    /* what it saw so far is not a result */
 	end_step(b);
-	b->rec.open = 0;            /* what it saw so far is not a result */
+	release_step(b);
 }
 
 void step_fact(struct step_run *r, const char *key, json_t *v)
@@ -203,6 +205,7 @@ static int start_from(struct boot *b, size_t si)
 		b->ops = fs->ops;
 		b->run.ctx = NULL;
 		if (fs->ops->ctx_size && !(b->run.ctx = calloc(1, fs->ops->ctx_size))) {
+			b->ops = NULL;
 			rec_internal(&b->rec, PB_ERR_NOMEM, "out of memory starting %s",
 				     pb_step_str(fs->ops->id));
 			transition(b, BS_CYCLE_END, "out of memory");
@@ -238,9 +241,7 @@ static void next_step(struct boot *b)
 	const struct flow_step *fs = &b->flow->steps[b->si];
 	size_t si = b->si + 1;
 
-	if (b->rec.kind == KIND_INTERNAL && b->ops->cancel)
-		b->ops->cancel(&b->run);    /* release what the step holds */
-	free_step_ctx(b);
+	release_step(b);
 	if (b->rec.kind == KIND_INTERNAL) {
 		transition(b, BS_CYCLE_END, "phoneboot's own failure");
 		return;
@@ -308,7 +309,7 @@ static void on_tick(uv_timer_t *t)
 		next_step(b);
 		return;
 	case BS_CYCLE_END:
-		free_step_ctx(b);
+		release_step(b);
 		cycle_end(b);
 		return;
 	case BS_DONE:
@@ -395,6 +396,14 @@ enum pb_err pb_boot_start(struct pb_engine *e, const struct pb_logon_opts *o,
 	return PB_OK;
 }
 
+void boot_set_flow(struct pb_boot *pb, const struct flow *f)
+{
+	struct boot *b = (struct boot *)pb;
+
+	if (b->state == BS_IDLE || (b->state == BS_NEW && b->cycle == 0))
+		b->flow = f;
+}
+
 void pb_boot_cancel(struct pb_boot *pb)
 {
 	struct boot *b = (struct boot *)pb;
@@ -402,7 +411,7 @@ void pb_boot_cancel(struct pb_boot *pb)
 	if (!b || b->state == BS_DONE)
 		return;
 	cancel_step(b);
-	free_step_ctx(b);
+	release_step(b);
 	b->rec.kind = b->rec.kind == KIND_INTERNAL ? KIND_INTERNAL : KIND_CANCELLED;
 	b->outcome = b->rec.kind == KIND_INTERNAL ? "internal-error" : "cancelled";
 	device_drop_tls(&b->dev);
@@ -425,7 +434,7 @@ void pb_boot_free(struct pb_boot *pb)
 		return;
 	if (b->state != BS_DONE)
 		cancel_step(b);
-	free_step_ctx(b);
+	release_step(b);
 	if (b->dev.configured && b->o->dhcp_iface)
 		dhcp_unconfigure(b->o->dhcp_iface);
 	device_clear(&b->dev);

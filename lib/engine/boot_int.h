@@ -53,6 +53,10 @@ uv_loop_t *engine_loop(const struct pb_engine *e);
 void engine_boot_added(struct pb_engine *e);
 void engine_boot_removed(struct pb_engine *e);
 
+/* Tests: run boot b with flow f instead of its profile's (before the
+ * loop runs; f must outlive the boot). */
+void boot_set_flow(struct pb_boot *b, const struct flow *f);
+
 /* The report of DESIGN.md section 4 for boot b, with the remedy's boot
  * alt (may be NULL); NULL when b is not done, ended with phoneboot's own
  * failure, or on out of memory. New reference. */

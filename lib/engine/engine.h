@@ -33,9 +33,11 @@ struct step_ops {
 	/* Begin. Every outcome is reported through step_done() (or
 	 * step_internal()), from a callback or at once. */
 	void (*start)(struct step_run *r);
-	/* Stop every wait the step has (a query, a socket, a timer it
-	 * armed): nothing of the step may run after this. NULL when the
-	 * step never waits. */
+	/* Called once when the step is over, whichever way (reported,
+	 * cancelled, phoneboot's own failure), from the loop: stop every
+	 * wait it may still have (a query, a socket) and release what it
+	 * holds; nothing of the step runs after this. NULL when the step
+	 * never waits nor holds anything. */
 	void (*cancel)(struct step_run *r);
 };
 

@@ -15,6 +15,7 @@
 
 #include <ldap.h>
 
+#include "core/nopipe.h"
 #include "ldap/dir.h"
 
 /* One state per request sent; the request of the state is in flight. */
@@ -85,39 +86,6 @@ void dir_domain_dn(const char *domain, char *buf, size_t len)
 					(int)n, p);
 		p += n + (dot ? 1 : 0);
 	}
-}
-
-/* ---- SIGPIPE ----
- * libldap writes with write(2), and a write to a connection the peer has
- * reset raises SIGPIPE. A library does not change the process's signal
- * dispositions, so SIGPIPE is blocked around libldap's calls and one they
- * raised is taken back (as libpq does). */
-struct nopipe {
-	sigset_t old;
-	int pending;
-};
-
-static void nopipe_on(struct nopipe *g)
-{
-	sigset_t s, pend;
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, &g->old);
-	g->pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
-}
-
-static void nopipe_off(struct nopipe *g)
-{
-	sigset_t s, pend;
-	struct timespec zero = { 0, 0 };
-
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	if (!g->pending && sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE))
-		while (sigtimedwait(&s, NULL, &zero) < 0 && errno == EINTR)
-			;
-	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
 /* ---- simple bind (RFC 4511 4.2, RFC 4513 5.1) ---- */

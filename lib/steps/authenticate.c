@@ -76,14 +76,12 @@ static void send_register(struct step_run *r, const char *header, const char *va
 		     "Contact: <sip:%s@%s;transport=tls>\r\n"
 		     "Expires: 3600\r\n"
 		     "User-Agent: phoneboot/0.1.0 (%s)\r\n"
-		     "%s%s%s"
+		     "%s%s%s%s"
 		     "Content-Length: 0\r\n\r\n",
 		     r->o->domain, d->local, branch, r->o->user, r->o->domain, d->tag,
 		     r->o->user, r->o->domain, d->call_id, d->cseq, r->o->user, d->local,
 		     r->o->profile->id, header ? header : "", header ? ": " : "",
-		     header ? value : "");
-	if (header)
-		memcpy(msg + n - 4, "\r\n\r\n", 4);   /* keep the header's line ending */
+		     header ? value : "", header ? "\r\n" : "");
 	if (n <= 0 || (size_t)n >= sizeof(msg)) {
 		explicit_bzero(msg, sizeof(msg));
 		step_internal(r, PB_ERR_INTERNAL, "the REGISTER does not fit its buffer");

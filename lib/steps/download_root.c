@@ -19,6 +19,10 @@ static void on_roots(struct dir_result *res, void *arg)
 	size_t i;
 
 	((struct ctx *)r->ctx)->req = NULL;
+	if (res->err) {
+		step_internal(r, res->err, res->detail[0] ? res->detail : "the directory download failed");
+		return;
+	}
 	step_fact(r, "bind", json_string(res->bind[0] ? res->bind : "(none)"));
 	step_fact(r, "base", json_string(res->base));
 	for (i = 0; i < res->n && d->n_roots < DEV_MAX_ROOTS; i++) {

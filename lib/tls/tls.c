@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "core/nopipe.h"
 #include "tls/tls.h"
 
 enum state { S_CONNECT, S_HANDSHAKE, S_OPEN, S_DONE };
@@ -330,7 +331,12 @@ static void handshake_failed(struct tls_conn *c)
 
 static void do_handshake(struct tls_conn *c)
 {
-	int r = SSL_do_handshake(c->ssl), err;
+	struct nopipe g;
+	int r, err;
+
+	nopipe_on(&g);
+	r = SSL_do_handshake(c->ssl);
+	nopipe_off(&g);
 
 	if (r == 1) {
 		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
@@ -357,6 +363,7 @@ static void do_handshake(struct tls_conn *c)
 static void do_read(struct tls_conn *c)
 {
 	for (;;) {
+		struct nopipe g;
 		int r, err;
 
 		if (c->in_cap - c->in_len < 4096) {
@@ -372,7 +379,9 @@ static void do_read(struct tls_conn *c)
 			c->in = n;
 			c->in_cap = cap;
 		}
+		nopipe_on(&g);
 		r = SSL_read(c->ssl, c->in + c->in_len, (int)(c->in_cap - c->in_len));
+		nopipe_off(&g);
 		if (r > 0) {
 			c->in_len += (size_t)r;
 			continue;
@@ -397,7 +406,12 @@ static void do_read(struct tls_conn *c)
 static void do_write(struct tls_conn *c)
 {
 	while (c->out_len) {
-		int r = SSL_write(c->ssl, c->out, (int)c->out_len), err;
+		struct nopipe g;
+		int r, err;
+
+		nopipe_on(&g);
+		r = SSL_write(c->ssl, c->out, (int)c->out_len);
+		nopipe_off(&g);
 
 		if (r > 0) {
 			memmove(c->out, c->out + r, c->out_len - (size_t)r);
@@ -579,8 +593,13 @@ void tls_close(struct tls_conn *c)
 	if (!c || c->closing)
 		return;
 	c->closing = 1;
-	if (c->state == S_OPEN)
+	if (c->state == S_OPEN) {
+		struct nopipe g;
+
+		nopipe_on(&g);
 		SSL_shutdown(c->ssl);   /* best effort close_notify, non-blocking */
+		nopipe_off(&g);
+	}
 	ERR_clear_error();
 	uv_close((uv_handle_t *)&c->poll, on_closed);
 	uv_close((uv_handle_t *)&c->timer, on_closed);
