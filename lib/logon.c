@@ -6,6 +6,7 @@
 #include "engine/boot_int.h"
 
 struct run {
+	uv_loop_t *loop;
 	struct pb_engine *eng;
 	const struct pb_logon_opts *o;
 	struct pb_logon_opts alt_opts;
@@ -14,10 +15,14 @@ struct run {
 	char msg[256];
 };
 
+/* Every boot is over: stop the loop (the engine's shared handles, a DHCP
+ * socket, would keep it running). */
 static void alt_done(struct pb_boot *b, void *arg)
 {
+	struct run *r = arg;
+
 	(void)b;
-	(void)arg;
+	uv_stop(r->loop);
 }
 
 static void main_done(struct pb_boot *b, void *arg)
@@ -28,8 +33,10 @@ static void main_done(struct pb_boot *b, void *arg)
 	/* verify the DNS remedy only when the phone did not sign in, and
 	 * not when phoneboot itself failed */
 	if (!strcmp(outcome, "signed-in") || !strcmp(outcome, "internal-error") ||
-	    !r->o->n_alt_dns)
+	    !r->o->n_alt_dns) {
+		uv_stop(r->loop);
 		return;
+	}
 	r->alt_opts = *r->o;
 	r->alt_opts.dns = r->o->alt_dns;
 	r->alt_opts.n_dns = r->o->n_alt_dns;
@@ -39,6 +46,8 @@ static void main_done(struct pb_boot *b, void *arg)
 	r->alt_opts.label = "alt-dns";
 	r->err = pb_boot_start(r->eng, &r->alt_opts, alt_done, r, &r->alt, r->msg,
 			       sizeof(r->msg));
+	if (r->err != PB_OK)
+		uv_stop(r->loop);
 }
 
 enum pb_err pb_logon(const struct pb_logon_opts *o, json_t **report,
@@ -51,6 +60,7 @@ enum pb_err pb_logon(const struct pb_logon_opts *o, json_t **report,
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
+	r.loop = &loop;
 	if (uv_loop_init(&loop) < 0) {
 		snprintf(err, errlen, "cannot create an event loop");
 		return PB_ERR_INTERNAL;
