@@ -124,6 +124,22 @@ void step_trace(struct step_run *r, const char *fmt, ...)
 	boot_trace(r->boot, "%s: %s", pb_step_str(r->boot->rec.step), buf);
 }
 
+void step_exchange(struct step_run *r, const char *peer, int to_peer, int failed,
+		   const char *fmt, ...)
+{
+	struct boot *b = r->boot;
+	char label[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(label, sizeof(label), fmt, ap);
+	va_end(ap);
+	rec_exchange(&b->rec, b->cycle, (double)(uv_hrtime() - b->t0) / 1e6, peer, to_peer,
+		     failed, label);
+	boot_trace(b, "%s: %s %s %s%s", pb_step_str(b->rec.step), to_peer ? "->" : "<-", peer,
+		   label, failed ? " (failed)" : "");
+}
+
 void step_done(struct step_run *r, enum pb_cause cause, const char *detail, json_t *also)
 {
 	struct boot *b = r->boot;
@@ -355,6 +371,7 @@ enum pb_err pb_boot_start(struct pb_engine *e, const struct pb_logon_opts *o,
 	b->timeout_ms = o->timeout_ms ? o->timeout_ms : 2000;
 	b->outcome = "failed";
 	b->state = BS_IDLE;
+	b->t0 = uv_hrtime();
 	snprintf(b->label, sizeof(b->label), "%s", o->label ? o->label : o->user);
 	if (!b->flow) {
 		snprintf(err, errlen, "the profile names no known flow");
@@ -499,6 +516,8 @@ json_t *boot_report(const struct boot *b, const struct boot *alt)
 			o->profile->id, "name", o->profile->name, "outcome", b->outcome,
 			"cycles", (int)b->cycle, "steps", steps_of(b), "cycle_log",
 			b->rec.cycle_log);
+	if (doc)
+		json_object_set(doc, "exchanges", b->rec.exchanges);
 	if (!doc) {
 		json_decref(diag);
 		return NULL;
@@ -509,10 +528,10 @@ json_t *boot_report(const struct boot *b, const struct boot *alt)
 	json_object_set_new(doc, "remedies", remedies(&in, alt ? &ain : NULL, o, diag));
 	json_object_set_new(doc, "diagnosis", diag);
 	if (alt)
-		json_object_set_new(doc, "alternative", json_pack("{s:s,s:i,s:o,s:o}",
+		json_object_set_new(doc, "alternative", json_pack("{s:s,s:i,s:o,s:o,s:o}",
 			"outcome", alt->outcome, "cycles", (int)alt->cycle, "target",
 			*alt->dev.target ? json_string(alt->dev.target) : json_null(),
-			"steps", steps_of(alt)));
+			"steps", steps_of(alt), "exchanges", json_incref(alt->rec.exchanges)));
 	return doc;
 }
 

@@ -39,6 +39,7 @@ struct boot {
 	void (*step_timer_cb)(struct step_run *r);
 
 	unsigned cycle, attempts, timeout_ms;
+	uint64_t t0;                 /* when the boot started */
 	const char *outcome;
 	int notified, handles;
 

@@ -113,7 +113,7 @@ struct dev_query {
 	struct dev_query **slot;
 	dev_dns_cb *cb;
 	struct dns_query *q;
-	char name[256], type[8];
+	char name[256], type[8], server[64];
 };
 
 static void on_answer(const struct dns_result *res, void *arg)
@@ -121,6 +121,7 @@ static void on_answer(const struct dns_result *res, void *arg)
 	struct dev_query *q = arg;
 	struct step_run *r = q->r;
 	dev_dns_cb *cb = q->cb;
+	char peer[96];
 
 	*q->slot = NULL;
 	if (res->err) {
@@ -131,14 +132,17 @@ static void on_answer(const struct dns_result *res, void *arg)
 		step_internal(r, res->err, res->detail);
 		return;
 	}
+	snprintf(peer, sizeof(peer), "dns %s", res->server[0] ? res->server : q->server);
 	if (res->cause)
-		step_trace(r, "%s %s -> %s (%s)", q->type, q->name, pb_cause_str(res->cause),
-			   res->detail);
+		step_exchange(r, peer, 0, 1, "%s %s: %s", q->type, q->name,
+			      res->rcode >= 0 ? pb_cause_str(res->cause) : "no answer");
 	else if (res->n_srv)
-		step_trace(r, "%s %s -> %zu record(s), first %s:%u", q->type, q->name,
-			   res->n_srv, res->srv[0].target, res->srv[0].port);
+		step_exchange(r, peer, 0, 0, "%s %s: %u %u %u %s%s", q->type, q->name,
+			      res->srv[0].priority, res->srv[0].weight, res->srv[0].port,
+			      res->srv[0].target, res->n_srv > 1 ? " ..." : "");
 	else
-		step_trace(r, "%s %s -> %s", q->type, q->name, res->n_addr ? res->addr[0] : "?");
+		step_exchange(r, peer, 0, 0, "%s %s: %s%s", q->type, q->name,
+			      res->n_addr ? res->addr[0] : "?", res->n_addr > 1 ? " ..." : "");
 	free(q);
 	cb(r, res);
 }
@@ -155,8 +159,13 @@ int dev_dns(struct step_run *r, struct dev_query **slot, const char *name,
 	q->cb = cb;
 	snprintf(q->name, sizeof(q->name), "%s", name);
 	snprintf(q->type, sizeof(q->type), "%s", type);
-	step_trace(r, "%s %s? (DNS %s%s)", type, name, r->dev->n_dns ? r->dev->dns[0] : "-",
-		   r->dev->n_dns > 1 ? ", ..." : "");
+	snprintf(q->server, sizeof(q->server), "%s", r->dev->n_dns ? r->dev->dns[0] : "-");
+	{
+		char peer[96];
+
+		snprintf(peer, sizeof(peer), "dns %s", q->server);
+		step_exchange(r, peer, 1, 0, "%s %s?", type, name);
+	}
 	q->q = dns_query(r->dev->resolver, name, type, on_answer, q);
 	if (!q->q) {
 		free(q);

@@ -62,6 +62,11 @@ void step_factf(struct step_run *r, const char *key, const char *fmt, ...)
  * server back to the first step that met it. */
 void step_peer(struct step_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A message on the wire, recorded for the ladder diagram and traced:
+ * to_peer 1 for the phone's, 0 for the server's; peer names the server
+ * ("dns 127.0.0.53", "ldap 127.0.1.10:389", "sip pool.corp.example:5061"). */
+void step_exchange(struct step_run *r, const char *peer, int to_peer, int failed,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A network event, for --trace. */
 void step_trace(struct step_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

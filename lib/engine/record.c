@@ -18,8 +18,11 @@ enum pb_err rec_init(struct record *r, const struct pb_profile *p)
 {
 	memset(r, 0, sizeof(*r));
 	r->profile = p;
-	if (!(r->cycle_log = json_array()))
+	if (!(r->cycle_log = json_array()) || !(r->exchanges = json_array())) {
+		json_decref(r->cycle_log);
+		r->cycle_log = NULL;
 		return PB_ERR_NOMEM;
+	}
 	return PB_OK;
 }
 
@@ -29,7 +32,8 @@ void rec_free(struct record *r)
 	json_decref(r->last_steps);
 	json_decref(r->cycle_log);
 	json_decref(r->facts);
-	r->steps = r->last_steps = r->cycle_log = r->facts = NULL;
+	json_decref(r->exchanges);
+	r->steps = r->last_steps = r->cycle_log = r->facts = r->exchanges = NULL;
 }
 
 void rec_internal(struct record *r, enum pb_err err, const char *fmt, ...)
@@ -143,4 +147,16 @@ void rec_cycle_end(struct record *r)
 	json_decref(r->last_steps);
 	r->last_steps = r->steps;
 	r->steps = NULL;
+}
+
+void rec_exchange(struct record *r, unsigned cycle, double ms, const char *peer,
+		  int to_peer, int failed, const char *label)
+{
+	json_t *e = json_pack("{s:i,s:f,s:s,s:s,s:s,s:s,s:b}", "cycle", (int)cycle, "ms", ms,
+			      "step", pb_step_str(r->step), "peer", peer,
+			      "direction", to_peer ? "out" : "in", "label", label,
+			      "failed", failed);
+
+	if (!e || json_array_append_new(r->exchanges, e) < 0)
+		nomem(r);
 }

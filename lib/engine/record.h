@@ -29,6 +29,7 @@ struct record {
 	json_t *steps;           /* this cycle's steps */
 	json_t *last_steps;      /* the last finished cycle's */
 	json_t *cycle_log;       /* every cycle: step, result, cause */
+	json_t *exchanges;       /* every message, every cycle: the ladder */
 
 	/* the step being recorded */
 	enum pb_step step;
@@ -60,6 +61,10 @@ void rec_step_end(struct record *r, const char *result, enum pb_cause cause,
 void rec_skipped(struct record *r, enum pb_step s, const char *why);
 /* The cycle is over; its steps become last_steps. */
 void rec_cycle_end(struct record *r);
+/* One message on the wire, for the ladder diagram: from the phone to peer
+ * (to_peer) or back, at ms since the boot started, in cycle. */
+void rec_exchange(struct record *r, unsigned cycle, double ms, const char *peer,
+		  int to_peer, int failed, const char *label);
 /* phoneboot's own failure; the first message wins. */
 void rec_internal(struct record *r, enum pb_err err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

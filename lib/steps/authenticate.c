@@ -87,8 +87,13 @@ static void send_register(struct step_run *r, const char *header, const char *va
 		step_internal(r, PB_ERR_INTERNAL, "the REGISTER does not fit its buffer");
 		return;
 	}
-	step_trace(r, "REGISTER cseq %u%s%s", d->cseq, header ? " with " : "",
-		   header ? header : "");
+	{
+		char peer[320];
+
+		snprintf(peer, sizeof(peer), "sip %s", d->target);
+		step_exchange(r, peer, 1, 0, "REGISTER (CSeq %u)%s%s", d->cseq,
+			      header ? ", " : "", header ? header : "");
+	}
 	if (tls_send(d->tls, msg, (size_t)n) != PB_OK) {
 		explicit_bzero(msg, sizeof(msg));
 		step_internal(r, PB_ERR_NOMEM, "out of memory sending the REGISTER");
@@ -227,7 +232,14 @@ static void on_response(struct step_run *r, const struct sip_response *m)
 	char status[160], buf[300];
 
 	snprintf(status, sizeof(status), "SIP/2.0 %d %s", m->code, m->reason);
-	step_trace(r, "%s", status);
+	{
+		char peer[320];
+
+		snprintf(peer, sizeof(peer), "sip %s", r->dev->target);
+		/* a challenge is no failure; any other 4xx-6xx is */
+		step_exchange(r, peer, 0, m->code >= 400 && m->code != 401 && m->code != 407,
+			      "%d %s", m->code, m->reason);
+	}
 	if (m->code < 200)
 		return;                 /* provisional: wait for the final answer */
 	step_timer(r, 0, NULL);     /* answered */

@@ -19,9 +19,20 @@ struct ctx {
 	enum pb_cause cause;        /* the first server's failure wins */
 	char detail[256];
 	json_t *also;
+	char peer[300];
 };
 
 static void attempt(struct step_run *r);
+
+/* The ladder's name of the server being tried. */
+static const char *c_peer(struct step_run *r)
+{
+	struct ctx *c = r->ctx;
+	const struct target *t = &r->dev->targets[r->dev->ti];
+
+	snprintf(c->peer, sizeof(c->peer), "sip %s:%u", t->name, t->port);
+	return c->peer;
+}
 
 /* The order the device checks: trust, then its limits, then the name. */
 static int cause_rank(enum pb_cause c)
@@ -73,8 +84,13 @@ static void server_failed(struct step_run *r, enum pb_cause cause, const char *d
 	struct device *d = r->dev;
 
 	tried(r, cause);
-	step_trace(r, "%s:%u failed: %s", d->targets[d->ti].name, d->targets[d->ti].port,
-		   pb_cause_str(cause));
+	{
+		char peer[300];
+
+		snprintf(peer, sizeof(peer), "sip %s:%u", d->targets[d->ti].name,
+			 d->targets[d->ti].port);
+		step_exchange(r, peer, 0, 1, "%s", pb_cause_str(cause));
+	}
 	tls_close(c->tls);
 	c->tls = NULL;
 	if (!c->cause) {
@@ -167,7 +183,8 @@ static void on_tls(struct tls_conn *conn, enum tls_event ev, void *arg)
 		if (*tls_unavailable(conn))
 			step_fact(r, "suites_not_offered", json_string(tls_unavailable(conn)));
 		tls_local_addr(conn, r->dev->local, sizeof(r->dev->local));
-		step_trace(r, "TLS %s %s", tls_version(conn), tls_cipher(conn));
+		step_exchange(r, c_peer(r), 0, 0, "ServerHello %s %s, Certificate", tls_version(conn),
+			      tls_cipher(conn));
 		judge(r);
 		return;
 	case TLS_EV_FAILED:
@@ -205,7 +222,7 @@ static void open_tls(struct step_run *r)
 		step_internal(r, PB_ERR_NOMEM, err);
 		return;
 	}
-	step_trace(r, "TCP+TLS to %s:%u (%s)", t->name, t->port, t->addr);
+	step_exchange(r, c_peer(r), 1, 0, "TCP SYN, ClientHello");
 	if (tls_connect(r->loop, x, (struct sockaddr *)&sa, sizeof(sa), sni, r->timeout_ms,
 			on_tls, r, &c->tls) != PB_OK)
 		step_internal(r, PB_ERR_NOMEM, "could not open a socket");

@@ -77,13 +77,18 @@ static void on_lease(const struct dhcp_result *res, void *arg)
 	if (res->got_offer)
 		step_fact(r, "offer", json_pack("{s:s,s:s}", "address", res->offer.yiaddr,
 						"server", res->offer.server_id));
+	if (res->got_offer)
+		step_exchange(r, "dhcp", 0, 0, "DHCPOFFER %s", res->offer.yiaddr);
 	if (res->cause) {
-		step_trace(r, "no lease: %s", pb_cause_str(res->cause));
+		step_exchange(r, "dhcp", 0, 1, "%s", res->cause == PB_CAUSE_DHCP_NAK ? "DHCPNAK"
+			      : "no answer");
 		step_done(r, res->cause, res->detail, NULL);
 		return;
 	}
 	step_peer(r, "%s", l->server_id);
-	step_trace(r, "lease %s from %s", l->yiaddr, l->server_id);
+	if (res->requests)
+		step_exchange(r, "dhcp", 1, 0, "DHCPREQUEST %s", l->yiaddr);
+	step_exchange(r, "dhcp", 0, 0, "DHCPACK %s from %s", l->yiaddr, l->server_id);
 	step_fact(r, "lease", lease_json(l));
 	notes = json_array();
 	if (notes && l->sip_enc < 0)
@@ -153,8 +158,8 @@ static void start(struct step_run *r)
 		step_done(r, PB_CAUSE_DHCP_NO_OFFER, err, NULL);
 		return;
 	}
-	step_trace(r, "%s from %s (xid %08x)", dp.inform ? "DHCPINFORM" : "DHCPDISCOVER", mac,
-		   dhcp_client_xid(c->client));
+	step_exchange(r, "dhcp", 1, 0, "%s from %s (xid %08x)", dp.inform ? "DHCPINFORM"
+		      : "DHCPDISCOVER", mac, dhcp_client_xid(c->client));
 }
 
 static void cancel(struct step_run *r)

@@ -34,8 +34,14 @@ static void on_roots(struct dir_result *res, void *arg)
 		res->der[i] = NULL;
 	}
 	step_fact(r, "certificates", entries);
-	step_trace(r, "%zu certificate(s)%s%s", d->n_roots, res->cause ? ", " : "",
-		   res->cause ? pb_cause_str(res->cause) : "");
+	{
+		char peer[96];
+
+		snprintf(peer, sizeof(peer), "ldap %s:%u", d->dc_addr, d->dc_port);
+		step_exchange(r, peer, 0, res->cause != PB_CAUSE_NONE, "%s; %zu certificate(s)%s%s",
+			      res->bind[0] ? res->bind : "no bind", d->n_roots,
+			      res->cause ? ": " : "", res->cause ? pb_cause_str(res->cause) : "");
+	}
 	if (res->cause) {
 		step_done(r, res->cause, res->detail, NULL);
 		return;
@@ -51,7 +57,12 @@ static void start(struct step_run *r)
 
 	step_factf(r, "server", "ldap://%s:%u", d->dc_addr, d->dc_port);
 	step_peer(r, "ldap://%s:%u", d->dc_addr, d->dc_port);
-	step_trace(r, "LDAP search for cACertificate at %s:%u", d->dc_addr, d->dc_port);
+	{
+		char peer[96];
+
+		snprintf(peer, sizeof(peer), "ldap %s:%u", d->dc_addr, d->dc_port);
+		step_exchange(r, peer, 1, 0, "bind, search cACertificate");
+	}
 	if (dir_fetch_roots(r->loop, d->dc_addr, d->dc_port, r->o->domain, r->o->user,
 			    r->o->password, r->timeout_ms, on_roots, r, &c->req) != PB_OK)
 		step_internal(r, PB_ERR_NOMEM, "could not start the directory query");

@@ -570,6 +570,27 @@ static void signs_in(void **st)
 	assert_non_null(strstr(sipreg_last_authorization(w.reg), "username=\"alice\""));
 	assert_non_null(strstr(json_string_value(json_object_get(rep, "target")),
 			       "pool.test.example:"));
+	{
+		/* the ladder: every message in time order, with its server */
+		json_t *x, *e;
+		size_t i, reg = 0, ok = 0;
+		double last = -1;
+
+		x = json_object_get(rep, "exchanges");
+		assert_true(json_array_size(x) >= 8);
+		json_array_foreach(x, i, e) {
+			const char *label = json_string_value(json_object_get(e, "label"));
+
+			assert_true(json_real_value(json_object_get(e, "ms")) >= last);
+			last = json_real_value(json_object_get(e, "ms"));
+			if (!strncmp(label, "REGISTER", 8))
+				reg++;
+			if (!strcmp(label, "200 OK"))
+				ok++;
+		}
+		assert_int_equal(reg, 2);
+		assert_int_equal(ok, 1);
+	}
 	json_decref(rep);
 	world_down(&w);
 }
