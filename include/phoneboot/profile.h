@@ -7,6 +7,8 @@
 #ifndef PHONEBOOT_PROFILE_H
 #define PHONEBOOT_PROFILE_H
 
+#include "phoneboot/export.h"
+
 #include <stddef.h>
 
 #include "phoneboot/codes.h"
@@ -131,49 +133,49 @@ struct pb_profile {
 /* Load one profile file. On error returns PB_ERR_* and writes
  * "FILE:LINE: what was expected" into err. *out is set only on success and
  * is freed with pb_profile_free(). */
-enum pb_err pb_profile_load(const char *path, struct pb_profile **out,
+PB_EXPORT enum pb_err pb_profile_load(const char *path, struct pb_profile **out,
 			    char *err, size_t errlen);
 /* Same, from a buffer (name is used in messages). */
-enum pb_err pb_profile_parse(const char *name, const char *text, size_t len,
+PB_EXPORT enum pb_err pb_profile_parse(const char *name, const char *text, size_t len,
 			     struct pb_profile **out, char *err, size_t errlen);
-void pb_profile_free(struct pb_profile *p);
+PB_EXPORT void pb_profile_free(struct pb_profile *p);
 
 /* The catalog: every *.ini in a directory, sorted by id. */
 struct pb_catalog {
 	struct pb_profile **items;
 	size_t n;
 };
-enum pb_err pb_catalog_load(const char *dir, struct pb_catalog **out,
+PB_EXPORT enum pb_err pb_catalog_load(const char *dir, struct pb_catalog **out,
 			    char *err, size_t errlen);
-void pb_catalog_free(struct pb_catalog *c);
+PB_EXPORT void pb_catalog_free(struct pb_catalog *c);
 /* Borrowed pointer into the catalog, or NULL. */
-const struct pb_profile *pb_catalog_find(const struct pb_catalog *c,
+PB_EXPORT const struct pb_profile *pb_catalog_find(const struct pb_catalog *c,
 					 const char *id);
 
 /* Source of a fact ("tls.versions"), borrowed, or NULL. */
-const struct pb_source *pb_profile_source(const struct pb_profile *p,
+PB_EXPORT const struct pb_source *pb_profile_source(const struct pb_profile *p,
 					  const char *fact);
 /* How sure the profile is of a fact: PB_CONF_DISPUTED when it has two
  * readings, the confidence of its source otherwise. A fact the file leaves
  * at its default (check_eku, check_validity) has no source: ASSUMED, or
  * DEFINED in a definition. */
-enum pb_confidence pb_profile_confidence(const struct pb_profile *p,
+PB_EXPORT enum pb_confidence pb_profile_confidence(const struct pb_profile *p,
 					 const char *fact);
 /* Count the facts of p by pb_profile_confidence() into counts[PB_CONF_COUNT]
  * (added to what is there); returns the number of facts. */
-size_t pb_profile_count(const struct pb_profile *p, size_t counts[PB_CONF_COUNT]);
+PB_EXPORT size_t pb_profile_count(const struct pb_profile *p, size_t counts[PB_CONF_COUNT]);
 
-const char *pb_flow_str(enum pb_flow f);
-const char *pb_confidence_str(enum pb_confidence c);
-const char *pb_wildcard_str(enum pb_wildcard w);
-const char *pb_hash_str(enum pb_hash h);
-const char *pb_curve_str(enum pb_curve c);
-const char *pb_tls_version_str(enum pb_tls_version v);
-const char *pb_auth_str(enum pb_auth a);
+PB_EXPORT const char *pb_flow_str(enum pb_flow f);
+PB_EXPORT const char *pb_confidence_str(enum pb_confidence c);
+PB_EXPORT const char *pb_wildcard_str(enum pb_wildcard w);
+PB_EXPORT const char *pb_hash_str(enum pb_hash h);
+PB_EXPORT const char *pb_curve_str(enum pb_curve c);
+PB_EXPORT const char *pb_tls_version_str(enum pb_tls_version v);
+PB_EXPORT const char *pb_auth_str(enum pb_auth a);
 /* Write "MD5, SHA-1" style lists of a bit set into buf. */
-void pb_hashes_describe(unsigned bits, char *buf, size_t len);
-void pb_tls_versions_describe(unsigned bits, char *buf, size_t len);
-void pb_curves_describe(unsigned bits, char *buf, size_t len);
-void pb_auth_describe(unsigned bits, char *buf, size_t len);
+PB_EXPORT void pb_hashes_describe(unsigned bits, char *buf, size_t len);
+PB_EXPORT void pb_tls_versions_describe(unsigned bits, char *buf, size_t len);
+PB_EXPORT void pb_curves_describe(unsigned bits, char *buf, size_t len);
+PB_EXPORT void pb_auth_describe(unsigned bits, char *buf, size_t len);
 
 #endif
