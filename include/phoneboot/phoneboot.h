@@ -7,6 +7,7 @@
 #include "phoneboot/codes.h"
 #include "phoneboot/profile.h"
 #include "phoneboot/cert.h"
+#include "phoneboot/probe.h"
 #include "phoneboot/logon.h"
 #include "phoneboot/boot.h"
 
