@@ -30,6 +30,8 @@ const struct auth_mech *auth_mech_of(unsigned bit)
 	switch (bit) {
 	case PB_AUTH_DIGEST:
 		return &auth_digest;
+	case PB_AUTH_NTLM:
+		return &auth_ntlm;
 	default:
 		return NULL;
 	}

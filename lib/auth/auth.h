@@ -30,7 +30,8 @@ struct auth_err {
 enum auth_status {
 	AUTH_ANSWER = 0,    /* out holds the Authorization value */
 	AUTH_REFUSED = 1,   /* the challenge refuses the credentials sent */
-	AUTH_FAIL = 2,      /* cannot answer: e says why */
+	AUTH_FAIL = 2,      /* cannot answer: e says why, with a network cause */
+	AUTH_INTERNAL = 3,  /* phoneboot's own failure (out of memory): e->detail */
 };
 
 struct auth_mech {
@@ -54,6 +55,7 @@ struct auth_mech {
 };
 
 extern const struct auth_mech auth_digest;
+extern const struct auth_mech auth_ntlm;
 
 /* Digest's Authorization value answering ch (RFC 7616 3.4; qop=auth when
  * offered). 0, or -1 for an algorithm we cannot compute or an answer that

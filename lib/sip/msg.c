@@ -192,6 +192,52 @@ static void contact(struct sip_response *m, struct span v)
 	}
 }
 
+/* name-addr / addr-spec with its parameters (RFC 3261 20.20, 20.39):
+ * the URI (inside <> when bracketed) and the tag parameter. */
+static void name_addr(struct span v, char *uri, size_t ulen, char *tag, size_t tlen)
+{
+	struct rd r = rd_init(v.p, v.len);
+	const char *lt = memchr(v.p, '<', v.len);
+	struct span u;
+
+	if (lt) {
+		r.off = (size_t)(lt - v.p) + 1;
+		u = rd_take_until(&r, ">");
+		if (!rd_take_char(&r, '>'))
+			return;
+	} else {
+		u = rd_take_until(&r, ";");
+	}
+	copy(uri, ulen, span_trim(u));
+	while (!rd_eof(&r)) {
+		struct span kv;
+
+		rd_take_char(&r, ';');
+		kv = span_trim(rd_take_until(&r, ";"));
+		if (kv.len > 4 && !strncasecmp(kv.p, "tag=", 4))
+			copy(tag, tlen, (struct span){ kv.p + 4, kv.len - 4 });
+	}
+}
+
+/* P-Asserted-Identity (RFC 3325 9.1): a sip(s) URI and a tel URI, in one
+ * header (comma-separated) or two. */
+static void asserted(struct sip_response *m, struct span v)
+{
+	struct rd r = rd_init(v.p, v.len);
+
+	while (!rd_eof(&r)) {
+		struct span one = span_trim(rd_take_until(&r, ","));
+		char uri[256] = "", tag[8];
+
+		rd_take_char(&r, ',');
+		name_addr(one, uri, sizeof(uri), tag, sizeof(tag));
+		if (!strncasecmp(uri, "tel:", 4))
+			snprintf(m->pai_tel, sizeof(m->pai_tel), "%s", uri);
+		else if (uri[0])
+			snprintf(m->pai_sip, sizeof(m->pai_sip), "%s", uri);
+	}
+}
+
 int sip_parse_response(const char *buf, size_t len, struct sip_response *m,
 		       char *err, size_t errlen)
 {
@@ -283,6 +329,18 @@ int sip_parse_response(const char *buf, size_t len, struct sip_response *m,
 			contact(m, v);
 		} else if (hname(name, "Expires", NULL)) {
 			m->expires = to_long(v);
+			copy(m->expires_s, sizeof(m->expires_s), v);
+		} else if (hname(name, "From", "f")) {
+			name_addr(v, m->from_uri, sizeof(m->from_uri), m->from_tag, sizeof(m->from_tag));
+		} else if (hname(name, "To", "t")) {
+			name_addr(v, m->to_uri, sizeof(m->to_uri), m->to_tag, sizeof(m->to_tag));
+		} else if (hname(name, "P-Asserted-Identity", NULL)) {
+			asserted(m, v);
+		} else if (hname(name, "Warning", NULL) || hname(name, "ms-diagnostics", NULL)) {
+			/* what the registrar says of a refusal (RFC 3261 20.43;
+			 * [MS-SIPRE] ms-diagnostics): the first one */
+			if (!m->warning[0])
+				copy(m->warning, sizeof(m->warning), v);
 		} else if (hname(name, "Server", NULL)) {
 			copy(m->server, sizeof(m->server), v);
 		}

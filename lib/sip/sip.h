@@ -37,6 +37,11 @@ struct sip_response {
 	char contact[256];           /* first Contact URI (inside <> when bracketed) */
 	long contact_expires;        /* ;expires= of the first Contact, or -1 */
 	long expires;                /* Expires header, or -1 */
+	char expires_s[24];          /* the Expires header as sent, or "" */
+	char from_uri[256], from_tag[64];
+	char to_uri[256], to_tag[64];
+	char pai_sip[256], pai_tel[64];      /* P-Asserted-Identity */
+	char warning[256];           /* Warning or ms-diagnostics, the first */
 	char server[96];
 	size_t len;                  /* bytes of this message, body included */
 };

@@ -187,6 +187,8 @@ static void answer(struct step_run *r, const struct sip_response *m)
 	if (st == AUTH_REFUSED) {
 		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, "the registrar challenged the answer "
 			  "again: the credentials were refused", NULL);
+	} else if (st == AUTH_INTERNAL) {
+		step_internal(r, PB_ERR_NOMEM, e.detail);
 	} else if (st == AUTH_FAIL) {
 		step_done(r, e.cause ? e.cause : PB_CAUSE_SIP_AUTH_FAILED, e.detail, NULL);
 	} else {
@@ -229,7 +231,7 @@ static void accepted(struct step_run *r, const struct sip_response *m, const cha
 static void on_response(struct step_run *r, const struct sip_response *m)
 {
 	struct ctx *c = r->ctx;
-	char status[160], buf[300];
+	char status[160], buf[700];
 
 	snprintf(status, sizeof(status), "SIP/2.0 %d %s", m->code, m->reason);
 	{
@@ -249,15 +251,24 @@ static void on_response(struct step_run *r, const struct sip_response *m)
 	switch (m->code) {
 	case 401:
 	case 407:
+		if (m->warning[0] && c->credentials)
+			step_fact(r, "registrar_says", json_string(m->warning));
 		answer(r, m);
 		return;
 	case 403:
+		/* what the registrar said tells a wrong password from a
+		 * disabled account (Warning, ms-diagnostics) */
+		if (m->warning[0])
+			step_fact(r, "registrar_says", json_string(m->warning));
 		if (c->credentials) {
-			snprintf(buf, sizeof(buf), "403 Forbidden after the %s answer: the "
-				 "credentials were refused", c->mech->scheme);
+			snprintf(buf, sizeof(buf), "403 %s after the %s answer: the credentials "
+				 "were refused%s%s", m->reason, c->mech->scheme,
+				 m->warning[0] ? "; the registrar says: " : "", m->warning);
 			step_done(r, PB_CAUSE_SIP_AUTH_FAILED, buf, NULL);
 		} else {
-			step_done(r, PB_CAUSE_SIP_FORBIDDEN, "403 Forbidden without a challenge", NULL);
+			snprintf(buf, sizeof(buf), "403 %s without a challenge%s%s", m->reason,
+				 m->warning[0] ? "; the registrar says: " : "", m->warning);
+			step_done(r, PB_CAUSE_SIP_FORBIDDEN, buf, NULL);
 		}
 		return;
 	case 404:

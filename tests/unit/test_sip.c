@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "auth/auth.h"
+#include "ntlm/ntlm.h"
+#include "sipae/sipae.h"
 #include "dns/dns.h"
 #include "phoneboot/profile.h"
 #include "sip/sip.h"
@@ -224,6 +226,84 @@ static void digest_rounds(void **st)
 	assert_ptr_equal(auth_mech_of(PB_AUTH_DIGEST), &auth_digest);
 }
 
+/* The CHALLENGE of the OC 2007 R2 <-> OCS 2007 R2 sign-in (COSMO\User,
+ * pidgin-sipe's test data; tests/unit/test_ntlm.c has its known answers). */
+static const char oc_challenge_b64[] =
+	"TlRMTVNTUAACAAAAAAAAADgAAADzgpji3Ruq9OfiGNEAAAAAAAAAAJYAlgA4AAAABQLODgAA"
+	"AA8CAAoAQwBPAFMATQBPAAEAGABDAE8AUwBNAE8ALQBPAEMAUwAtAFIAMgAEABYAYwBvAHMA"
+	"bQBvAC4AbABvAGMAYQBsAAMAMABjAG8AcwBtAG8ALQBvAGMAcwAtAHIAMgAuAGMAbwBzAG0A"
+	"bwAuAGwAbwBjAGEAbAAFABYAYwBvAHMAbQBvAC4AbABvAGMAYQBsAAAAAAA=";
+
+/* The NTLM mechanism's rounds ([MS-SIPAE] 3.2-3.3): an empty gssapi-data,
+ * then the AUTHENTICATE with opaque and, in version 4, the request's own
+ * signature; a fresh challenge after it is a refusal; a 200 without a
+ * proof, or with a wrong one, does not verify. */
+static void ntlm_rounds(void **st)
+{
+	struct sip_challenge c;
+	struct auth_in in = { .user = "User", .domain = "cosmo.local", .password = "Pa$$word",
+			      .method = "REGISTER", .uri = "sip:cosmo.local", .call_id = "abc",
+			      .cseq = 2, .from_uri = "sip:user@cosmo.local", .from_tag = "t1",
+			      .to_uri = "sip:user@cosmo.local", .to_tag = "", .expires = "3600" };
+	struct auth_err e;
+	unsigned char state[2048];
+	char out[4096], hdr[1024], *p;
+	uint8_t msg[1024];
+	size_t n;
+	int cred = 0;
+	struct sip_response m;
+	static const char ok200[] =
+		"SIP/2.0 200 OK\r\nCall-ID: abc\r\nCSeq: 3 REGISTER\r\n"
+		"From: <sip:user@cosmo.local>;tag=t1\r\nTo: <sip:user@cosmo.local>;tag=x\r\n"
+		"Authentication-Info: NTLM rspauth=\"01000000E615438A917661BE64000000\", "
+		"srand=\"9616454F\", snum=\"1\", opaque=\"2BDBAC9D\", qop=\"auth\", "
+		"targetname=\"cosmo-ocs-r2.cosmo.local\", realm=\"SIP Communications Service\"\r\n"
+		"Content-Length: 0\r\n\r\n";
+
+	(void)st;
+	assert_true(auth_ntlm.state_size <= sizeof(state));
+	memset(state, 0, sizeof(state));
+	challenge(&c, "NTLM realm=\"SIP Communications Service\", "
+		  "targetname=\"cosmo-ocs-r2.cosmo.local\", version=4");
+	assert_int_equal(auth_ntlm.answer(state, &in, &c, out, sizeof(out), &cred, &e), AUTH_ANSWER);
+	assert_false(cred);                              /* no credentials yet */
+	assert_non_null(strstr(out, "gssapi-data=\"\""));
+	assert_non_null(strstr(out, "targetname=\"cosmo-ocs-r2.cosmo.local\""));
+	assert_non_null(strstr(out, "version=4"));
+	assert_null(strstr(out, "opaque"));
+	snprintf(hdr, sizeof(hdr), "NTLM opaque=\"2BDBAC9D\", gssapi-data=\"%s\", "
+		 "targetname=\"cosmo-ocs-r2.cosmo.local\", realm=\"SIP Communications Service\", "
+		 "version=4", oc_challenge_b64);
+	challenge(&c, hdr);
+	memset(&e, 0, sizeof(e));
+	if (auth_ntlm.answer(state, &in, &c, out, sizeof(out), &cred, &e) != AUTH_ANSWER)
+		fail_msg("the AUTHENTICATE round failed: %s", e.detail);
+	assert_true(cred);
+	assert_non_null(strstr(out, "opaque=\"2BDBAC9D\""));
+	assert_non_null(strstr(out, "cnum=\"1\""));
+	assert_non_null(strstr(out, "crand=\""));
+	assert_non_null((p = strstr(out, "response=\"")));
+	assert_int_equal(strcspn(p + 10, "\""), 32);      /* a 16-byte signature, hex */
+	assert_memory_equal(p + 10, "01000000", 8);       /* NTLMSSP_MESSAGE_SIGNATURE v1 */
+	assert_memory_equal(p + 10 + 24, "64000000", 8);  /* sequence number 100 */
+	/* the AUTHENTICATE: a type 3 message for the CHALLENGE's domain */
+	p = strstr(out, "gssapi-data=\"") + 13;
+	assert_int_equal(sipae_b64_decode(p, strcspn(p, "\""), msg, sizeof(msg), &n), SIPAE_OK);
+	assert_memory_equal(msg, "NTLMSSP\0\3\0\0\0", 12);
+	/* a 200 whose rspauth was made with another session key */
+	assert_int_equal(sip_parse_response(ok200, strlen(ok200), &m, hdr, sizeof(hdr)), 1);
+	assert_true(m.has_auth_info);
+	assert_string_equal(m.to_tag, "x");
+	assert_int_equal(auth_ntlm.verify(state, &in, &m, &e), -1);
+	assert_int_equal(e.cause, PB_CAUSE_SIP_SIGNATURE_INVALID);
+	m.has_auth_info = 0;
+	assert_int_equal(auth_ntlm.verify(state, &in, &m, &e), -1);
+	/* a fresh challenge after the AUTHENTICATE refuses it */
+	assert_int_equal(auth_ntlm.answer(state, &in, &c, out, sizeof(out), &cred, &e), AUTH_REFUSED);
+	auth_ntlm.clear(state);
+	assert_ptr_equal(auth_mech_of(PB_AUTH_NTLM), &auth_ntlm);
+}
+
 static unsigned fixed_rnd(void) { return 0; }
 
 static void srv_order(void **st)
@@ -251,6 +331,7 @@ int main(void)
 		cmocka_unit_test(challenges),
 		cmocka_unit_test(digest_vectors),
 		cmocka_unit_test(digest_rounds),
+		cmocka_unit_test(ntlm_rounds),
 		cmocka_unit_test(srv_order),
 	};
 	return cmocka_run_group_tests_name("sip", tests, NULL, NULL);
