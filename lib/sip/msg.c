@@ -87,11 +87,27 @@ size_t sip_params(const struct sip_challenge *c, size_t i, const char **name,
 	return c->n;
 }
 
+/* At a challenge's start after a comma (RFC 7235 4.1 allows several
+ * challenges in one header, comma-joined): a token that is not followed by
+ * "=" (a scheme), then whitespace and more. */
+static bool next_challenge(struct rd r)
+{
+	struct span t = rd_take_while(&r, is_token);
+	size_t before = r.off;
+
+	if (t.len == 0)
+		return false;
+	rd_skip_ws(&r);
+	return rd_peek(&r) != '=' && r.off > before && !rd_eof(&r);
+}
+
 /* challenge = auth-scheme LWS auth-param *(COMMA auth-param) (RFC 3261
  * 25.1, RFC 7235 2.1), also the bare token68 of RFC 7235; an
  * Authentication-Info value (RFC 7615) has no scheme: its first token is
- * followed by "=". */
-int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out)
+ * followed by "=". *used: the bytes of value this challenge took (a
+ * second, comma-joined challenge starts there). */
+int sip_parse_challenge_at(const char *value, size_t len, struct sip_challenge *out,
+			   size_t *used)
 {
 	struct rd r = rd_init(value, len);
 	struct span first;
@@ -141,10 +157,22 @@ int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out
 		if (!add_param(out, name, val, quoted))
 			return -1;
 		rd_skip_ws(&r);
-		if (!rd_take_char(&r, ',') && !rd_eof(&r))
+		if (rd_eof(&r))
+			break;
+		if (!rd_take_char(&r, ','))
 			return -1;
+		rd_skip_ws(&r);
+		if (out->scheme[0] && next_challenge(r))
+			break;                  /* the next challenge starts here */
 	}
+	if (used)
+		*used = r.off;
 	return 0;
+}
+
+int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out)
+{
+	return sip_parse_challenge_at(value, len, out, NULL);
 }
 
 /* Header names, long and compact forms (RFC 3261 7.3.3). */
@@ -317,10 +345,15 @@ int sip_parse_response(const char *buf, size_t len, struct sip_response *m,
 			copy(m->cseq_method, sizeof(m->cseq_method), rd_take_until(&c, " "));
 		} else if (hname(name, "WWW-Authenticate", NULL) ||
 			   hname(name, "Proxy-Authenticate", NULL)) {
-			if (m->n_ch < SIP_MAX_CHALLENGES &&
-			    sip_parse_challenge(v.p, v.len, &m->ch[m->n_ch]) == 0) {
+			size_t off = 0, used = 0;
+
+			/* one challenge per header, or several comma-joined */
+			while (off < v.len && m->n_ch < SIP_MAX_CHALLENGES &&
+			       sip_parse_challenge_at(v.p + off, v.len - off, &m->ch[m->n_ch],
+						      &used) == 0 && used > 0) {
 				m->ch[m->n_ch].proxy = hname(name, "Proxy-Authenticate", NULL);
 				m->n_ch++;
+				off += used;
 			}
 		} else if (hname(name, "Authentication-Info", NULL) ||
 			   hname(name, "Proxy-Authentication-Info", NULL)) {

@@ -53,6 +53,10 @@ int sip_parse_response(const char *buf, size_t len, struct sip_response *out,
 /* Parse one challenge header value ("Digest realm=...", "NTLM
  * realm=..., targetname=...") or an Authentication-Info value; 0 or -1. */
 int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out);
+/* The same for the first challenge of a value that may hold several,
+ * comma-joined (RFC 7235 4.1): *used is where the next one starts. */
+int sip_parse_challenge_at(const char *value, size_t len, struct sip_challenge *out,
+			   size_t *used);
 /* A parameter's value (name case-insensitive; borrowed), or NULL. */
 const char *sip_param(const struct sip_challenge *c, const char *name);
 /* The i-th parameter: returns the count (0 when i is past the end). */

@@ -1,9 +1,8 @@
 /* Internal: the [MS-SIPAE] framing of NTLM, Kerberos and TLS-DSK in SIP,
- * independent of the SIP parser: the parameters of a challenge
- * (WWW-/Proxy-Authenticate) or an Authentication-Info value, the
- * Authorization values the client sends, the string a message signature
- * covers, and base64. Parsing goes through lib/core/rd.h; fuzzed by
- * tests/fuzz/fuzz_sipae.c; tests in tests/unit/test_sipae.c. */
+ * independent of the SIP parser: the Authorization values the client
+ * sends, the string a message signature covers, base64 and hex. Decoding
+ * goes through lib/core/rd.h spans; fuzzed by tests/fuzz/fuzz_sipae.c;
+ * tests in tests/unit/test_sipae.c. */
 #ifndef PB_SIPAE_H
 #define PB_SIPAE_H
 
@@ -23,45 +22,9 @@ enum sipae_err {
 #define SIPAE_ERR_LAST SIPAE_ERR_ARG
 const char *sipae_strerror(enum sipae_err e);
 
-#define SIPAE_MAX_PARAMS 24
-
-/* One challenge or Authentication-Info value: the scheme and its
- * parameters, in order. Spans point into the parsed value (quotes
- * removed, backslash escapes kept: sipae_copy() removes them), which must
- * outlive the struct. */
-struct sipae_auth {
-	struct span scheme;               /* "NTLM", "Kerberos", "TLS-DSK", ... */
-	size_t n;
-	struct sipae_param {
-		struct span name, value;
-		bool quoted;
-	} p[SIPAE_MAX_PARAMS];
-	bool has_version;
-	unsigned long version;            /* version= (2, 3 or 4; [MS-SIPAE] 4.1 shows 3) */
-};
-
-/* Parse one scheme and its comma-separated auth-params (RFC 3261 25.1
- * challenge/credentials grammar, as [MS-SIPAE] 2.2 uses it). If value
- * holds more than one challenge, parsing stops before the next scheme and
- * *used (if not NULL) says where it starts. A duplicate parameter, an
- * unterminated quote or a bad version is SIPAE_ERR_MALFORMED. */
-enum sipae_err sipae_parse(const char *value, size_t len, struct sipae_auth *out,
-			   size_t *used);
-/* sipae_parse() for a WWW-Authenticate/Proxy-Authenticate value: realm
- * is required (with the scheme and targetname it names the security
- * association, [MS-SIPAE] 3.2.5.2; every challenge of 4.1 carries it). */
-enum sipae_err sipae_parse_challenge(const char *value, size_t len, struct sipae_auth *out,
-				     size_t *used);
-/* sipae_parse() for an Authentication-Info/Proxy-Authentication-Info
- * value: rspauth, realm and targetname are required ([MS-SIPAE] 3.2.5.2
- * finds the security association by them). */
-enum sipae_err sipae_parse_auth_info(const char *value, size_t len, struct sipae_auth *out);
-
-/* The value of parameter name (ASCII case-insensitive), or false. */
-bool sipae_get(const struct sipae_auth *a, const char *name, struct span *value);
-/* Copy a span to a NUL-terminated string, removing backslash escapes.
- * SIPAE_ERR_SPACE when it does not fit (out then holds ""). */
-enum sipae_err sipae_copy(struct span s, char *out, size_t cap);
+/* Parsing: a challenge or an Authentication-Info value is parsed by
+ * lib/sip (sip_parse_challenge_at: scheme and parameters, comma-joined
+ * challenges split), one parser for every scheme; this module builds. */
 
 /* The Authorization (or Proxy-Authorization) value the client sends
  * ([MS-SIPAE] 3.2 and the NTLM example of 4.1). Every string is sent quoted and must not

@@ -141,6 +141,49 @@ static void challenges(void **st)
 	assert_int_equal(sip_parse_challenge("", 0, &c), -1);
 }
 
+/* [MS-SIPAE] challenges through the one parser: 4.1's first 401, two
+ * comma-joined challenges in one header (RFC 7235 4.1), the 200's
+ * Authentication-Info of the OC 2007 R2 sign-in, and what breaks them. */
+static void sipae_values(void **st)
+{
+	static const char joined[] =
+		"SIP/2.0 401 Unauthorized\r\nCall-ID: x\r\nCSeq: 1 REGISTER\r\n"
+		"WWW-Authenticate: NTLM realm=\"SIP Communications Service\", targetname=\"a\", "
+		"version=3, Kerberos realm=\"SIP Communications Service\", "
+		"targetname=\"sip/a\", version=3\r\n"
+		"WWW-Authenticate: TLS-DSK realm=\"SIP Communications Service\", "
+		"certificate-server=\"https://a/CertProv/CertProvisioningService.svc\"\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char info[] = "NTLM rspauth=\"01000000E615438A917661BE64000000\", "
+		"srand=\"9616454F\", snum=\"1\", opaque=\"2BDBAC9D\", qop=\"auth\", "
+		"targetname=\"cosmo-ocs-r2.cosmo.local\", realm=\"SIP Communications Service\"";
+	static const char *bad[] = {
+		"NTLM realm=\"open", "NTLM realm=\"a\" targetname=\"b\"", "NTLM realm=\"a\", =b",
+		"NTLM realm=\"a\";x",
+	};
+	struct sip_response m;
+	struct sip_challenge c;
+	char err[128];
+	size_t i, used;
+
+	(void)st;
+	assert_int_equal(sip_parse_response(joined, strlen(joined), &m, err, sizeof(err)), 1);
+	assert_int_equal(m.n_ch, 3);
+	assert_string_equal(m.ch[0].scheme, "NTLM");
+	assert_string_equal(sip_param(&m.ch[0], "TargetName"), "a");
+	assert_string_equal(sip_param(&m.ch[0], "version"), "3");
+	assert_string_equal(m.ch[1].scheme, "Kerberos");
+	assert_string_equal(sip_param(&m.ch[1], "targetname"), "sip/a");
+	assert_string_equal(m.ch[2].scheme, "TLS-DSK");
+	assert_int_equal(sip_parse_challenge_at(info, strlen(info), &c, &used), 0);
+	assert_int_equal(used, strlen(info));
+	assert_string_equal(c.scheme, "NTLM");
+	assert_string_equal(sip_param(&c, "srand"), "9616454F");
+	assert_string_equal(sip_param(&c, "rspauth"), "01000000E615438A917661BE64000000");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sip_parse_challenge(bad[i], strlen(bad[i]), &c), -1);
+}
+
 /* A challenge from its header value, for the known answers. */
 static void challenge(struct sip_challenge *c, const char *v)
 {
@@ -332,6 +375,7 @@ int main(void)
 		cmocka_unit_test(digest_vectors),
 		cmocka_unit_test(digest_rounds),
 		cmocka_unit_test(ntlm_rounds),
+		cmocka_unit_test(sipae_values),
 		cmocka_unit_test(srv_order),
 	};
 	return cmocka_run_group_tests_name("sip", tests, NULL, NULL);
