@@ -553,7 +553,7 @@ static int on_screen(struct parse *ps, const char *name, const char *value)
 			return 1;
 		}
 	}
-	return fail(ps, "[screen] '%s' is not a step id (expected dhcp, time, "
+	return fail(ps, "[screen] '%s' is not a step id (expected dhcp, time, device-update, "
 		    "locate-dc, download-root, install-root, locate-pool, connect, "
 		    "authenticate, register)", name);
 }
