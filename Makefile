@@ -16,6 +16,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
 
 LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/core/nopipe.c \
+           lib/core/isotime.c lib/sntp/packet.c lib/sntp/client.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
            lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c \
@@ -25,7 +26,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/engine/engine.c lib/engine/device.c \
            lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
            lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
-           lib/steps/authenticate.c lib/steps/register.c \
+           lib/steps/authenticate.c lib/steps/register.c lib/steps/time.c \
            lib/auth/auth.c lib/auth/digest.c lib/diag/diagnose.c lib/logon.c \
            lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
