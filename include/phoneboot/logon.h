@@ -44,6 +44,9 @@ struct pb_logon_opts {
 	void *trace_arg;
 	const char *keylog_file;            /* NSS key log of every TLS session, or NULL */
 	const char *label;                  /* names the boot in the trace; NULL: user */
+	unsigned short devupdate_port;      /* the Device Update service's port; 0: the
+					       device's (80 HTTP, 443 HTTPS). Tests and labs
+					       on unprivileged ports */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on

@@ -175,3 +175,13 @@ bool rd_take_be32(struct rd *r, uint32_t *v)
 	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	return true;
 }
+
+bool rd_take_str(struct rd *r, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (rd_left(r) < n || memcmp(r->p + r->off, lit, n))
+		return false;
+	r->off += n;
+	return true;
+}

@@ -52,6 +52,8 @@ bool rd_take_u8(struct rd *r, uint8_t *v);
 bool rd_take_be16(struct rd *r, uint16_t *v);
 bool rd_take_be32(struct rd *r, uint32_t *v);
 bool rd_take_bytes(struct rd *r, void *out, size_t n);
+/* Consume lit if the input continues with it (exact bytes). */
+bool rd_take_str(struct rd *r, const char *lit);
 
 struct span span_trim(struct span s);
 bool span_eq(struct span s, const char *lit);          /* exact */

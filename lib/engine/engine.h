@@ -152,6 +152,6 @@ size_t flow_find(const struct flow *f, enum pb_step id);
 /* The steps (lib/steps/). */
 extern const struct step_ops step_dhcp, step_locate_dc, step_download_root,
 	step_install_root, step_locate_pool, step_connect, step_authenticate,
-	step_register, step_time;
+	step_register, step_time, step_device_update;
 
 #endif
