@@ -32,7 +32,8 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
-           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag
+           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag \
+           test_time_devupdate
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -68,6 +69,8 @@ $(B)/unit/test_dir $(B)/asan/test_dir: tests/mock/mock_ldap.c
 MOCK_SIPREG := tests/mock/sipreg.c tests/mock/sipreg_msg.c
 $(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: $(MOCK_SIPREG)
 $(B)/unit/test_engine $(B)/asan/test_engine: tests/mock/dnsd.c $(MOCK_SIPREG)
+$(B)/unit/test_time_devupdate $(B)/asan/test_time_devupdate: tests/mock/dnsd.c $(MOCK_SIPREG) \
+  tests/mock/sntpd.c tests/mock/httpd.c
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
