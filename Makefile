@@ -6,7 +6,7 @@
 #   make bench      benchmarks in bench/
 
 CC      ?= cc
-PKGS    := openssl libuv libcares ldap jansson inih
+PKGS    := openssl libuv libcares ldap jansson inih libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-truncation -Werror
@@ -16,6 +16,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
 
 LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/core/nopipe.c \
+           lib/core/isotime.c lib/sntp/packet.c lib/sntp/client.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
            lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c \
@@ -25,12 +26,14 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/engine/engine.c lib/engine/device.c \
            lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
            lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
-           lib/steps/authenticate.c lib/steps/register.c \
+           lib/steps/authenticate.c lib/steps/register.c lib/steps/time.c \
+           lib/steps/device_update.c lib/http/http.c lib/http/ucupdate.c lib/tls/hook.c \
            lib/auth/auth.c lib/auth/digest.c lib/auth/ntlm.c lib/diag/diagnose.c lib/logon.c \
            lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
-           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag
+           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag \
+           test_time_devupdate
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -66,6 +69,8 @@ $(B)/unit/test_dir $(B)/asan/test_dir: tests/mock/mock_ldap.c
 MOCK_SIPREG := tests/mock/sipreg.c tests/mock/sipreg_msg.c
 $(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: $(MOCK_SIPREG)
 $(B)/unit/test_engine $(B)/asan/test_engine: tests/mock/dnsd.c $(MOCK_SIPREG)
+$(B)/unit/test_time_devupdate $(B)/asan/test_time_devupdate: tests/mock/dnsd.c $(MOCK_SIPREG) \
+  tests/mock/sntpd.c tests/mock/httpd.c
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -110,7 +115,7 @@ check: all lint unit unit-asan cli-tests fuzz-replay lab-test
 
 # ---- fuzzing (clang) ----
 FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest fuzz_dhcp
-FUZZERS += fuzz_ntlm_challenge fuzz_sipae
+FUZZERS += fuzz_ntlm_challenge fuzz_sipae fuzz_sntp fuzz_ucupdate
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15

@@ -5,9 +5,9 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
-libldap-dev libjansson-dev libinih-dev libcmocka-dev clang python3 cppcheck"
+libldap-dev libjansson-dev libinih-dev libcmocka-dev libcurl4-openssl-dev clang python3 cppcheck"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
-iproute2 busybox udhcpc procps"
+iproute2 busybox udhcpc procps chrony nginx-light"
 want=$BUILD
 [ "${1:-build}" = lab ] && want="$BUILD $LAB"
 missing=""

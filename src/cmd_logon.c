@@ -55,7 +55,8 @@ static void help(void)
 	       "  --attempts N           boot cycles (default 2; the same failure twice is\n"
 	       "                         a loop)\n"
 	       "  --timeout MS           every network wait (default 2000)\n"
-	       "  --time ISO8601         the device's clock (default: now)\n"
+	       "  --time ISO8601         the device's clock, over what NTP says (default:\n"
+	       "                         the time step's: NTP, else the firmware's clock)\n"
 	       "  --json[=FILE]          the report as JSON (DESIGN.md section 4)\n"
 	       "  --html FILE            the report as an HTML page\n"
 	       "  --trace                every state transition and network event, with\n"
@@ -346,6 +347,7 @@ int cmd_logon(int argc, char **argv)
 			if (parse_time(optarg, &o.now) < 0)
 				die_usage("logon: --time '%s': expected YYYY-MM-DD or "
 					  "YYYY-MM-DDTHH:MM:SSZ", optarg);
+			o.time_set = 1;     /* the device's clock, over NTP's */
 			break;
 		case 'j': json = 1; json_to = optarg; break;
 		case 'D': o.dhcp_iface = optarg; break;
