@@ -12,18 +12,6 @@
 #define PB_DATADIR "/usr/local/share/phoneboot"
 #endif
 
-void die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("phoneboot: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n", stderr);
-	exit(EXIT_USAGE);
-}
-
 static int is_dir(const char *p)
 {
 	struct stat st;
@@ -57,10 +45,10 @@ struct pb_catalog *catalog_or_die(void)
 	struct pb_catalog *c = NULL;
 	char err[512];
 
-	if (pb_catalog_load(profiles_dir(), &c, err, sizeof(err)) != PB_OK) {
-		fprintf(stderr, "phoneboot: profile catalog: %s\n", err);
-		exit(EXIT_USAGE);
-	}
+	enum pb_err rc;
+
+	if ((rc = pb_catalog_load(profiles_dir(), &c, err, sizeof(err))) != PB_OK)
+		cli_die(rc, "profile catalog: %s", err);
 	return c;
 }
 
@@ -69,15 +57,16 @@ const struct pb_profile *profile_arg(struct pb_catalog *c, const char *arg,
 {
 	const struct pb_profile *p = pb_catalog_find(c, arg);
 	char err[512];
+	enum pb_err rc;
 
 	if (p)
 		return p;
 	if (strchr(arg, '/') || strstr(arg, ".ini")) {
-		if (pb_profile_load(arg, owned, err, sizeof(err)) != PB_OK)
-			die_usage("%s", err);
+		if ((rc = pb_profile_load(arg, owned, err, sizeof(err))) != PB_OK)
+			cli_die(rc, "%s", err);
 		return *owned;
 	}
-	die_usage("no profile '%s' in the catalog (%s); 'phoneboot profiles' "
+	cli_die(PB_ERR_NOTFOUND, "no profile '%s' in the catalog (%s); 'phoneboot profiles' "
 		  "lists them, or give a profile file by path", arg, profiles_dir());
 	return NULL;
 }
