@@ -53,7 +53,9 @@ static size_t utf8_len(const char *s)
 /* ---- the ladder ---- */
 
 #define LEFT 78      /* the time column */
-#define COLW 250     /* between two lifelines */
+#define BOXW 200     /* a column's title */
+#define GAP 212      /* between two lifelines, at least (titles never overlap) */
+#define MAXLABEL 80  /* characters of a label shown; the rest on hover */
 #define HEAD 56      /* the column titles */
 #define ROWH 24
 #define CHARW 6.7    /* 11px monospace */
@@ -83,14 +85,31 @@ static size_t column_of(const char **cols, size_t n, const char *peer)
 	return 0;
 }
 
-static double col_x(size_t k)
+/* Where each lifeline goes: every arrow starts or ends at the phone's, so
+ * a server's lifeline is as far from it as its longest label needs (up to
+ * MAXLABEL characters), and at least GAP from the one before. */
+static void lifelines(const struct rep_boot *b, const char **cols, size_t n, double *x)
 {
-	return LEFT + (double)k * COLW + COLW / 2.0;
+	size_t i, k;
+
+	x[0] = LEFT + BOXW / 2.0;
+	for (k = 1; k < n; k++) {
+		size_t longest = 0;
+
+		for (i = 0; i < b->n_ex; i++)
+			if (!strcmp(b->ex[i].peer, cols[k]) && utf8_len(b->ex[i].label) > longest)
+				longest = utf8_len(b->ex[i].label);
+		if (longest > MAXLABEL)
+			longest = MAXLABEL;
+		x[k] = x[0] + (double)longest * CHARW + 24;
+		if (x[k] < x[k - 1] + GAP)
+			x[k] = x[k - 1] + GAP;
+	}
 }
 
-static void arrow(FILE *f, const struct rep_exchange *x, size_t col, double y)
+static void arrow(FILE *f, const struct rep_exchange *x, double a, double b, double y)
 {
-	double a = col_x(0), b = col_x(col), from = x->out ? a : b, to = x->out ? b : a;
+	double from = x->out ? a : b, to = x->out ? b : a;
 	double dir = to > from ? 1 : -1;
 	size_t room = (size_t)((b - a - 16) / CHARW);
 
@@ -117,7 +136,7 @@ static void ladder(FILE *f, const struct rep_boot *b, const char *id)
 	const char *cols[32];
 	size_t n = columns(b, cols, sizeof(cols) / sizeof(cols[0])), i, rows = 0;
 	unsigned cycle = 0;
-	double w, h, y;
+	double w, h, y, x[32];
 
 	if (!b->n_ex) {
 		fputs("<p>No message was exchanged.</p>\n", f);
@@ -125,7 +144,8 @@ static void ladder(FILE *f, const struct rep_boot *b, const char *id)
 	}
 	for (i = 0; i < b->n_ex; i++)
 		rows += 1 + (b->ex[i].cycle != (i ? b->ex[i - 1].cycle : 0));
-	w = LEFT + (double)n * COLW + 10;
+	lifelines(b, cols, n, x);
+	w = x[n - 1] + BOXW / 2.0 + 10;
 	h = HEAD + (double)rows * ROWH + 16;
 	fprintf(f, "<div class=\"scroll\"><svg class=\"ladder\" id=\"%s\" "
 		"xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
@@ -133,26 +153,24 @@ static void ladder(FILE *f, const struct rep_boot *b, const char *id)
 		"aria-label=\"ladder diagram: %zu messages\">\n", id, w, h, w, h, b->n_ex,
 		b->n_ex);
 	for (i = 0; i < n; i++) {
-		double x = col_x(i);
-
 		fprintf(f, "<g class=\"col\"><rect x=\"%.0f\" y=\"8\" width=\"%d\" height=\"30\" "
-			"rx=\"4\"/><text x=\"%.0f\" y=\"28\">", x - (COLW - 30) / 2.0, COLW - 30, x);
-		esc_n(f, cols[i], utf8_len(cols[i]) > 33 ? 32 : 0);
+			"rx=\"4\"/><text x=\"%.0f\" y=\"28\">", x[i] - BOXW / 2.0, BOXW, x[i]);
+		esc_n(f, cols[i], utf8_len(cols[i]) > 28 ? 27 : 0);
 		fprintf(f, "</text><line class=\"life\" x1=\"%.0f\" y1=\"38\" x2=\"%.0f\" "
-			"y2=\"%.0f\"/></g>\n", x, x, h - 6);
+			"y2=\"%.0f\"/></g>\n", x[i], x[i], h - 6);
 	}
 	y = HEAD;
 	for (i = 0; i < b->n_ex; i++) {
-		const struct rep_exchange *x = &b->ex[i];
+		const struct rep_exchange *e = &b->ex[i];
 
-		if (x->cycle != cycle) {
-			cycle = x->cycle;
+		if (e->cycle != cycle) {
+			cycle = e->cycle;
 			fprintf(f, "<g class=\"cycle\"><line x1=\"4\" y1=\"%.0f\" x2=\"%.0f\" "
 				"y2=\"%.0f\"/><text x=\"6\" y=\"%.0f\">cycle %u</text></g>\n",
 				y + 4, w - 4, y + 4, y + 17, cycle);
 			y += ROWH;
 		}
-		arrow(f, x, column_of(cols, n, x->peer), y + 8);
+		arrow(f, e, x[0], x[column_of(cols, n, e->peer)], y + 8);
 		y += ROWH;
 	}
 	fputs("</svg></div>\n", f);
