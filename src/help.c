@@ -6,9 +6,7 @@
 
 #include "cli.h"
 
-#ifndef PB_DATADIR
-#define PB_DATADIR "/usr/local/share/phoneboot"
-#endif
+#include "config.h"
 
 #define WIDTH 79
 #define HELP_COL 26
@@ -21,7 +19,8 @@ static const struct {
 	  "Without either, logon asks on the terminal; with no terminal to ask on it "
 	  "is a usage error." },
 	{ "PHONEBOOT_PROFILES", "The profile catalog's directory, instead of profiles/ "
-	  "beside the executable or the installed " PB_DATADIR "/profiles." },
+	  "beside the executable (a source tree), ../share/phoneboot/profiles from it "
+	  "(an installed tree) or " PB_DATADIR "/profiles." },
 	{ "PHONEBOOT_DEVICE_ROOTS", "The firmware's built-in roots, when --device-roots "
 	  "is not given." },
 	{ "SSLKEYLOGFILE", "Where logon appends the TLS secrets, when --keylog is not "

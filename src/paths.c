@@ -8,9 +8,7 @@
 
 #include "cli.h"
 
-#ifndef PB_DATADIR
-#define PB_DATADIR "/usr/local/share/phoneboot"
-#endif
+#include "config.h"
 
 static int is_dir(const char *p)
 {
@@ -19,22 +17,30 @@ static int is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* $PHONEBOOT_PROFILES; else profiles/ beside the executable (the source
+ * tree); else ../share/phoneboot/profiles from it (an installed tree,
+ * wherever it was moved or staged with DESTDIR); else the data directory
+ * it was built for ($(PREFIX)/share/phoneboot). */
 const char *profiles_dir(void)
 {
+	static const char *const rel[] = { "/profiles", "/../share/phoneboot/profiles" };
 	static char buf[PATH_MAX];
 	const char *env = getenv("PHONEBOOT_PROFILES");
 	ssize_t n;
+	size_t i;
 	char *slash;
 
 	if (env && *env)
 		return env;
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 16);
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 64);
 	if (n > 0) {
 		buf[n] = '\0';
 		if ((slash = strrchr(buf, '/'))) {
-			snprintf(slash, sizeof(buf) - (size_t)(slash - buf), "/profiles");
-			if (is_dir(buf))
-				return buf;
+			for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				snprintf(slash, sizeof(buf) - (size_t)(slash - buf), "%s", rel[i]);
+				if (is_dir(buf))
+					return buf;
+			}
 		}
 	}
 	return PB_DATADIR "/profiles";
