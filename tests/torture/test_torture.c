@@ -37,6 +37,15 @@ static const char *fixtures;
 static const char *cur_variant = "-";
 static unsigned long cur_n;
 
+/* LeakSanitizer runs after every boot and scans ASan's quarantine of
+ * freed blocks too: a small one keeps the run fast (16 s instead of 60 s
+ * for one variant); ASAN_OPTIONS still overrides it. */
+const char *__asan_default_options(void);
+__attribute__((visibility("default"))) const char *__asan_default_options(void)
+{
+	return "quarantine_size_mb=8";
+}
+
 static void on_death(void)
 {
 	fprintf(stderr, "torture: crashed in %s, failing allocation %lu\n", cur_variant, cur_n);
@@ -174,19 +183,28 @@ struct run {
 	int report;                 /* pb_boot_report() gave one */
 	int closed;                 /* uv_loop_close() == 0 */
 	unsigned long count;        /* allocations counted */
+	unsigned long n_start, n_boot; /* of them, by the start and the boot */
 	char site[256];
 };
 
+/* TORTURE_TRACE=1: the boot's trace on stderr */
 static void on_trace(void *arg, double ms, const char *line)
 {
 	(void)arg;
 	fprintf(stderr, "%8.1f %s\n", ms, line);
 }
 
+static struct run *cur_run;
+
+/* The boot is over: the loop stops waiting (a boot that ends from a timer
+ * leaves nothing else to wake the loop before the guard). */
 static void on_done(struct pb_boot *b, void *arg)
 {
+	uv_loop_t *loop = arg;
+
 	(void)b;
-	*(int *)arg = 1;
+	cur_run->done = 1;
+	uv_stop(loop);
 }
 
 /* Boot once in a fresh world, failing allocation fail_at (0: none). */
@@ -222,9 +240,11 @@ static int boot_once(const struct variant *v, unsigned long fail_at, struct run 
 		r->at = AT_ENGINE;
 	if (r->rc != PB_OK)
 		goto out;
-	r->rc = pb_boot_start(e, &o, on_done, &r->done, &b, r->err, sizeof(r->err));
+	cur_run = r;
+	r->rc = pb_boot_start(e, &o, on_done, &w.loop, &b, r->err, sizeof(r->err));
 	if (torture_fired() && !r->at)
 		r->at = AT_START;
+	r->n_start = torture_count();
 	if (r->rc != PB_OK)
 		goto out;
 	if (run_until(&w.loop, &r->done, BOOT_MS) != 0) {
@@ -234,6 +254,7 @@ static int boot_once(const struct variant *v, unsigned long fail_at, struct run 
 	}
 	if (torture_fired() && !r->at)
 		r->at = AT_BOOT;
+	r->n_boot = torture_count() - r->n_start;
 	snprintf(r->outcome, sizeof(r->outcome), "%s", pb_boot_outcome(b));
 	r->boot_err = pb_boot_error(b, &msg);
 	snprintf(r->message, sizeof(r->message), "%s", msg ? msg : "");
@@ -303,18 +324,86 @@ static double now_s(void)
 	return (double)uv_hrtime() / 1e9;
 }
 
+struct totals {
+	unsigned long passed, failed;
+	int leaked;                 /* a leak was reported */
+	double t0, budget;
+};
+
+/* Variant v: the unarmed run (K allocations), then fail each of
+ * first..last (all of them when last is 0). */
+static void run_variant(const struct variant *v, unsigned long first, unsigned long last,
+			struct totals *t)
+{
+	unsigned long n, total, v_pass = 0, v_fail = 0;
+	double tv = now_s();
+	struct run r;
+
+	cur_variant = v->name;
+	cur_n = 0;
+	if (boot_once(v, 0, &r) != 0 || judge(v, &r)) {
+		printf("torture: %s: FAIL without any failed allocation: outcome %s%s%s\n",
+		       v->name, r.outcome, r.rc ? ", start: " : "", r.rc ? r.err : "");
+		t->failed++;
+		return;
+	}
+	total = r.count;
+	printf("torture: %s: K = %lu allocations per boot (start %lu, boot %lu, report %lu)\n",
+	       v->name, total, r.n_start, r.n_boot, total - r.n_start - r.n_boot);
+	if (!last)
+		last = total;
+	for (n = first; n <= last; n++) {
+		const char *why;
+
+		if (now_s() - t->t0 > t->budget) {
+			printf("torture: %s: FAIL the run exceeded %.0f s at allocation %lu of %lu\n",
+			       v->name, t->budget, n, total);
+			v_fail++;
+			break;
+		}
+		cur_n = n;
+		if (boot_once(v, n, &r) != 0) {
+			printf("torture: %s: FAIL the mock world does not start\n", v->name);
+			v_fail++;
+			break;
+		}
+		why = judge(v, &r);
+		/* nothing the boot allocated outlives it; a leak stays leaked,
+		 * so after the first one only the check at exit runs (it would
+		 * blame every later run) */
+		if (!why && !t->leaked && __lsan_do_recoverable_leak_check()) {
+			why = "a leak (LeakSanitizer's report above)";
+			t->leaked = 1;
+		}
+		if (why) {
+			printf("torture: %s: FAIL allocation %lu of %lu (%s): %s [outcome %s, %s%s]\n",
+			       v->name, n, total, r.site[0] ? r.site : "not reached", why,
+			       r.rc ? "refused" : r.outcome, r.message[0] ? "message: " : "",
+			       r.message[0] ? r.message : r.err);
+			v_fail++;
+		} else {
+			v_pass++;
+		}
+		fflush(stdout);
+	}
+	printf("torture: %s: %lu runs in %.1f s, %lu failed\n", v->name, v_pass + v_fail,
+	       now_s() - tv, v_fail);
+	t->passed += v_pass;
+	t->failed += v_fail;
+}
+
 int main(void)
 {
 	const char *dir = getenv("PB_PROFILES") ? getenv("PB_PROFILES") : "profiles";
-	const char *only = getenv("TORTURE_ONLY");     /* "variant:N" to run one */
-	double budget = getenv("TORTURE_SECONDS") ? atof(getenv("TORTURE_SECONDS"))
-						   : DEFAULT_BUDGET_S;
+	/* TORTURE_ONLY=variant or variant:N runs that much */
+	const char *only = getenv("TORTURE_ONLY"), *colon = only ? strchr(only, ':') : NULL;
+	struct totals t = { 0, 0, 0, now_s(), DEFAULT_BUDGET_S };
 	struct pb_catalog *catalog;
-	char err[256];
-	unsigned long passed = 0, failed = 0;
-	double t0 = now_s();
+	char err[256] = "";
 	size_t k;
 
+	if (getenv("TORTURE_SECONDS"))
+		t.budget = strtod(getenv("TORTURE_SECONDS"), NULL);
 	fixtures = getenv("PB_FIXTURES") ? getenv("PB_FIXTURES") : "build/fixtures";
 	/* jansson allocates for phoneboot: count it too (process-wide) */
 	json_set_alloc_funcs(torture_malloc, torture_free);
@@ -327,67 +416,13 @@ int main(void)
 	}
 	for (k = 0; k < sizeof(variants) / sizeof(variants[0]); k++) {
 		const struct variant *v = &variants[k];
-		unsigned long n, total, first = 1, last;
-		unsigned long v_pass = 0, v_fail = 0;
-		double tv = now_s();
-		struct run r;
+		unsigned long n = colon ? strtoul(colon + 1, NULL, 10) : 0;
 
-		cur_variant = v->name;
-		cur_n = 0;
-		if (only && strncmp(only, v->name, strlen(v->name)))
+		if (only && strncmp(only, v->name, colon ? (size_t)(colon - only) : strlen(only)))
 			continue;
-		/* the unarmed run: it must end as expected; K allocations */
-		if (boot_once(v, 0, &r) != 0 || judge(v, &r)) {
-			printf("torture: %s: FAIL without any failed allocation: outcome %s%s%s\n",
-			       v->name, r.outcome, r.rc ? ", start: " : "", r.rc ? r.err : "");
-			failed++;
-			continue;
-		}
-		total = r.count;
-		last = total;
-		if (only && strchr(only, ':'))
-			first = last = strtoul(strchr(only, ':') + 1, NULL, 10);
-		for (n = first; n <= last; n++) {
-			const char *why;
-
-			if (now_s() - t0 > budget) {
-				printf("torture: %s: FAIL the run exceeded %.0f s at allocation "
-				       "%lu of %lu\n", v->name, budget, n, total);
-				failed++;
-				break;
-			}
-			cur_n = n;
-			double tb = now_s();
-			if (boot_once(v, n, &r) != 0) {
-				printf("torture: %s: FAIL the mock world does not start\n", v->name);
-				failed++;
-				break;
-			}
-			why = judge(v, &r);
-			/* nothing the boot allocated outlives it */
-			if (getenv("TORTURE_TIMING"))
-				fprintf(stderr, "boot %.1f ms\n", (now_s() - tb) * 1e3);
-			if (!why && __lsan_do_recoverable_leak_check())
-				why = "a leak (LeakSanitizer's report above)";
-			if (why) {
-				printf("torture: %s: FAIL allocation %lu of %lu (%s): %s [outcome %s, "
-				       "%s%s]\n", v->name, n, total, r.site[0] ? r.site : "not reached",
-				       why, r.rc ? "refused" : r.outcome, r.message[0] ? "message: " : "",
-				       r.message[0] ? r.message : r.err);
-				v_fail++;
-			} else {
-				v_pass++;
-			}
-			if (getenv("TORTURE_TIMING"))
-				fprintf(stderr, "+leak check %.1f ms\n", (now_s() - tb) * 1e3);
-			fflush(stdout);
-		}
-		printf("torture: %s: K = %lu allocations per boot; %lu runs in %.1f s, "
-		       "%lu failed\n", v->name, total, v_pass + v_fail, now_s() - tv, v_fail);
-		passed += v_pass;
-		failed += v_fail;
+		run_variant(v, n ? n : 1, n, &t);
 	}
 	pb_catalog_free(catalog);
-	printf("torture: %lu passed, %lu failed\n", passed, failed);
-	return failed ? 1 : 0;
+	printf("torture: %lu passed, %lu failed\n", t.passed, t.failed);
+	return t.failed ? 1 : 0;
 }
