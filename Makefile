@@ -82,7 +82,8 @@ $(B)/asan/%: tests/unit/%.c $(B)/asan/lib.a
 # The torture build: the library a third time, under ASan+UBSan, with every
 # allocation of its own counted (tests/torture/alloc.h, as curl's memdebug);
 # the run fails each one in turn during a boot against the mock servers.
-TORTURE_SRC := tests/torture/test_torture.c tests/torture/alloc.c tests/mock/dnsd.c $(MOCK_SIPREG)
+TORTURE_SRC := tests/torture/test_torture.c tests/torture/alloc.c tests/mock/dnsd.c \
+               tests/mock/mock_ldap.c $(MOCK_SIPREG)
 $(B)/torture/lib.a: $(LIB_SRC) tests/torture/alloc.h
 	@rm -rf $(B)/torture/obj $@ && mkdir -p $(B)/torture/obj
 	cd $(B)/torture/obj && for f in $(LIB_SRC); do \

@@ -16,7 +16,7 @@ static void on_roots(struct dir_result *res, void *arg)
 {
 	struct step_run *r = arg;
 	struct device *d = r->dev;
-	json_t *entries = json_array();
+	json_t *entries;
 	size_t i;
 
 	((struct ctx *)r->ctx)->req = NULL;
@@ -24,6 +24,7 @@ static void on_roots(struct dir_result *res, void *arg)
 		step_internal(r, res->err, res->detail[0] ? res->detail : "the directory download failed");
 		return;
 	}
+	entries = json_array();
 	step_fact(r, "bind", json_string(res->bind[0] ? res->bind : "(none)"));
 	step_fact(r, "base", json_string(res->base));
 	for (i = 0; i < res->n && d->n_roots < DEV_MAX_ROOTS; i++) {

@@ -24,6 +24,7 @@
 #include "phoneboot/boot.h"
 #include "phoneboot/profile.h"
 #include "../mock/dnsd.h"
+#include "../mock/mock_ldap.h"
 #include "../mock/sipreg.h"
 #include "torture.h"
 
@@ -91,36 +92,46 @@ static int drain(uv_loop_t *loop)
 struct variant {
 	const char *name;
 	int dead_first;             /* a dead SIP server before the registrar */
+	int dc;                     /* a DC (the mock LDAP server) to download from */
 	const char *password;
 	const char *expect;         /* the outcome without failures */
 };
 
 static const struct variant variants[] = {
-	{ "signs-in", 0, "secret", "signed-in" },
-	{ "wrong-password", 0, "not-the-password", "failed" },
-	{ "next-server", 1, "secret", "signed-in" },
+	{ "signs-in", 0, 0, "secret", "signed-in" },
+	{ "wrong-password", 0, 0, "not-the-password", "failed" },
+	{ "next-server", 1, 0, "secret", "signed-in" },
+	/* the directory's values are no certificates: install-root fails
+	 * (best effort) and the phone signs in with its built-in roots */
+	{ "with-dc", 0, 1, "secret", "signed-in" },
 };
 
 struct world {
 	uv_loop_t loop;
 	struct dnsd *dns;
 	struct sipreg *reg;
+	struct mock_ldap *ldap;
 	struct pb_trust *roots;
 	char dns_addr[64];
 	const char *dns_list[1];
-	struct dnsd_rr srv[2], a[1];
+	struct dnsd_rr srv[2], dc[1], a[1];
 	struct dnsd_rule rules[4];
+	size_t n_rules;
 	unsigned short closed;
 	char cert[512], key[512], root[512];
 };
 
-/* test.example: no DC (locate-dc fails, best effort); _sips._tcp -> the
- * registrar (after a dead server when dead_first); A -> 127.0.0.1. */
+/* corp.example, the mock directory's domain: a DC only when v->dc (else
+ * locate-dc fails, best effort); _sips._tcp -> the registrar,
+ * pool.test.example as the fixtures' certificate names it (after a dead
+ * server when dead_first); A -> 127.0.0.1. */
 static int world_up(struct world *w, const struct variant *v)
 {
 	struct sipreg_conf c;
+	struct mock_ldap_opts lo = { .upn_ok = 1, .n_certs = 2 };
 	char err[256];
 	size_t n = 0;
+	unsigned ldap_port = 0;
 
 	memset(w, 0, sizeof(*w));
 	snprintf(w->cert, sizeof(w->cert), "%s/leaf-sha256.pem", fixtures);
@@ -135,21 +146,27 @@ static int world_up(struct world *w, const struct variant *v)
 	c.mode = SIPREG_DIGEST;
 	c.user = "alice";
 	c.password = "secret";
-	c.realm = "test.example";
+	c.realm = "corp.example";
 	if (sipreg_start(&w->loop, &c, &w->reg) != 0 || dnsd_closed_port(&w->closed) != 0) {
 		fprintf(stderr, "torture: the mock registrar does not start (fixtures in %s?)\n",
 			fixtures);
 		return -1;
 	}
+	if (v->dc && mock_ldap_start(&w->loop, &lo, &w->ldap, &ldap_port) != 0)
+		return -1;
 	if (v->dead_first)
 		w->srv[n++] = (struct dnsd_rr){ NULL, 10, 0, w->closed, "dead.test.example" };
 	w->srv[n++] = (struct dnsd_rr){ NULL, 20, 0, sipreg_port(w->reg), "pool.test.example" };
+	w->dc[0] = (struct dnsd_rr){ NULL, 0, 100, (unsigned short)ldap_port, "dc1.corp.example" };
 	w->a[0] = (struct dnsd_rr){ "127.0.0.1", 0, 0, 0, NULL };
-	w->rules[0] = (struct dnsd_rule){ "_sips._tcp.test.example", "SRV", 0, DNSD_NOERROR,
-					  w->srv, n };
-	w->rules[1] = (struct dnsd_rule){ NULL, "A", 0, DNSD_NOERROR, w->a, 1 };
-	w->rules[2] = (struct dnsd_rule){ NULL, NULL, 0, DNSD_NXDOMAIN, NULL, 0 };
-	if (dnsd_start(&w->loop, w->rules, 3, &w->dns) != 0)
+	w->rules[w->n_rules++] = (struct dnsd_rule){ "_sips._tcp.corp.example", "SRV", 0,
+						     DNSD_NOERROR, w->srv, n };
+	if (v->dc)
+		w->rules[w->n_rules++] = (struct dnsd_rule){ "_ldap._tcp.dc._msdcs.corp.example",
+							     "SRV", 0, DNSD_NOERROR, w->dc, 1 };
+	w->rules[w->n_rules++] = (struct dnsd_rule){ NULL, "A", 0, DNSD_NOERROR, w->a, 1 };
+	w->rules[w->n_rules++] = (struct dnsd_rule){ NULL, NULL, 0, DNSD_NXDOMAIN, NULL, 0 };
+	if (dnsd_start(&w->loop, w->rules, w->n_rules, &w->dns) != 0)
 		return -1;
 	snprintf(w->dns_addr, sizeof(w->dns_addr), "127.0.0.1:%u", dnsd_port(w->dns));
 	w->dns_list[0] = w->dns_addr;
@@ -164,6 +181,7 @@ static int world_up(struct world *w, const struct variant *v)
 static int world_down(struct world *w)
 {
 	sipreg_stop(w->reg);
+	mock_ldap_stop(w->ldap);
 	dnsd_stop(w->dns);
 	pb_trust_free(w->roots);
 	return drain(&w->loop);
@@ -222,7 +240,7 @@ static int boot_once(const struct variant *v, unsigned long fail_at, struct run 
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.user = "alice";
-	o.domain = "test.example";
+	o.domain = "corp.example";
 	o.profile = modern;
 	o.dns = w.dns_list;
 	o.n_dns = 1;
