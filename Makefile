@@ -1,7 +1,8 @@
 # phoneboot - GNU Make + pkg-config. Sources are listed once, here.
 #   make            build ./phoneboot and build/libphoneboot.a
-#   make check      unit tests (plain and ASan+UBSan), lint, fuzz replay,
-#                   fixtures; integration tests when the lab can run (root)
+#   make check      unit tests (plain and ASan+UBSan), the allocation-failure
+#                   run (make torture), lint, fuzz replay, fixtures;
+#                   integration tests when the lab can run (root)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
 #   make bench      benchmarks in bench/
 

@@ -108,6 +108,7 @@ static const struct variant variants[] = {
 
 struct world {
 	uv_loop_t loop;
+	int loop_ok;
 	struct dnsd *dns;
 	struct sipreg *reg;
 	struct mock_ldap *ldap;
@@ -139,6 +140,7 @@ static int world_up(struct world *w, const struct variant *v)
 	snprintf(w->root, sizeof(w->root), "%s/root-sha256-rsa4096.pem", fixtures);
 	if (uv_loop_init(&w->loop) != 0)
 		return -1;
+	w->loop_ok = 1;
 	memset(&c, 0, sizeof(c));
 	c.cert_pem = w->cert;
 	c.key_pem = w->key;
@@ -236,8 +238,11 @@ static int boot_once(const struct variant *v, unsigned long fail_at, struct run 
 	json_t *rep = NULL;
 
 	memset(r, 0, sizeof(*r));
-	if (world_up(&w, v) != 0)
+	if (world_up(&w, v) != 0) {
+		if (w.loop_ok)
+			world_down(&w);
 		return -1;
+	}
 	memset(&o, 0, sizeof(o));
 	o.user = "alice";
 	o.domain = "corp.example";
