@@ -1,7 +1,8 @@
 # phoneboot - GNU Make + pkg-config. Sources are listed once, here.
 #   make            build ./phoneboot and build/libphoneboot.a
-#   make check      unit tests (plain and ASan+UBSan), lint, fuzz replay,
-#                   fixtures; integration tests when the lab can run (root)
+#   make check      unit tests (plain and ASan+UBSan), the allocation-failure
+#                   run (make torture), lint, fuzz replay, fixtures;
+#                   integration tests when the lab can run (root)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each
 #   make bench      benchmarks in bench/
 
@@ -16,7 +17,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
 
 LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/core/nopipe.c \
-           lib/core/isotime.c lib/sntp/packet.c lib/sntp/client.c \
+           lib/core/isotime.c lib/core/jx.c lib/sntp/packet.c lib/sntp/client.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
            lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c \
@@ -48,7 +49,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 
-.PHONY: install uninstall install-test browser-test FORCE lab-test cli-tests all check unit unit-asan lint fixtures fuzz fuzz-replay bench clean integration lab-check
+.PHONY: install uninstall install-test browser-test FORCE lab-test cli-tests all check unit unit-asan torture lint fixtures fuzz fuzz-replay bench clean integration lab-check
 all: phoneboot docs/phoneboot.1 $(B)/phoneboot.bash
 
 # What the build was configured with; rewritten only when it changes.
@@ -121,6 +122,25 @@ $(B)/asan/lib.a: $(LIB_SRC)
 $(B)/asan/%: tests/unit/%.c $(B)/asan/lib.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# The torture build: the library a third time, under ASan+UBSan, with every
+# allocation of its own counted (tests/torture/alloc.h, as curl's memdebug);
+# the run fails each one in turn during a boot against the mock servers.
+TORTURE_SRC := tests/torture/test_torture.c tests/torture/alloc.c tests/mock/dnsd.c \
+               tests/mock/mock_ldap.c $(MOCK_SIPREG)
+$(B)/torture/lib.a: $(LIB_SRC) tests/torture/alloc.h
+	@rm -rf $(B)/torture/obj $@ && mkdir -p $(B)/torture/obj
+	cd $(B)/torture/obj && for f in $(LIB_SRC); do \
+	  $(CC) $(addprefix -I$(CURDIR)/,include lib) -D_GNU_SOURCE $(ALL_CFLAGS) $(SAN) -O1 \
+	    -include $(CURDIR)/tests/torture/alloc.h \
+	    -c $(CURDIR)/$$f -o $$(echo $$f | tr / _).o || exit 1; done
+	ar rcs $@ $(B)/torture/obj/*.o
+$(B)/torture/test_torture: $(TORTURE_SRC) tests/torture/torture.h $(B)/torture/lib.a
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $(TORTURE_SRC) $(B)/torture/lib.a \
+	  $(PKG_LIBS)
+torture: $(B)/torture/test_torture $(FIXTURES)
+	@PB_FIXTURES=$(CURDIR)/$(B)/fixtures PB_PROFILES=$(CURDIR)/profiles \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(B)/torture/test_torture
+
 # The command itself under ASan+UBSan, for the integration tests.
 $(B)/asan/phoneboot: $(CLI_SRC) $(B)/asan/lib.a $(B)/config.h
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $(CLI_SRC) $(B)/asan/lib.a $(PKG_LIBS)
@@ -152,7 +172,7 @@ lab-test: phoneboot $(B)/asan/phoneboot
 	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/dhcp.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
-check: all lint unit unit-asan cli-tests install-test browser-test fuzz-replay lab-test
+check: all lint unit unit-asan torture cli-tests install-test browser-test fuzz-replay lab-test
 	@echo "make check: done"
 
 # ---- fuzzing (clang) ----

@@ -21,10 +21,12 @@ struct diag_in {
 	size_t n_rejected;
 };
 
-/* The diagnosis object, or json null when signed in. New reference. */
+/* The diagnosis object, or json null when signed in. New reference;
+ * NULL out of memory. */
 json_t *diagnose(const struct diag_in *in);
 /* The remedies for a diagnosis; alt (may be NULL) is the boot with the
- * alternative DNS servers, which verifies use-dns. New reference. */
+ * alternative DNS servers, which verifies use-dns. New reference; NULL
+ * out of memory. */
 json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
 		 const struct pb_logon_opts *o, const json_t *diagnosis);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/isotime.h"
+#include "core/jx.h"
 #include "diag/diag.h"
 
 static json_t *find_step(json_t *steps, const char *id)
@@ -67,6 +68,14 @@ static json_t *evidence(json_t *s)
 {
 	return json_sprintf("%s: %s%s%s", str(s, "step"), str(s, "cause"),
 			    *str(s, "detail") ? " — " : "", str(s, "detail"));
+}
+
+/* A copy of step s's "also" list, or an empty one; NULL out of memory. */
+static json_t *also_of(json_t *s)
+{
+	json_t *a = json_object_get(s, "also");
+
+	return a ? json_deep_copy(a) : json_array();
 }
 
 /* An earlier failed step that met the same cause from the same server as
@@ -224,11 +233,9 @@ json_t *diagnose(const struct diag_in *in)
 	/* Rule 1: the device could not install the root the pool's chain
 	 * needs, so it cannot trust the pool (the founding case). */
 	if (trust_failure && failed(inst) && (root = rejected_pool_root(in))) {
-		also = json_deep_copy(json_object_get(inst, "also"));
-		if (!also)
-			also = json_array();
-		json_array_append_new(ev, evidence(inst));
-		json_array_append_new(ev, evidence(end));
+		also = also_of(inst);
+		ev = jx_push(ev, evidence(inst));
+		ev = jx_push(ev, evidence(end));
 		snprintf(summary, sizeof(summary),
 			 "The phone cannot install the company root '%s': %s. Without "
 			 "it the phone cannot trust the pool %s, so every connection "
@@ -243,8 +250,8 @@ json_t *diagnose(const struct diag_in *in)
 	if (trust_failure && (failed(dc) || failed(dl))) {
 		first = failed(dc) ? dc : dl;
 
-		json_array_append_new(ev, evidence(first));
-		json_array_append_new(ev, evidence(end));
+		ev = jx_push(ev, evidence(first));
+		ev = jx_push(ev, evidence(end));
 		snprintf(summary, sizeof(summary),
 			 "The phone found no company root to install (%s: %s), so it "
 			 "cannot trust the pool %s.", str(first, "step"), str(first, "cause"),
@@ -258,11 +265,9 @@ json_t *diagnose(const struct diag_in *in)
 	 * then locate-pool): the first step that met it is primary, the
 	 * later ones evidence. */
 	if ((first = same_fault_before(steps, end))) {
-		also = json_deep_copy(json_object_get(first, "also"));
-		if (!also)
-			also = json_array();
-		json_array_append_new(ev, evidence(first));
-		json_array_append_new(ev, evidence(end));
+		also = also_of(first);
+		ev = jx_push(ev, evidence(first));
+		ev = jx_push(ev, evidence(end));
 		snprintf(summary, sizeof(summary), "The phone fails first at %s (\"%s\"): "
 			 "%s. The same fault ends the cycle at %s.", str(first, "step"),
 			 str(first, "screen"), *str(first, "detail") ? str(first, "detail") : c,
@@ -271,10 +276,8 @@ json_t *diagnose(const struct diag_in *in)
 				 "cause", c, "also", also, "summary", summary, "evidence", ev);
 	}
 	/* Otherwise the failure that ended the cycle is the root cause. */
-	also = json_deep_copy(json_object_get(end, "also"));
-	if (!also)
-		also = json_array();
-	json_array_append_new(ev, evidence(end));
+	also = also_of(end);
+	ev = jx_push(ev, evidence(end));
 	snprintf(summary, sizeof(summary), "The phone fails at %s (\"%s\"): %s.",
 		 str(end, "step"), str(end, "screen"),
 		 *str(end, "detail") ? str(end, "detail") : c);
@@ -282,31 +285,38 @@ json_t *diagnose(const struct diag_in *in)
 			 "also", also, "summary", summary, "evidence", ev);
 }
 
-static void add(json_t *list, enum pb_remedy r, const char *summary, int verified)
+/* list with the remedy added, or NULL out of memory (list released). */
+static json_t *add(json_t *list, enum pb_remedy r, const char *summary, int verified)
 {
-	json_array_append_new(list, json_pack("{s:s,s:s,s:b}", "remedy", pb_remedy_str(r),
-					      "summary", summary, "verified", verified));
+	return jx_push(list, json_pack("{s:s,s:s,s:b}", "remedy", pb_remedy_str(r),
+				       "summary", summary, "verified", verified));
 }
 
-/* Catalog profiles that would accept chain c (the offending one). */
-static void other_firmware(const struct pb_logon_opts *o, const struct pb_chain *c,
-			   const char *name, char *buf, size_t len)
+/* Catalog profiles that would accept chain c (the offending one): 0, or
+ * -1 out of memory. */
+static int other_firmware(const struct pb_logon_opts *o, const struct pb_chain *c,
+			  const char *name, char *buf, size_t len)
 {
 	struct pb_judge_opts jo = { o->now, name, 0 };
 	size_t i, off = 0;
+	enum pb_err rc;
 
 	buf[0] = '\0';
 	for (i = 0; o->catalog && c && i < o->catalog->n; i++) {
 		const struct pb_profile *p = o->catalog->items[i];
 		struct pb_verdict *v = NULL;
 
-		if (p == o->profile || !strcmp(p->id, o->profile->id) ||
-		    pb_judge(c, p, &jo, &v) != PB_OK)
+		if (p == o->profile || !strcmp(p->id, o->profile->id))
+			continue;
+		if ((rc = pb_judge(c, p, &jo, &v)) == PB_ERR_NOMEM)
+			return -1;
+		if (rc != PB_OK)
 			continue;
 		if (v->usable && off + strlen(p->id) + 3 < len)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", p->id);
 		pb_verdict_free(v);
 	}
+	return 0;
 }
 
 json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
@@ -327,16 +337,20 @@ json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
 			snprintf(buf + off, sizeof(buf) - off, ": with these DNS servers (in "
 				 "its DHCP reservation) the phone signs in through %s",
 				 alt->target);
-			add(list, PB_REMEDY_USE_DNS, buf, 1);
+			list = add(list, PB_REMEDY_USE_DNS, buf, 1);
 		} else {
 			json_t *d = diagnose(alt);
 
+			if (!d) {
+				json_decref(list);
+				return NULL;
+			}
 			snprintf(buf + off, sizeof(buf) - off, ": with these DNS servers the "
 				 "phone does not sign in either (%s at %s)",
 				 json_string_value(json_object_get(d, "cause")),
 				 json_string_value(json_object_get(d, "step")));
 			json_decref(d);
-			add(list, PB_REMEDY_USE_DNS, buf, 0);
+			list = add(list, PB_REMEDY_USE_DNS, buf, 0);
 		}
 	}
 	if (!cause)
@@ -357,37 +371,38 @@ json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
 			 "%u bits%s, valid at the device's time", hashes,
 			 o->profile->rsa_min_bits, o->profile->rsa_max_bits,
 			 o->profile->ecdsa ? " or ECDSA" : "");
-		add(list, PB_REMEDY_REISSUE_CHAIN, buf, 0);
-		if (!strcmp(step, "install-root") && in->n_rejected)
-			other_firmware(o, in->rejected[0], NULL, ids, sizeof(ids));
-		else
-			other_firmware(o, in->peer, NULL, ids, sizeof(ids));
+		list = add(list, PB_REMEDY_REISSUE_CHAIN, buf, 0);
+		if (other_firmware(o, !strcmp(step, "install-root") && in->n_rejected
+				   ? in->rejected[0] : in->peer, NULL, ids, sizeof(ids)) < 0) {
+			json_decref(list);
+			return NULL;
+		}
 		if (ids[0]) {
 			snprintf(buf, sizeof(buf), "firmware that accepts this chain: %s", ids);
-			add(list, PB_REMEDY_UPGRADE_FIRMWARE, buf, 0);
+			list = add(list, PB_REMEDY_UPGRADE_FIRMWARE, buf, 0);
 		}
 	} else if (!strcmp(cause, "cert-name-mismatch") ||
 		   !strcmp(cause, "cert-wildcard-unsupported")) {
 		snprintf(buf, sizeof(buf), "give the pool a certificate naming %s in "
 			 "subjectAltName%s", in->target,
 			 o->profile->san ? "" : " and in the CN (this firmware reads only the CN)");
-		add(list, PB_REMEDY_FIX_CERTIFICATE_NAME, buf, 0);
+		list = add(list, PB_REMEDY_FIX_CERTIFICATE_NAME, buf, 0);
 	} else if (!strcmp(cause, "tls-protocol-version")) {
 		pb_tls_versions_describe(o->profile->tls_versions, hashes, sizeof(hashes));
 		snprintf(buf, sizeof(buf), "enable %s on the pool's TLS listener, the only "
 			 "versions this firmware speaks", hashes);
-		add(list, PB_REMEDY_ENABLE_TLS_VERSION, buf, 0);
+		list = add(list, PB_REMEDY_ENABLE_TLS_VERSION, buf, 0);
 	} else if (!strcmp(cause, "sip-auth-failed") || !strcmp(cause, "sip-not-found") ||
 		   !strcmp(cause, "ldap-bind-failed")) {
-		add(list, PB_REMEDY_FIX_CREDENTIALS, "check the user name, the SIP domain "
+		list = add(list, PB_REMEDY_FIX_CREDENTIALS, "check the user name, the SIP domain "
 		    "and the password (the registrar refused them)", 0);
 	} else if (!strncmp(cause, "dns-", 4) && strcmp(cause, "dns-timeout")) {
 		snprintf(buf, sizeof(buf), "publish the DNS record the %s step looks for "
 			 "(see its lookups)", step);
-		add(list, PB_REMEDY_FIX_DNS_RECORD, buf, 0);
+		list = add(list, PB_REMEDY_FIX_DNS_RECORD, buf, 0);
 	}
 	if (!strcmp(cause, "cert-expired") || !strcmp(cause, "cert-not-yet-valid"))
-		add(list, PB_REMEDY_FIX_CLOCK, "check the device's clock (NTP) against the "
+		list = add(list, PB_REMEDY_FIX_CLOCK, "check the device's clock (NTP) against the "
 		    "certificate's validity", 0);
 	return list;
 }

@@ -561,8 +561,10 @@ enum pb_err dns_new(uv_loop_t *loop, const char *const *servers, size_t n,
 			 DNS_MAX_SERVERS);
 		return PB_ERR_USAGE;
 	}
-	if (!(d = calloc(1, sizeof(*d))))
+	if (!(d = calloc(1, sizeof(*d)))) {
+		snprintf(err, errlen, "out of memory");
 		return PB_ERR_NOMEM;
+	}
 	d->loop = loop;
 	d->timeout_ms = timeout_ms ? timeout_ms : 2000;
 	for (i = 0; i < n && rc == PB_OK; i++) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jx.h"
 #include "dhcp/dhcp.h"
 #include "dns/dns.h"
 #include "diag/diag.h"
@@ -390,11 +391,12 @@ enum pb_err pb_boot_start(struct pb_engine *e, const struct pb_logon_opts *o,
 	if (!o->dhcp_iface) {
 		/* the DNS servers given stay for every cycle; with DHCP each
 		 * cycle's lease gives them */
-		b->dev.resolver = engine_resolver(e, o->dns, o->n_dns, b->timeout_ms, err, errlen);
-		if (!b->dev.resolver) {
+		rc = engine_resolver(e, o->dns, o->n_dns, b->timeout_ms, &b->dev.resolver, err,
+				     errlen);
+		if (rc != PB_OK) {
 			rec_free(&b->rec);
 			free(b);
-			return PB_ERR_USAGE;
+			return rc;
 		}
 		device_set_dns(&b->dev, o->dns, o->n_dns);
 	}
@@ -496,11 +498,16 @@ static json_t *steps_of(const struct boot *b)
 	return b->rec.last_steps ? json_incref(b->rec.last_steps) : json_array();
 }
 
+static json_t *target_of(const struct boot *b)
+{
+	return *b->dev.target ? json_string(b->dev.target) : json_null();
+}
+
 json_t *boot_report(const struct boot *b, const struct boot *alt)
 {
 	const struct pb_logon_opts *o = b->o;
 	struct diag_in in, ain;
-	json_t *doc, *diag;
+	json_t *doc, *diag, *rem;
 	char identity[512];
 
 	if (b->state != BS_DONE || b->rec.kind == KIND_INTERNAL)
@@ -511,27 +518,20 @@ json_t *boot_report(const struct boot *b, const struct boot *alt)
 	snprintf(identity, sizeof(identity), "%s@%s", o->user, o->domain);
 	if (!(diag = diagnose(&in)))
 		return NULL;
-	doc = json_pack("{s:s,s:s,s:s,s:{s:s,s:s},s:s,s:i,s:o,s:O}", "tool", "phoneboot",
-			"version", "0.1.0", "identity", identity, "profile", "id",
-			o->profile->id, "name", o->profile->name, "outcome", b->outcome,
-			"cycles", (int)b->cycle, "steps", steps_of(b), "cycle_log",
-			b->rec.cycle_log);
-	if (doc)
-		json_object_set(doc, "exchanges", b->rec.exchanges);
-	if (!doc) {
-		json_decref(diag);
-		return NULL;
-	}
-	json_object_set_new(doc, "auth_overridden", json_boolean(o->auth != 0));
-	json_object_set_new(doc, "target", *b->dev.target ? json_string(b->dev.target)
-							 : json_null());
-	json_object_set_new(doc, "remedies", remedies(&in, alt ? &ain : NULL, o, diag));
-	json_object_set_new(doc, "diagnosis", diag);
-	if (alt)
-		json_object_set_new(doc, "alternative", json_pack("{s:s,s:i,s:o,s:o,s:o}",
+	/* a NULL piece (out of memory) fails the whole report: never a
+	 * report that silently lacks it */
+	rem = remedies(&in, alt ? &ain : NULL, o, diag);
+	doc = json_pack("{s:s,s:s,s:s,s:{s:s,s:s},s:s,s:i,s:o,s:O,s:O,s:b,s:o,s:o,s:o}",
+			"tool", "phoneboot", "version", "0.1.0", "identity", identity,
+			"profile", "id", o->profile->id, "name", o->profile->name,
+			"outcome", b->outcome, "cycles", (int)b->cycle, "steps", steps_of(b),
+			"cycle_log", b->rec.cycle_log, "exchanges", b->rec.exchanges,
+			"auth_overridden", o->auth != 0, "target", target_of(b),
+			"remedies", rem, "diagnosis", diag);
+	if (doc && alt)
+		doc = jx_set(doc, "alternative", json_pack("{s:s,s:i,s:o,s:o,s:O}",
 			"outcome", alt->outcome, "cycles", (int)alt->cycle, "target",
-			*alt->dev.target ? json_string(alt->dev.target) : json_null(),
-			"steps", steps_of(alt), "exchanges", json_incref(alt->rec.exchanges)));
+			target_of(alt), "steps", steps_of(alt), "exchanges", alt->rec.exchanges));
 	return doc;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jx.h"
 #include "dns/dns.h"
 #include "engine/engine.h"
 #include "tls/tls.h"
@@ -208,9 +209,9 @@ json_t *dev_srv_json(const struct dns_result *res)
 	size_t i;
 
 	for (i = 0; a && i < res->n_srv; i++)
-		json_array_append_new(a, json_sprintf("%u %u %u %s", res->srv[i].priority,
-						      res->srv[i].weight, res->srv[i].port,
-						      res->srv[i].target));
+		a = jx_push(a, json_sprintf("%u %u %u %s", res->srv[i].priority,
+					    res->srv[i].weight, res->srv[i].port,
+					    res->srv[i].target));
 	return a;
 }
 
@@ -227,16 +228,16 @@ json_t *dev_cert_json(const struct pb_cert_info *in)
 			 "not_after", in->not_after, "sha256", in->sha256);
 }
 
-void dev_also_add(json_t *also, enum pb_cause c, enum pb_cause primary)
+json_t *dev_also_add(json_t *also, enum pb_cause c, enum pb_cause primary)
 {
 	const char *name = pb_cause_str(c);
 	json_t *v;
 	size_t i;
 
 	if (!also || c == primary)
-		return;
+		return also;
 	json_array_foreach(also, i, v)
 		if (!strcmp(json_string_value(v), name))
-			return;
-	json_array_append_new(also, json_string(name));
+			return also;
+	return jx_push(also, json_string(name));
 }

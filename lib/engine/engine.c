@@ -114,12 +114,13 @@ static void drop_idle_resolvers(struct pb_engine *e)
 	}
 }
 
-struct dns *engine_resolver(struct pb_engine *e, const char *const *servers, size_t n,
-			    unsigned timeout_ms, char *err, size_t errlen)
+enum pb_err engine_resolver(struct pb_engine *e, const char *const *servers, size_t n,
+			    unsigned timeout_ms, struct dns **out, char *err, size_t errlen)
 {
 	struct resolver *r;
 	char key[640];
 	size_t i, off = 0;
+	enum pb_err rc;
 
 	for (i = 0; i < n && off < sizeof(key); i++)
 		off += (size_t)snprintf(key + off, sizeof(key) - off, "%s%s", i ? "," : "",
@@ -129,22 +130,24 @@ struct dns *engine_resolver(struct pb_engine *e, const char *const *servers, siz
 	for (r = e->resolvers; r; r = r->next)
 		if (!strcmp(r->key, key)) {
 			r->refs++;
-			return r->dns;
+			*out = r->dns;
+			return PB_OK;
 		}
 	if (!(r = calloc(1, sizeof(*r)))) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return PB_ERR_NOMEM;
 	}
-	if (dns_new(e->loop, servers, n, timeout_ms, &r->dns, err, errlen) != PB_OK) {
+	if ((rc = dns_new(e->loop, servers, n, timeout_ms, &r->dns, err, errlen)) != PB_OK) {
 		free(r);
-		return NULL;
+		return rc;
 	}
 	snprintf(r->key, sizeof(r->key), "%s", key);
 	r->refs = 1;
 	r->next = e->resolvers;
 	e->resolvers = r;
 	drop_idle_resolvers(e);
-	return r->dns;
+	*out = r->dns;
+	return PB_OK;
 }
 
 void engine_resolver_put(struct pb_engine *e, struct dns *d)

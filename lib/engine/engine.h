@@ -88,9 +88,11 @@ void step_timer(struct step_run *r, uint64_t ms, void (*cb)(struct step_run *r))
 
 /* ---- what the engine shares between the boots of one loop (engine.c) ---- */
 
-/* A resolver for servers[0..n) (shared; engine_resolver_put() when done). */
-struct dns *engine_resolver(struct pb_engine *e, const char *const *servers, size_t n,
-			    unsigned timeout_ms, char *err, size_t errlen);
+/* A resolver for servers[0..n) into *out (shared; engine_resolver_put()
+ * when done). PB_OK, or PB_ERR_USAGE (a server that is no address) or
+ * PB_ERR_NOMEM, with err. */
+enum pb_err engine_resolver(struct pb_engine *e, const char *const *servers, size_t n,
+			    unsigned timeout_ms, struct dns **out, char *err, size_t errlen);
 void engine_resolver_put(struct pb_engine *e, struct dns *d);
 /* The TLS context of a profile (one per profile and key log file), or NULL
  * with err. Owned by the engine. */
@@ -118,8 +120,10 @@ void dev_dns_peer(struct step_run *r);
 time_t dev_clock(const struct step_run *r);
 /* A certificate as the report shows it. */
 json_t *dev_cert_json(const struct pb_cert_info *in);
-/* Add cause c to the "also" list unless it is the primary or already there. */
-void dev_also_add(json_t *also, enum pb_cause c, enum pb_cause primary);
+/* Add cause c to the "also" list unless it is the primary or already
+ * there: the list, or NULL when out of memory (the list released) or
+ * also was NULL. */
+json_t *dev_also_add(json_t *also, enum pb_cause c, enum pb_cause primary);
 /* SRV records as dig shows them ("priority weight port target"). */
 json_t *dev_srv_json(const struct dns_result *res);
 

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include "core/jx.h"
 #include "engine/record.h"
 
 static void nomem(struct record *r)
@@ -114,15 +115,18 @@ void rec_step_end(struct record *r, const char *result, enum pb_cause cause,
 		return;
 	}
 	if (detail && *detail)
-		json_object_set_new(e, "detail", json_string(detail));
+		e = jx_set(e, "detail", json_string(detail));
 	if (r->peer[0])
-		json_object_set_new(e, "peer", json_string(r->peer));
+		e = jx_set(e, "peer", json_string(r->peer));
 	if (also && json_array_size(also))
-		json_object_set_new(e, "also", also);
+		e = jx_set(e, "also", also);
 	else
 		json_decref(also);
-	if (!r->steps || json_array_append_new(r->steps, e) < 0)
+	if (!e || !r->steps || json_array_append_new(r->steps, e) < 0) {
+		if (!r->steps)
+			json_decref(e);
 		nomem(r);
+	}
 }
 
 void rec_skipped(struct record *r, enum pb_step s, const char *why)

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "auth/auth.h"
+#include "core/jx.h"
 #include "core/rnd.h"
 #include "engine/engine.h"
 #include "sip/sip.h"
@@ -135,8 +136,7 @@ static void answer(struct step_run *r, const struct sip_response *m)
 	enum auth_status st;
 
 	for (i = 0; i < m->n_ch; i++) {
-		if (offered)
-			json_array_append_new(offered, json_string(m->ch[i].scheme));
+		offered = jx_push(offered, json_string(m->ch[i].scheme));
 		if (off < sizeof(offered_s))
 			off += (size_t)snprintf(offered_s + off, sizeof(offered_s) - off, "%s%s",
 						i ? ", " : "", m->ch[i].scheme);
@@ -293,7 +293,10 @@ static void on_tls(struct tls_conn *conn, enum tls_event ev, void *arg)
 	case TLS_EV_READY:
 		return;
 	case TLS_EV_FAILED:
-		step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, tls_detail(conn), NULL);
+		if (tls_error(conn) != PB_OK)
+			step_internal(r, tls_error(conn), tls_detail(conn));
+		else
+			step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, tls_detail(conn), NULL);
 		return;
 	case TLS_EV_CLOSED:
 		step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, "the server closed the connection", NULL);

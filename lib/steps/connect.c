@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/jx.h"
 #include "dns/dns.h"
 #include "engine/engine.h"
 #include "tls/tls.h"
@@ -54,10 +55,10 @@ static void tried(struct step_run *r, enum pb_cause cause)
 	struct ctx *c = r->ctx;
 	const struct target *t = &r->dev->targets[r->dev->ti];
 
-	if (c->tried)
-		json_array_append_new(c->tried, json_pack("{s:o,s:s}", "server",
-			json_sprintf("%s:%u (%s)", t->name, t->port, t->addr[0] ? t->addr : "?"),
-			"result", cause ? pb_cause_str(cause) : "ok"));
+	/* NULL once out of memory: finish() records it */
+	c->tried = jx_push(c->tried, json_pack("{s:o,s:s}", "server",
+		json_sprintf("%s:%u (%s)", t->name, t->port, t->addr[0] ? t->addr : "?"),
+		"result", cause ? pb_cause_str(cause) : "ok"));
 }
 
 static void finish(struct step_run *r, enum pb_cause cause)
@@ -114,18 +115,22 @@ static void judge(struct step_run *r)
 	const struct target *t = &d->targets[d->ti];
 	struct pb_judge_opts jo = { dev_clock(r), t->name, 1 };
 	struct pb_verdict *v = NULL;
-	struct pb_chain *chain = tls_peer_chain(c->tls, d->trust);
+	struct pb_chain *chain = NULL;
 	json_t *cj, *why, *also;
 	size_t i, best = 0;
 	enum pb_err rc;
 
+	if ((rc = tls_peer_chain(c->tls, d->trust, &chain)) != PB_OK) {
+		step_internal(r, rc, "could not read the server's chain");
+		return;
+	}
 	if (!chain) {
 		server_failed(r, PB_CAUSE_TLS_HANDSHAKE_FAILED, "the server sent no certificate", NULL);
 		return;
 	}
 	cj = json_array();
 	for (i = 0; cj && i < pb_chain_len(chain); i++)
-		json_array_append_new(cj, dev_cert_json(pb_chain_cert(chain, i)));
+		cj = jx_push(cj, dev_cert_json(pb_chain_cert(chain, i)));
 	step_fact(r, "chain", cj);
 	step_fact(r, "trusted_root", json_boolean(pb_chain_trusted(chain)));
 	rc = pb_judge(chain, r->o->profile, &jo, &v);
@@ -141,9 +146,8 @@ static void judge(struct step_run *r)
 		pb_chain_free(chain);
 	why = json_array();
 	for (i = 0; i < v->n; i++) {
-		if (why)
-			json_array_append_new(why, json_pack("{s:s,s:s}", "cause",
-				pb_cause_str(v->findings[i].cause), "text", v->findings[i].text));
+		why = jx_push(why, json_pack("{s:s,s:s}", "cause",
+			pb_cause_str(v->findings[i].cause), "text", v->findings[i].text));
 		if (cause_rank(v->findings[i].cause) < cause_rank(v->findings[best].cause))
 			best = i;
 	}
@@ -159,8 +163,13 @@ static void judge(struct step_run *r)
 		return;
 	}
 	also = json_array();
-	for (i = 0; i < v->n; i++)
-		dev_also_add(also, v->findings[i].cause, v->findings[best].cause);
+	for (i = 0; also && i < v->n; i++)
+		also = dev_also_add(also, v->findings[i].cause, v->findings[best].cause);
+	if (!also) {
+		pb_verdict_free(v);
+		step_internal(r, PB_ERR_NOMEM, "out of memory judging the server's chain");
+		return;
+	}
 	{
 		enum pb_cause cause = v->findings[best].cause;
 		char text[256];
@@ -188,6 +197,10 @@ static void on_tls(struct tls_conn *conn, enum tls_event ev, void *arg)
 		judge(r);
 		return;
 	case TLS_EV_FAILED:
+		if (tls_error(conn) != PB_OK) {
+			step_internal(r, tls_error(conn), tls_detail(conn));
+			return;
+		}
 		if (tls_alert(conn) >= 0)
 			step_fact(r, "alert", json_integer(tls_alert(conn)));
 		if (*tls_unavailable(conn))

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/jx.h"
 #include "dhcp/dhcp.h"
 #include "engine/engine.h"
 
@@ -17,7 +18,7 @@ static json_t *list(const char *a, size_t stride, size_t n)
 	size_t i;
 
 	for (i = 0; j && i < n; i++)
-		json_array_append_new(j, json_string(a + i * stride));
+		j = jx_push(j, json_string(a + i * stride));
 	return j;
 }
 
@@ -32,30 +33,29 @@ static json_t *lease_json(const struct dhcp_lease *l)
 		"hostname", l->hostname, "domain", l->domain, "ntp_servers", LIST(l->ntp, l->n_ntp),
 		"lease_seconds", (int)l->lease_time, "domain_search", LIST(l->search, l->n_search));
 
-	if (!j)
-		return NULL;
+	/* NULL once out of memory: the fact records it */
 	if (l->sip_enc >= 0)
-		json_object_set_new(j, "sip_servers", json_pack("{s:s,s:o}", "encoding",
+		j = jx_set(j, "sip_servers", json_pack("{s:s,s:o}", "encoding",
 			l->sip_enc == 0 ? "names (RFC 3361 enc 0)" : "addresses (RFC 3361 enc 1)",
 			"servers", LIST(l->sip, l->n_sip)));
 	else
-		json_object_set_new(j, "sip_servers", json_null());
+		j = jx_set(j, "sip_servers", json_null());
 	if (l->has_43) {
 		json_t *o = json_pack("{s:s}", "hex", l->opt43_hex);
 
-		if (o && l->ms_uc)
-			json_object_set_new(o, "ms_uc_client", json_pack("{s:s,s:s,s:s,s:s,s:s}",
+		if (l->ms_uc)
+			o = jx_set(o, "ms_uc_client", json_pack("{s:s,s:s,s:s,s:s,s:s}",
 				"uc_identifier", l->uc_identifier, "url_scheme", l->uc_scheme,
 				"web_server_fqdn", l->uc_fqdn, "web_server_port", l->uc_port,
 				"cert_prov_path", l->uc_path));
-		json_object_set_new(j, "vendor_specific_43", o);
+		j = jx_set(j, "vendor_specific_43", o);
 	}
 	if (l->vendor_class[0])
-		json_object_set_new(j, "vendor_class_60", json_string(l->vendor_class));
+		j = jx_set(j, "vendor_class_60", json_string(l->vendor_class));
 	if (l->tftp_server[0])
-		json_object_set_new(j, "tftp_server_66", json_string(l->tftp_server));
+		j = jx_set(j, "tftp_server_66", json_string(l->tftp_server));
 	if (l->n_tftp150)
-		json_object_set_new(j, "tftp_servers_150", LIST(l->tftp150, l->n_tftp150));
+		j = jx_set(j, "tftp_servers_150", LIST(l->tftp150, l->n_tftp150));
 	return j;
 }
 
@@ -69,6 +69,7 @@ static void on_lease(const struct dhcp_result *res, void *arg)
 	json_t *notes;
 	char err[200];
 	size_t i;
+	enum pb_err rc;
 
 	dhcp_stop(c->client);        /* done: its handles close on the loop */
 	c->client = NULL;
@@ -91,11 +92,11 @@ static void on_lease(const struct dhcp_result *res, void *arg)
 	step_exchange(r, "dhcp", 0, 0, "DHCPACK %s from %s", l->yiaddr, l->server_id);
 	step_fact(r, "lease", lease_json(l));
 	notes = json_array();
-	if (notes && l->sip_enc < 0)
-		json_array_append_new(notes, json_string("the lease carries no option 120 "
-							 "(SIP server)"));
-	if (notes && !l->has_43)
-		json_array_append_new(notes, json_string("the lease carries no option 43"));
+	if (l->sip_enc < 0)
+		notes = jx_push(notes, json_string("the lease carries no option 120 "
+						   "(SIP server)"));
+	if (!l->has_43)
+		notes = jx_push(notes, json_string("the lease carries no option 43"));
 	step_fact(r, "notes", notes);
 	if (l->n_dns == 0) {
 		step_done(r, PB_CAUSE_DHCP_NO_DNS, "the lease names no DNS server (option 6)", NULL);
@@ -113,9 +114,14 @@ static void on_lease(const struct dhcp_result *res, void *arg)
 	for (i = 0; i < l->n_dns; i++)
 		servers[i] = l->dns[i];
 	engine_resolver_put(r->eng, d->resolver);
-	d->resolver = engine_resolver(r->eng, servers, l->n_dns, r->timeout_ms, err,
-				      sizeof(err));
-	if (!d->resolver) {
+	d->resolver = NULL;
+	rc = engine_resolver(r->eng, servers, l->n_dns, r->timeout_ms, &d->resolver, err,
+			     sizeof(err));
+	if (rc == PB_ERR_NOMEM) {
+		step_internal(r, rc, err);
+		return;
+	}
+	if (rc != PB_OK) {
 		step_done(r, PB_CAUSE_DHCP_NO_DNS, err, NULL);
 		return;
 	}
@@ -147,7 +153,7 @@ static void start(struct step_run *r)
 	/* RFC 2131 4.1 retransmits over a minute; a bounded wait here */
 	dp.timeout_ms = r->timeout_ms * 3;
 	for (i = 0; prl && i < dp.n_prl; i++)
-		json_array_append_new(prl, json_integer(dp.prl[i]));
+		prl = jx_push(prl, json_integer(dp.prl[i]));
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
 		 m[4], m[5]);
 	step_factf(r, "interface", "%s", r->o->dhcp_iface);

@@ -4,6 +4,7 @@
  * `certutil -dspublish` puts them), from the DC locate-dc found. */
 #include <stdio.h>
 
+#include "core/jx.h"
 #include "engine/engine.h"
 #include "ldap/dir.h"
 
@@ -15,7 +16,7 @@ static void on_roots(struct dir_result *res, void *arg)
 {
 	struct step_run *r = arg;
 	struct device *d = r->dev;
-	json_t *entries = json_array();
+	json_t *entries;
 	size_t i;
 
 	((struct ctx *)r->ctx)->req = NULL;
@@ -23,12 +24,12 @@ static void on_roots(struct dir_result *res, void *arg)
 		step_internal(r, res->err, res->detail[0] ? res->detail : "the directory download failed");
 		return;
 	}
+	entries = json_array();
 	step_fact(r, "bind", json_string(res->bind[0] ? res->bind : "(none)"));
 	step_fact(r, "base", json_string(res->base));
 	for (i = 0; i < res->n && d->n_roots < DEV_MAX_ROOTS; i++) {
-		if (entries)
-			json_array_append_new(entries, json_pack("{s:s,s:i}", "entry",
-				res->entry[i], "bytes", (int)res->der_len[i]));
+		entries = jx_push(entries, json_pack("{s:s,s:i}", "entry",
+			res->entry[i], "bytes", (int)res->der_len[i]));
 		d->root_der[d->n_roots] = res->der[i];     /* taken over */
 		d->root_len[d->n_roots++] = res->der_len[i];
 		res->der[i] = NULL;

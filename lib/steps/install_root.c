@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/jx.h"
 #include "engine/engine.h"
 
 static void start(struct step_run *r)
@@ -14,6 +15,7 @@ static void start(struct step_run *r)
 	enum pb_cause first = PB_CAUSE_NONE;
 	char detail[300] = "";
 	size_t i, k, installed = 0;
+	int nomem = 0;
 
 	if (!roots || !also) {
 		json_decref(roots);
@@ -44,28 +46,24 @@ static void start(struct step_run *r)
 		e = dev_cert_json(pb_chain_cert(c, 0));
 		why = json_array();
 		for (k = 0; k < v->n; k++) {
-			if (why)
-				json_array_append_new(why, json_pack("{s:s,s:s}", "cause",
-					pb_cause_str(v->findings[k].cause), "text", v->findings[k].text));
+			why = jx_push(why, json_pack("{s:s,s:s}", "cause",
+				pb_cause_str(v->findings[k].cause), "text", v->findings[k].text));
 			if (!first) {
 				first = v->findings[k].cause;
 				snprintf(detail, sizeof(detail), "%s", v->findings[k].text);
 			} else {
-				dev_also_add(also, v->findings[k].cause, first);
+				also = dev_also_add(also, v->findings[k].cause, first);
 			}
 		}
-		if (e) {
-			json_object_set_new(e, "installed", json_boolean(v->usable));
-			json_object_set_new(e, "reasons", why);
-			json_array_append_new(roots, e);
-		} else {
-			json_decref(why);
-		}
+		e = jx_set(e, "installed", json_boolean(v->usable));
+		/* NULL once out of memory: checked after the loop */
+		roots = jx_push(roots, jx_set(e, "reasons", why));
 		step_trace(r, "root %s: %s", pb_chain_cert(c, 0)->subject,
 			   v->usable ? "installed" : pb_cause_str(v->findings[0].cause));
 		if (v->usable) {
-			if (pb_trust_add_der(d->trust, der, d->root_len[i]) == PB_OK)
-				installed++;
+			rc = pb_trust_add_der(d->trust, der, d->root_len[i]);
+			installed += rc == PB_OK;
+			nomem |= rc == PB_ERR_NOMEM;
 			pb_chain_free(c);
 		} else if (d->n_rejected < DEV_MAX_ROOTS) {
 			d->rejected[d->n_rejected++] = c;
@@ -73,6 +71,12 @@ static void start(struct step_run *r)
 			pb_chain_free(c);
 		}
 		pb_verdict_free(v);
+	}
+	if (!roots || !also || nomem) {
+		json_decref(roots);
+		json_decref(also);
+		step_internal(r, PB_ERR_NOMEM, "out of memory recording the roots");
+		return;
 	}
 	step_fact(r, "roots", roots);
 	step_fact(r, "trust_store", json_integer((json_int_t)pb_trust_count(d->trust)));

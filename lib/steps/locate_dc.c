@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/jx.h"
 #include "dns/dns.h"
 #include "engine/engine.h"
 
@@ -57,7 +58,7 @@ static void start(struct step_run *r)
 	snprintf(name, sizeof(name), "_ldap._tcp.dc._msdcs.%s", r->o->domain);
 	step_factf(r, "query", "SRV %s", name);
 	for (i = 0; servers && i < r->dev->n_dns; i++)
-		json_array_append_new(servers, json_string(r->dev->dns[i]));
+		servers = jx_push(servers, json_string(r->dev->dns[i]));
 	step_fact(r, "dns_servers", servers);
 	dev_dns_peer(r);
 	query(r, name, "SRV", on_srv);

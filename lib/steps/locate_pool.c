@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/jx.h"
 #include "dns/dns.h"
 #include "engine/engine.h"
 
@@ -76,13 +77,12 @@ static void plan(struct step_run *r)
 
 static void next(struct step_run *r);
 
+/* answer taken; c->lookups is NULL once out of memory, which the step's
+ * fact "lookups" records */
 static void log_lookup(struct ctx *c, const char *type, const char *name, json_t *answer)
 {
-	if (c->lookups)
-		json_array_append_new(c->lookups, json_pack("{s:s,s:s,s:o}", "query", type,
-							    "name", name, "answer", answer));
-	else
-		json_decref(answer);
+	c->lookups = jx_push(c->lookups, json_pack("{s:s,s:s,s:o}", "query", type,
+						   "name", name, "answer", answer));
 }
 
 static void failed(struct step_run *r, const struct dns_result *res)
@@ -114,8 +114,8 @@ static void found(struct step_run *r)
 		size_t i;
 
 		for (i = 1; more && i < d->n_targets; i++)
-			json_array_append_new(more, json_sprintf("%s:%u", d->targets[i].name,
-								 d->targets[i].port));
+			more = jx_push(more, json_sprintf("%s:%u", d->targets[i].name,
+							  d->targets[i].port));
 		step_fact(r, "then", more);
 	}
 	d->ti = 0;

@@ -13,6 +13,7 @@ struct probe_ctx {
 	struct pb_probe *out;
 	const struct pb_trust *trust;
 	struct tls_conn *conn;
+	enum pb_err rc;             /* phoneboot's own failure */
 	int done;
 };
 
@@ -23,7 +24,9 @@ static void on_event(struct tls_conn *c, enum tls_event ev, void *arg)
 	if (x->done)
 		return;
 	x->done = 1;
-	x->out->chain = tls_peer_chain(c, x->trust);
+	x->rc = tls_peer_chain(c, x->trust, &x->out->chain);
+	if (x->rc == PB_OK)
+		x->rc = tls_error(c);
 	x->out->ms = tls_handshake_ms(c);
 	if (ev == TLS_EV_READY) {
 		snprintf(x->out->version, sizeof(x->out->version), "%s", tls_version(c));
@@ -80,6 +83,11 @@ enum pb_err pb_tls_probe(const char *host, const char *port, const char *sni,
 	uv_freeaddrinfo(req.addrinfo);
 	if (rc == PB_OK)
 		uv_run(&loop, UV_RUN_DEFAULT);
+	if (rc == PB_OK && x.rc != PB_OK) {
+		rc = x.rc;
+		snprintf(err, errlen, "%s:%s: out of memory reading the chain", host, port);
+		pb_probe_clear(out);
+	}
 	tls_ctx_free(ctx);
 	uv_loop_close(&loop);
 	return rc;

@@ -48,6 +48,7 @@ struct tls_conn {
 	double hs_ms;
 
 	enum pb_cause cause;
+	enum pb_err err;            /* phoneboot's own failure, not a cause */
 	char detail[256];
 	char version[16], cipher[80];
 	char unavailable[512];
@@ -370,9 +371,17 @@ static void do_read(struct tls_conn *c)
 			size_t cap = c->in_cap ? c->in_cap * 2 : 16384;
 			char *n;
 
-			if (cap > (1u << 20) || !(n = realloc(c->in, cap))) {
+			if (cap > (1u << 20)) {
 				set_fail(c, PB_CAUSE_SIP_BAD_RESPONSE,
 					 "the server sent more than 1 MiB unread");
+				finish_fail(c);
+				return;
+			}
+			if (!(n = realloc(c->in, cap))) {
+				if (c->cause == PB_CAUSE_NONE)
+					c->err = PB_ERR_NOMEM;
+				set_fail(c, PB_CAUSE_SIP_BAD_RESPONSE,
+					 "out of memory reading from the server");
 				finish_fail(c);
 				return;
 			}
@@ -629,15 +638,17 @@ void tls_local_addr(const struct tls_conn *c, char *buf, size_t len)
 	snprintf(buf, len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, port);
 }
 
-struct pb_chain *tls_peer_chain(const struct tls_conn *c, const struct pb_trust *trust)
+enum pb_err tls_peer_chain(const struct tls_conn *c, const struct pb_trust *trust,
+			   struct pb_chain **out)
 {
 	STACK_OF(X509) *sk = c->ssl ? SSL_get_peer_cert_chain(c->ssl) : NULL;
 	const unsigned char *der[32];
 	unsigned char *bufs[32];
 	size_t lens[32], n = 0, i;
-	struct pb_chain *chain = NULL;
+	enum pb_err rc = PB_OK;
 	int k;
 
+	*out = NULL;
 	for (k = 0; sk && k < sk_X509_num(sk) && n < 32; k++) {
 		int l;
 
@@ -649,10 +660,15 @@ struct pb_chain *tls_peer_chain(const struct tls_conn *c, const struct pb_trust 
 		lens[n] = (size_t)l;
 		n++;
 	}
-	if (n && pb_chain_from_der_list(der, lens, n, trust, &chain) != PB_OK)
-		chain = NULL;
+	if (n)
+		rc = pb_chain_from_der_list(der, lens, n, trust, out);
 	for (i = 0; i < n; i++)
 		OPENSSL_free(bufs[i]);
 	(void)state_names;
-	return chain;
+	return rc;
+}
+
+enum pb_err tls_error(const struct tls_conn *c)
+{
+	return c->err;
 }
