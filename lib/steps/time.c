@@ -30,6 +30,7 @@
 
 #include "core/isotime.h"
 #include "dns/dns.h"
+#include "core/jx.h"
 #include "engine/engine.h"
 #include "sntp/sntp.h"
 
@@ -97,9 +98,9 @@ static void lookup(struct step_run *r, const char *q, const struct dns_result *r
 {
 	struct ctx *c = r->ctx;
 
-	if (c->lookups)
-		json_array_append_new(c->lookups, json_pack("{s:s,s:s}", "query", q, "result",
-			res->cause ? pb_cause_str(res->cause) : "ok"));
+	/* out of memory leaves lookups NULL: its fact records it (finish) */
+	c->lookups = jx_push(c->lookups, json_pack("{s:s,s:s}", "query", q, "result",
+				res->cause ? pb_cause_str(res->cause) : "ok"));
 }
 
 /* No usable time: the device keeps the clock it booted with. */
