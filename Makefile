@@ -124,3 +124,19 @@ clean:
 	rm -rf $(B) phoneboot
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- the lab's MS-SIPAE registrar and its test client (lab/registrar) ----
+# Built on demand by lab/lab up --ad; needs scripts/install-deps.sh lab.
+LAB_REG_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) \
+  $(shell pkg-config --cflags openssl krb5-gssapi wbclient 2>/dev/null)
+$(B)/lab/sipae-registrar: lab/registrar/registrar.c lab/registrar/sipae.c lab/registrar/gssntlm.c \
+  lab/registrar/sipmsg.c lab/registrar/sipae.h lab/registrar/gssntlm.h lab/registrar/sipmsg.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LAB_REG_CFLAGS) -o $@ $(filter %.c,$^) \
+	  $(shell pkg-config --libs openssl wbclient 2>/dev/null) -ldl
+$(B)/lab/sipae-client: lab/registrar/client.c lab/registrar/sipmsg.c lab/registrar/sipmsg.h
+	@mkdir -p $(dir $@)
+	$(CC) $(LAB_REG_CFLAGS) -o $@ $(filter %.c,$^) \
+	  $(shell pkg-config --libs openssl krb5-gssapi 2>/dev/null)
+.PHONY: lab-tools
+lab-tools: $(B)/lab/sipae-registrar $(B)/lab/sipae-client
