@@ -140,3 +140,10 @@ $(B)/lab/sipae-client: lab/registrar/client.c lab/registrar/sipmsg.c lab/registr
 	  $(shell pkg-config --libs openssl krb5-gssapi 2>/dev/null)
 .PHONY: lab-tools
 lab-tools: $(B)/lab/sipae-registrar $(B)/lab/sipae-client
+$(B)/lab/fuzz_sipmsg: lab/registrar/fuzz_sipmsg.c lab/registrar/sipmsg.c lab/registrar/sipmsg.h
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $(filter %.c,$^)
+.PHONY: lab-fuzz
+lab-fuzz: $(B)/lab/fuzz_sipmsg
+	@mkdir -p $(B)/lab/corpus && printf 'REGISTER sip:corp.example SIP/2.0\r\nVia: SIP/2.0/TLS a\r\nFrom: <sip:alice@corp.example>;tag=1\r\nTo: <sip:alice@corp.example>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\nAuthorization: NTLM qop="auth", opaque="AB", gssapi-data="TlRMTVNTUAAB", response="0100"\r\nContent-Length: 0\r\n\r\n' > $(B)/lab/corpus/seed
+	$(B)/lab/fuzz_sipmsg -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(B)/lab/corpus

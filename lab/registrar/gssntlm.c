@@ -251,6 +251,8 @@ int ntlm_refusal_reason(const unsigned char *m, size_t len, const unsigned char 
 	wbcErr st;
 	int unicode;
 
+	snprintf(nt_name, namelen, "?");
+	snprintf(text, textlen, "not an AUTHENTICATE_MESSAGE");
 	if (len < 64 || memcmp(m, "NTLMSSP\0", 8) != 0 || m[8] != 3)
 		return -1;
 	flags = (uint32_t)m[60] | (uint32_t)m[61] << 8 | (uint32_t)m[62] << 16 | (uint32_t)m[63] << 24;
@@ -260,8 +262,10 @@ int ntlm_refusal_reason(const unsigned char *m, size_t len, const unsigned char 
 	    field(m, len, 44, &ws, &wsl) ||
 	    name(dom, doml, unicode, domain, sizeof domain) ||
 	    name(usr, usrl, unicode, user, sizeof user) ||
-	    name(ws, wsl, unicode, wks, sizeof wks))
+	    name(ws, wsl, unicode, wks, sizeof wks)) {
+		snprintf(text, textlen, "a malformed AUTHENTICATE_MESSAGE");
 		return -1;
+	}
 	memset(&prm, 0, sizeof prm);
 	prm.account_name = user;
 	prm.domain_name = domain;
@@ -283,6 +287,7 @@ int ntlm_refusal_reason(const unsigned char *m, size_t len, const unsigned char 
 		snprintf(nt_name, namelen, "%s", e->nt_string);
 		snprintf(text, textlen, "%s", e->display_string ? e->display_string : e->nt_string);
 	} else {
+		snprintf(text, textlen, "winbind: %s", wbcErrorString(st));
 		wbcFreeMemory(info);
 		wbcFreeMemory(e);
 		return -1;

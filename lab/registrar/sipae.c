@@ -519,7 +519,7 @@ static int ntlm(const struct sipae_config *cfg, const char *target, const struct
 			if (ntlm_refusal_reason(tok, (size_t)n, s->challenge, nt, sizeof nt, text, sizeof text) == 0)
 				snprintf(reason, sizeof reason, "%s: %s", nt, text);
 			else
-				snprintf(reason, sizeof reason, "gss-ntlmssp: %s", err);
+				snprintf(reason, sizeof reason, "gss-ntlmssp: %s (%s)", err, text);
 			sa_free(s);
 			snprintf(sum, sumlen, "401 final handshake failed (%s)", reason);
 			return refuse(cfg, target, req, out, reason);
