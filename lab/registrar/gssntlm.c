@@ -238,6 +238,19 @@ static int name(const unsigned char *p, size_t n, int unicode, char *out, size_t
 	return 0;
 }
 
+static const struct { const char *name, *text; } texts[] = {
+	{ "NT_STATUS_WRONG_PASSWORD", "wrong password" },
+	{ "NT_STATUS_LOGON_FAILURE", "unknown user or wrong password" },
+	{ "NT_STATUS_NO_SUCH_USER", "no such user" },
+	{ "NT_STATUS_ACCOUNT_DISABLED", "the account is disabled" },
+	{ "NT_STATUS_ACCOUNT_LOCKED_OUT", "the account is locked out" },
+	{ "NT_STATUS_ACCOUNT_EXPIRED", "the account has expired" },
+	{ "NT_STATUS_PASSWORD_EXPIRED", "the password has expired" },
+	{ "NT_STATUS_PASSWORD_MUST_CHANGE", "the password must be changed" },
+	{ "NT_STATUS_INVALID_LOGON_HOURS", "not allowed to log on at this time" },
+	{ "NT_STATUS_INVALID_WORKSTATION", "not allowed to log on from this workstation" },
+};
+
 int ntlm_refusal_reason(const unsigned char *m, size_t len, const unsigned char challenge[8],
 			char *nt_name, size_t namelen, char *text, size_t textlen)
 {
@@ -275,17 +288,23 @@ int ntlm_refusal_reason(const unsigned char *m, size_t len, const unsigned char 
 				WBC_MSV1_0_ALLOW_WORKSTATION_TRUST_ACCOUNT;
 	prm.level = WBC_AUTH_USER_LEVEL_RESPONSE;
 	memcpy(prm.password.response.challenge, challenge, 8);
+	/* libwbclient refuses a length 0 with a pointer (WBC_ERR_INVALID_PARAM) */
 	prm.password.response.nt_length = (uint32_t)ntl;
-	prm.password.response.nt_data = (uint8_t *)nt;
+	prm.password.response.nt_data = ntl ? (uint8_t *)nt : NULL;
 	prm.password.response.lm_length = (uint32_t)lml;
-	prm.password.response.lm_data = (uint8_t *)lm;
+	prm.password.response.lm_data = lml ? (uint8_t *)lm : NULL;
 	st = wbcAuthenticateUserEx(&prm, &info, &e);
 	if (WBC_ERROR_IS_OK(st)) {
 		snprintf(nt_name, namelen, "NT_STATUS_OK");
 		snprintf(text, textlen, "the domain controller accepts these responses; gss-ntlmssp refused the message");
 	} else if (e != NULL && e->nt_string != NULL) {
+		const char *plain = e->display_string ? e->display_string : e->nt_string;
+		/* Samba's descriptions of the common ones read oddly; ours */
+		for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+			if (strcmp(e->nt_string, texts[i].name) == 0)
+				plain = texts[i].text;
 		snprintf(nt_name, namelen, "%s", e->nt_string);
-		snprintf(text, textlen, "%s", e->display_string ? e->display_string : e->nt_string);
+		snprintf(text, textlen, "%s", plain);
 	} else {
 		snprintf(text, textlen, "winbind: %s", wbcErrorString(st));
 		wbcFreeMemory(info);
