@@ -200,20 +200,23 @@ ad_kdc_ok() { $NSX bash -c "exec 3<>/dev/tcp/$DC_IP/88" 2>/dev/null; }
 
 # ------------------------------------------------------ the registrar ----
 reg_start() {
-	local s; s=$(scenario)
+	local s pool; s=$(scenario)
 	set -- $(pool_cert)
-	local args="--version $SIPAE_VERSION --domain $DOMAIN"
-	[ "$s" = pool-down ] ||
-		args="$args --listen $POOL_IP:5061,chain=$RUN/pool-chain.pem,key=$2,target=pool.$DOMAIN$([ "$s" = tls12-only ] && echo ,tls12)"
+	# the scenario changes the pool only: the edge stays as it is, so that
+	# the founding fix (public DNS -> edge) can be tried in every scenario
+	pool="$POOL_IP:5061,chain=$RUN/pool-chain.pem,key=$2,target=pool.$DOMAIN"
+	case $s in
+	tls12-only) pool="$pool,tls12" ;;
+	tls-dsk-only) pool="$pool,schemes=TLS-DSK" ;;
+	bad-rspauth) pool="$pool,bad-rspauth" ;;
+	redirect) pool="$pool,redirect=sip:edge.$DOMAIN:5061;transport=tls" ;;
+	esac
+	local args="--version $SIPAE_VERSION --domain $DOMAIN --sts-uri https://pool.$DOMAIN/CertProv/CertProvisioningService.svc"
+	[ "$s" = pool-down ] || args="$args --listen $pool"
 	# remote users authenticate through the Edge against the pool (OCS:
 	# the Access Edge does not authenticate; the next hop does)
 	args="$args --listen $EDGE_IP:443,chain=$RUN/edge-chain.pem,key=$PKI/pub-edge.key,target=pool.$DOMAIN"
 	args="$args --listen $EDGE_IP:5061,chain=$RUN/edge-chain.pem,key=$PKI/pub-edge.key,target=pool.$DOMAIN"
-	case $s in
-	tls-dsk-only) args="$args --schemes TLS-DSK --sts-uri https://pool.$DOMAIN/CertProv/CertProvisioningService.svc" ;;
-	bad-rspauth) args="$args --bad-rspauth" ;;
-	redirect) args="$args --redirect sip:edge.$DOMAIN:5061;transport=tls" ;;
-	esac
 	echo "$args" > "$RUN/registrar.args"
 	setsid $(ad_nsenter) "$REGISTRAR" $args </dev/null >"$LOGS/registrar.log" 2>&1 &
 	echo $! > "$RUN/registrar.pid"

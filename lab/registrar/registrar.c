@@ -4,12 +4,16 @@
  * authentication target. Everything is bounded: connections, message
  * sizes, handshake and idle time.
  *
- *   sipae-registrar --listen ADDR:PORT,chain=PEM,key=PEM,target=FQDN[,tls12]
- *                   [--listen ...] [--realm R] [--domain D] [--version 2|3|4]
+ *   sipae-registrar [--realm R] [--domain D] [--version 2|3|4]
  *                   [--schemes NTLM,Kerberos,TLS-DSK] [--bad-rspauth]
  *                   [--redirect URI] [--sts-uri URI] [--no-reason-warning]
  *                   [--max-expires S] [--plugin gssntlmssp.so]
+ *                   --listen ADDR:PORT,chain=PEM,key=PEM,target=FQDN[,tls12]
+ *                            [,schemes=NTLM+Kerberos+TLS-DSK][,bad-rspauth][,redirect=URI]
+ *                   [--listen ...]
  *
+ * The options before a --listen are its defaults; those inside it are its
+ * own (a scenario changes the pool and leaves the edge as it is).
  * TLS 1.0 to 1.2, as OCS 2007 R2 on Windows Server 2008 (no TLS 1.3);
  * ",tls12" refuses anything older than 1.2. Logs one line per request on
  * stderr. SIGTERM/SIGINT end it. */
@@ -27,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +50,8 @@ struct listener {
 	int fd;
 	SSL_CTX *ctx;
 	char name[64], target[256];
+	struct sipae_config cfg;    /* the global one, with this listener's changes */
+	char redirect[256];
 };
 
 struct conn {
@@ -98,10 +105,28 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* NTLM,Kerberos,TLS-DSK (or with +): the mask, 0 when wrong */
+static unsigned parse_schemes(const char *s)
+{
+	char buf[128], *save = NULL, *t;
+	unsigned v = 0;
+	if (strlen(s) >= sizeof buf)
+		return 0;
+	memcpy(buf, s, strlen(s) + 1);
+	for (t = strtok_r(buf, ",+", &save); t; t = strtok_r(NULL, ",+", &save)) {
+		if (strcasecmp(t, "NTLM") == 0) v |= SCHEME_NTLM;
+		else if (strcasecmp(t, "Kerberos") == 0) v |= SCHEME_KERBEROS;
+		else if (strcasecmp(t, "TLS-DSK") == 0) v |= SCHEME_TLSDSK;
+		else return 0;
+	}
+	return v;
+}
+
 static int add_listener(const char *spec)
 {
 	char buf[1024], *save = NULL, *tok, *addr, *colon;
-	const char *chain = NULL, *key = NULL, *target = NULL;
+	const char *chain = NULL, *key = NULL, *target = NULL, *schemes = NULL, *redirect = NULL;
+	int badrsp = 0;
 	int tls12 = 0, one = 1;
 	struct sockaddr_in sa;
 	struct listener *l;
@@ -117,6 +142,9 @@ static int add_listener(const char *spec)
 		else if (strncmp(tok, "key=", 4) == 0) key = tok + 4;
 		else if (strncmp(tok, "target=", 7) == 0) target = tok + 7;
 		else if (strcmp(tok, "tls12") == 0) tls12 = 1;
+		else if (strncmp(tok, "schemes=", 8) == 0) schemes = tok + 8;
+		else if (strncmp(tok, "redirect=", 9) == 0) redirect = tok + 9;
+		else if (strcmp(tok, "bad-rspauth") == 0) badrsp = 1;
 		else return -1;
 	}
 	if (addr == NULL || chain == NULL || key == NULL || target == NULL ||
@@ -132,6 +160,15 @@ static int add_listener(const char *spec)
 	l = &ls[nls];
 	snprintf(l->name, sizeof l->name, "%s:%ld", addr, port);
 	snprintf(l->target, sizeof l->target, "%s", target);
+	l->cfg = cfg;
+	if (badrsp)
+		l->cfg.bad_rspauth = 1;
+	if (redirect != NULL) {
+		snprintf(l->redirect, sizeof l->redirect, "%s", redirect);
+		l->cfg.redirect = l->redirect;
+	}
+	if (schemes != NULL && (l->cfg.schemes = parse_schemes(schemes)) == 0)
+		return -1;
 	l->ctx = SSL_CTX_new(TLS_server_method());
 	if (l->ctx == NULL)
 		return -1;
@@ -251,7 +288,7 @@ static void handle_messages(struct conn *c)
 			return;
 		}
 		sb_init(&out, tmp, sizeof tmp);
-		if (sipae_handle(&cfg, c->l->target, &m, &out, sum, sizeof sum) && !out.overflow) {
+		if (sipae_handle(&c->l->cfg, c->l->target, &m, &out, sum, sizeof sum) && !out.overflow) {
 			if (c->outlen + out.n > OUT_CAP) {
 				c->closing = 1;
 				return;
@@ -314,31 +351,13 @@ static void service(int i)
 		conn_close(i);
 }
 
-static int parse_schemes(const char *s)
-{
-	char buf[128], *save = NULL, *t;
-	unsigned v = 0;
-	if (strlen(s) >= sizeof buf)
-		return -1;
-	memcpy(buf, s, strlen(s) + 1);
-	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (strcasecmp(t, "NTLM") == 0) v |= SCHEME_NTLM;
-		else if (strcasecmp(t, "Kerberos") == 0) v |= SCHEME_KERBEROS;
-		else if (strcasecmp(t, "TLS-DSK") == 0) v |= SCHEME_TLSDSK;
-		else return -1;
-	}
-	if (v == 0)
-		return -1;
-	cfg.schemes = v;
-	return 0;
-}
-
 static int usage(void)
 {
-	fprintf(stderr, "usage: sipae-registrar --listen ADDR:PORT,chain=PEM,key=PEM,target=FQDN[,tls12] ...\n"
-		"  [--realm R] [--domain D] [--version 2|3|4] [--schemes NTLM,Kerberos,TLS-DSK]\n"
-		"  [--bad-rspauth] [--redirect URI] [--sts-uri URI] [--no-reason-warning]\n"
-		"  [--max-expires S] [--plugin PATH]\n");
+	fprintf(stderr, "usage: sipae-registrar [--realm R] [--domain D] [--version 2|3|4]\n"
+		"  [--schemes NTLM,Kerberos,TLS-DSK] [--bad-rspauth] [--redirect URI] [--sts-uri URI]\n"
+		"  [--no-reason-warning] [--max-expires S] [--plugin PATH]\n"
+		"  --listen ADDR:PORT,chain=PEM,key=PEM,target=FQDN[,tls12][,schemes=A+B][,bad-rspauth][,redirect=URI] ...\n"
+		"  (options before a --listen are its defaults)\n");
 	return 2;
 }
 
@@ -377,14 +396,14 @@ int main(int argc, char **argv)
 				return usage();
 			cfg.max_expires = (int)n;
 		} else if (strcmp(a, "--schemes") == 0) {
-			if (parse_schemes(v) < 0)
+			if ((cfg.schemes = parse_schemes(v)) == 0)
 				return usage();
 		} else
 			return usage();
 	}
 	if (nls == 0)
 		return usage();
-	if ((cfg.schemes & SCHEME_NTLM) && ntlm_load(plugin, err, sizeof err) < 0) {
+	if (ntlm_load(plugin, err, sizeof err) < 0) {
 		fprintf(stderr, "sipae-registrar: gss-ntlmssp: %s\n", err);
 		return 1;
 	}
@@ -395,8 +414,10 @@ int main(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 	}
-	logf_("sipae-registrar: %d listener(s), version %d, realm \"%s\"%s%s", nls, cfg.version,
-	      cfg.realm, cfg.bad_rspauth ? ", bad rspauth" : "", cfg.redirect ? ", redirecting" : "");
+	for (int i = 0; i < nls; i++)
+		logf_("sipae-registrar: %s target %s, version %d, realm \"%s\"%s%s%s", ls[i].name, ls[i].target,
+		      ls[i].cfg.version, ls[i].cfg.realm, ls[i].cfg.bad_rspauth ? ", bad rspauth" : "",
+		      ls[i].cfg.redirect ? ", redirecting to " : "", ls[i].cfg.redirect ? ls[i].cfg.redirect : "");
 	while (!stop) {
 		struct pollfd pf[MAX_LISTEN + MAX_CONN];
 		int map[MAX_LISTEN + MAX_CONN], n = 0;
