@@ -84,7 +84,7 @@ cli-tests: phoneboot $(FIXTURES)
 # The lab's own tests: real servers, so root and the lab packages are needed.
 lab-test: phoneboot $(B)/asan/phoneboot
 	@if [ "$$(id -u)" = 0 ] && command -v kamailio >/dev/null && command -v slapd >/dev/null; then \
-	  bash lab/test-all && \
+	  bash lab/test-all && bash lab/test-ad && \
 	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
 	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/logon.sh && \
 	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
