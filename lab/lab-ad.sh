@@ -14,7 +14,7 @@ AD_REALM=CORP.EXAMPLE; AD_NETBIOS=CORP; AD_ADMIN_PASSWORD='AdminLab123!'
 CAROL_PASSWORD=CarolPass789
 AD_SCENARIOS="tls-dsk-only bad-rspauth ldap-weak"
 # bump when the template's content changes: a new one is provisioned
-AD_STAMP="v1 alice bob carol(disabled) sipsvc"
+AD_STAMP="v1 alice bob carol(disabled) sipsvc $(printf '%s' "$LAB_PASSWORD $BOB_PASSWORD $CAROL_PASSWORD" | md5sum | cut -c1-8)"
 SIPAE_VERSION=4
 PYTHON=/usr/bin/python3     # samba's bindings live in Debian's python only
 REGISTRAR=$TOP/build/lab/sipae-registrar
