@@ -351,9 +351,12 @@ static int served(const struct sipae_config *cfg, const char *target, const stru
 	struct reply r;
 	const struct sip_str *from = sip_hdr(req, "From", 0);
 	struct sip_str uri = sip_addr_uri(*from), fu = sip_uri_user(uri), fh = sip_uri_host(uri);
-	const char *au = strchr(s->user, '\\');
-	char exp[16];
-	au = au ? au + 1 : s->user;
+	const char *bs = strchr(s->user, '\\');
+	char exp[16], au[256];
+	/* DOMAIN\user, or a UPN (user@dns-domain) with an empty domain */
+	snprintf(au, sizeof au, "%s", bs ? bs + 1 : s->user);
+	if (strchr(au, '@') != NULL)
+		*strchr(au, '@') = '\0';
 
 	/* the From user must be the authenticated user ([MS-SIPAE] 3.3.5.2:
 	 * the server binds the SA to the From address-of-record) */
