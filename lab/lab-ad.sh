@@ -15,7 +15,9 @@ CAROL_PASSWORD=CarolPass789
 AD_SCENARIOS="tls-dsk-only bad-rspauth ldap-weak"
 # bump when the template's content changes: a new one is provisioned
 AD_STAMP="v1 alice bob carol(disabled) sipsvc $(printf '%s' "$LAB_PASSWORD $BOB_PASSWORD $CAROL_PASSWORD" | md5sum | cut -c1-8)"
-SIPAE_VERSION=4
+# the MS-SIPAE version the registrar offers: 4 (OCS 2007 R2 and later);
+# PHONEBOOT_LAB_SIPAE_VERSION=3 (or 2) at up time offers another
+SIPAE_VERSION=$(cat "$RUN/sipae-version" 2>/dev/null || echo 4)
 PYTHON=/usr/bin/python3     # samba's bindings live in Debian's python only
 REGISTRAR=$TOP/build/lab/sipae-registrar
 
@@ -211,6 +213,9 @@ reg_start() {
 	bad-rspauth) pool="$pool,bad-rspauth" ;;
 	redirect) pool="$pool,redirect=sip:edge.$DOMAIN:5061;transport=tls" ;;
 	esac
+	SIPAE_VERSION=${PHONEBOOT_LAB_SIPAE_VERSION:-4}
+	case $SIPAE_VERSION in 2|3|4) ;; *) SIPAE_VERSION=4 ;; esac
+	echo $SIPAE_VERSION > "$RUN/sipae-version"
 	local args="--version $SIPAE_VERSION --domain $DOMAIN --sts-uri https://pool.$DOMAIN/CertProv/CertProvisioningService.svc"
 	[ "$s" = pool-down ] || args="$args --listen $pool"
 	# remote users authenticate through the Edge against the pool (OCS:
@@ -278,5 +283,5 @@ ad_down() {
 		ip addr del "$(cat "$RUN/ad-lo-addr")/32" dev lo 2>/dev/null
 		rm -f "$RUN/ad-lo-addr"
 	fi
-	rm -rf "$RUN/ad"
+	rm -rf "$RUN/ad" "$RUN/sipae-version"
 }

@@ -281,12 +281,17 @@ int main(int argc, char **argv)
 			sb_printf(&o, "%s%.*s", o.n ? "," : "", (int)a.scheme.n, a.scheme.p);
 			if (sip_strcaseeq(a.scheme, "NTLM")) {
 				const struct sip_str *t = sip_auth_param(&a, "targetname"), *r = sip_auth_param(&a, "realm");
+				const struct sip_str *vp = sip_auth_param(&a, "version");
+				int offered_v = vp && vp->n == 1 ? vp->p[0] - '0' : 2;
 				if (t && t->n < sizeof target) snprintf(target, sizeof target, "%.*s", (int)t->n, t->p);
 				if (r && r->n < sizeof realm) snprintf(realm, sizeof realm, "%.*s", (int)r->n, r->p);
+				/* the version both speak ([MS-SIPAE] 3.2.5.1) */
+				if (offered_v >= 2 && offered_v < version)
+					version = offered_v;
 			}
 		}
 	}
-	printf("offered=%s\n", offered);
+	printf("offered=%s\nversion=%d\n", offered, version);
 	if (resp.status != 401 || target[0] == '\0') {
 		printf("final=none (no NTLM offered)\n");
 		return 0;
