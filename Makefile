@@ -15,15 +15,22 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
 
-LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c \
+LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/core/nopipe.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
            lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c \
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
-           lib/boot.c lib/boot_dhcp.c lib/boot_sip.c lib/diagnose.c lib/logon.c
+           lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \
+           lib/engine/engine.c lib/engine/device.c \
+           lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
+           lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
+           lib/steps/authenticate.c lib/steps/register.c \
+           lib/auth/auth.c lib/auth/digest.c lib/auth/ntlm.c lib/diag/diagnose.c lib/logon.c \
+           lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
-UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp
+UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
+           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -53,10 +60,17 @@ $(B)/unit/%: tests/unit/%.c $(B)/libphoneboot.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -o $@ $^ $(PKG_LIBS) -lcmocka
 
+# Tests that need a mock server of tests/mock/ list it here; $^ links it in.
+$(B)/unit/test_dns $(B)/asan/test_dns: tests/mock/dnsd.c
+$(B)/unit/test_dir $(B)/asan/test_dir: tests/mock/mock_ldap.c
+MOCK_SIPREG := tests/mock/sipreg.c tests/mock/sipreg_msg.c
+$(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: $(MOCK_SIPREG)
+$(B)/unit/test_engine $(B)/asan/test_engine: tests/mock/dnsd.c $(MOCK_SIPREG)
+
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 $(B)/asan/lib.a: $(LIB_SRC)
-	@mkdir -p $(B)/asan/obj
+	@rm -rf $(B)/asan/obj $@ && mkdir -p $(B)/asan/obj
 	cd $(B)/asan/obj && for f in $(LIB_SRC); do \
 	  $(CC) $(addprefix -I$(CURDIR)/,include lib) -D_GNU_SOURCE $(ALL_CFLAGS) $(SAN) -O1 \
 	    -c $(CURDIR)/$$f -o $$(echo $$f | tr / _).o || exit 1; done
@@ -96,6 +110,7 @@ check: all lint unit unit-asan cli-tests fuzz-replay lab-test
 
 # ---- fuzzing (clang) ----
 FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest fuzz_dhcp
+FUZZERS += fuzz_ntlm_challenge fuzz_sipae
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15

@@ -1,6 +1,8 @@
 /* Benchmark: DHCP exchanges (DISCOVER/OFFER/REQUEST/ACK) per second that
  * the client completes against the lab's dnsmasq, with distinct MACs, some
- * at once on one loop (the start of fleet mode), and peak memory.
+ * at once on one loop through one shared port (one socket on port 68,
+ * answers demultiplexed by xid and chaddr: the start of fleet mode), and
+ * peak memory.
  * Run in the lab's phone namespace (lab/lab up --netns):
  *   ip netns exec labphone build/bench/bench_dhcp veth-phone [MACS] [ROUNDS] [PARALLEL] */
 #include <stdio.h>
@@ -14,7 +16,7 @@
 
 struct bench {
 	uv_loop_t *loop;
-	const char *iface;
+	struct dhcp_port *port;
 	unsigned macs, total, started, done, ok, failed, running, parallel;
 };
 
@@ -39,6 +41,8 @@ static void on_done(const struct dhcp_result *r, void *arg)
 	dhcp_stop(o->c);
 	free(o);
 	start_one(b);
+	if (b->done == b->total)
+		dhcp_port_close(b->port);      /* the loop ends */
 }
 
 static void start_one(struct bench *b)
@@ -52,7 +56,6 @@ static void start_one(struct bench *b)
 		unsigned i = b->started % b->macs;
 
 		memset(&p, 0, sizeof(p));
-		p.iface = b->iface;
 		p.mac[0] = 0x02; p.mac[1] = 0xbe; p.mac[2] = 0x4c;
 		p.mac[3] = (uint8_t)(i >> 16); p.mac[4] = (uint8_t)(i >> 8); p.mac[5] = (uint8_t)i;
 		p.vendor_class = "MS-UC-Client";
@@ -60,12 +63,13 @@ static void start_one(struct bench *b)
 		p.n_prl = sizeof(prl);
 		p.timeout_ms = 5000;
 		o = calloc(1, sizeof(*o));
-		o->b = b;
-		b->started++;
-		if (!o || dhcp_start(b->loop, &p, on_done, o, &o->c, err, sizeof(err)) != PB_OK) {
+		snprintf(err, sizeof(err), "out of memory");
+		if (!o || dhcp_start(b->port, &p, on_done, o, &o->c, err, sizeof(err)) != PB_OK) {
 			fprintf(stderr, "bench_dhcp: %s\n", err);
 			exit(2);
 		}
+		o->b = b;
+		b->started++;
 		b->running++;
 	}
 }
@@ -75,6 +79,7 @@ int main(int argc, char **argv)
 	struct bench b;
 	struct rusage ru;
 	uint64_t t0;
+	char err[160];
 	double s;
 
 	if (argc < 2) {
@@ -83,12 +88,17 @@ int main(int argc, char **argv)
 	}
 	memset(&b, 0, sizeof(b));
 	b.loop = uv_default_loop();
-	b.iface = argv[1];
 	b.macs = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 50;
 	b.total = b.macs * (argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 4);
 	b.parallel = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 10;
+	if (dhcp_port_open(b.loop, argv[1], &b.port, err, sizeof(err)) != PB_OK) {
+		fprintf(stderr, "bench_dhcp: %s\n", err);
+		return 2;
+	}
 	t0 = uv_hrtime();
 	start_one(&b);
+	if (b.total == 0)
+		dhcp_port_close(b.port);
 	uv_run(b.loop, UV_RUN_DEFAULT);
 	s = (double)(uv_hrtime() - t0) / 1e9;
 	getrusage(RUSAGE_SELF, &ru);

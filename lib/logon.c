@@ -1,89 +1,99 @@
-/* pb_logon: the boot, its diagnosis, and the remedy's boot, on one loop. */
+/* pb_logon: a fleet of one. The boot, and the remedy's boot with the
+ * alternative DNS servers, on one engine and one loop of its own. */
 #include <stdio.h>
 #include <string.h>
 
-#include "boot.h"
+#include "engine/boot_int.h"
 
 struct run {
-	uv_loop_t loop;
+	uv_loop_t *loop;
+	struct pb_engine *eng;
 	const struct pb_logon_opts *o;
-	struct boot *main, *alt;
-	int main_done, alt_done;
-	char err[256];
+	struct pb_logon_opts alt_opts;
+	struct pb_boot *main, *alt;
+	enum pb_err err;
+	char msg[256];
 };
 
-static void alt_done(struct boot *b, void *arg)
+/* Every boot is over: stop the loop (the engine's shared handles, a DHCP
+ * socket, would keep it running). */
+static void alt_done(struct pb_boot *b, void *arg)
 {
 	struct run *r = arg;
 
 	(void)b;
-	r->alt_done = 1;
+	uv_stop(r->loop);
 }
 
-static void main_done(struct boot *b, void *arg)
+static void main_done(struct pb_boot *b, void *arg)
 {
 	struct run *r = arg;
+	const char *outcome = pb_boot_outcome(b);
 
-	(void)b;
-	r->main_done = 1;
-	/* verify the DNS remedy only when the phone did not sign in */
-	if (strcmp(boot_outcome(r->main), "signed-in") && r->o->n_alt_dns &&
-	    boot_start(&r->loop, r->o, r->o->alt_dns, r->o->n_alt_dns, 0, alt_done, r,
-		       &r->alt, r->err, sizeof(r->err)) != PB_OK)
-		r->alt = NULL;
-}
-
-static json_t *steps_of(const struct boot *b)
-{
-	json_t *s = boot_steps(b);
-
-	return s ? json_incref(s) : json_array();
+	/* verify the DNS remedy only when the phone did not sign in, and
+	 * not when phoneboot itself failed */
+	if (!strcmp(outcome, "signed-in") || !strcmp(outcome, "internal-error") ||
+	    !r->o->n_alt_dns) {
+		uv_stop(r->loop);
+		return;
+	}
+	r->alt_opts = *r->o;
+	r->alt_opts.dns = r->o->alt_dns;
+	r->alt_opts.n_dns = r->o->n_alt_dns;
+	r->alt_opts.alt_dns = NULL;
+	r->alt_opts.n_alt_dns = 0;
+	r->alt_opts.dhcp_iface = NULL;      /* the reservation's DNS servers, given */
+	r->alt_opts.label = "alt-dns";
+	r->err = pb_boot_start(r->eng, &r->alt_opts, alt_done, r, &r->alt, r->msg,
+			       sizeof(r->msg));
+	if (r->err != PB_OK)
+		uv_stop(r->loop);
 }
 
 enum pb_err pb_logon(const struct pb_logon_opts *o, json_t **report,
 		     char *err, size_t errlen)
 {
+	uv_loop_t loop;
 	struct run r;
-	json_t *doc, *diag;
-	char identity[512];
+	const char *msg;
 	enum pb_err rc;
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
-	if (uv_loop_init(&r.loop) < 0) {
+	r.loop = &loop;
+	if (uv_loop_init(&loop) < 0) {
 		snprintf(err, errlen, "cannot create an event loop");
 		return PB_ERR_INTERNAL;
 	}
-	rc = boot_start(&r.loop, o, o->dns, o->n_dns, o->dhcp_iface != NULL, main_done, &r,
-			&r.main, err, errlen);
-	if (rc != PB_OK) {
-		uv_loop_close(&r.loop);
+	if ((rc = pb_engine_new(&loop, &r.eng)) != PB_OK) {
+		snprintf(err, errlen, "out of memory");
+		uv_loop_close(&loop);
 		return rc;
 	}
-	uv_run(&r.loop, UV_RUN_DEFAULT);
-	snprintf(identity, sizeof(identity), "%s@%s", o->user, o->domain);
-	diag = diagnose(r.main, o);
-	doc = json_pack("{s:s,s:s,s:s,s:{s:s,s:s},s:s,s:i,s:o,s:o}", "tool", "phoneboot",
-			"version", "0.1.0", "identity", identity, "profile", "id",
-			o->profile->id, "name", o->profile->name, "outcome",
-			boot_outcome(r.main), "cycles", (int)boot_cycles(r.main),
-			"steps", steps_of(r.main), "cycle_log",
-			json_incref(boot_cycle_log(r.main)));
-	json_object_set_new(doc, "auth_overridden", json_boolean(o->auth != 0));
-	json_object_set_new(doc, "target", *boot_target(r.main)
-			    ? json_string(boot_target(r.main)) : json_null());
-	json_object_set_new(doc, "remedies", remedies(r.main, r.alt, o, diag));
-	json_object_set_new(doc, "diagnosis", diag);
-	if (r.alt) {
-		json_object_set_new(doc, "alternative", json_pack("{s:s,s:i,s:o,s:o}",
-			"outcome", boot_outcome(r.alt), "cycles", (int)boot_cycles(r.alt),
-			"target", *boot_target(r.alt) ? json_string(boot_target(r.alt)) : json_null(),
-			"steps", steps_of(r.alt)));
+	rc = pb_boot_start(r.eng, o, main_done, &r, &r.main, err, errlen);
+	if (rc == PB_OK) {
+		uv_run(&loop, UV_RUN_DEFAULT);
+		if ((rc = pb_boot_error(r.main, &msg)) != PB_OK) {
+			snprintf(err, errlen, "%s", msg);
+		} else if (r.err != PB_OK) {
+			rc = r.err;
+			snprintf(err, errlen, "the boot with --alt-dns: %s", r.msg);
+		} else if (r.alt && (rc = pb_boot_error(r.alt, &msg)) != PB_OK) {
+			snprintf(err, errlen, "the boot with --alt-dns: %s", msg);
+		} else if (!(*report = boot_report((struct boot *)r.main, (struct boot *)r.alt))) {
+			rc = PB_ERR_NOMEM;
+			snprintf(err, errlen, "out of memory making the report");
+		}
 	}
-	boot_free(r.main);
-	boot_free(r.alt);
-	uv_run(&r.loop, UV_RUN_DEFAULT);     /* let the closes finish */
-	uv_loop_close(&r.loop);
-	*report = doc;
-	return PB_OK;
+	pb_boot_free(r.main);
+	pb_boot_free(r.alt);
+	pb_engine_free(r.eng);
+	uv_run(&loop, UV_RUN_DEFAULT);     /* let the closes finish */
+	if (uv_loop_close(&loop) != 0 && rc == PB_OK) {
+		json_decref(*report);
+		*report = NULL;
+		rc = PB_ERR_INTERNAL;
+		snprintf(err, errlen, "a handle was left open on the loop");
+	}
+	return rc;
 }

@@ -130,6 +130,46 @@ static void print_chain(const char *input, const struct pb_chain *c,
 	}
 }
 
+/* A finding in JSON: its confidence, the fact it rests on, and for a
+ * disputed fact the other reading and whether it would clear the finding. */
+static json_t *finding_json(const struct pb_profile *p, const struct pb_finding *f)
+{
+	json_t *j = json_pack("{s:s,s:i,s:s,s:s,s:s?}",
+			      "cause", pb_cause_str(f->cause), "cert", f->cert,
+			      "text", f->text,
+			      "confidence", pb_confidence_str(f->confidence),
+			      "fact", f->fact);
+	const struct pb_source *src = f->fact ? pb_profile_source(p, f->fact) : NULL;
+
+	if (src)
+		json_object_set_new(j, "source", json_pack("{s:s,s:s}",
+			"confidence", pb_confidence_str(src->confidence),
+			"citation", src->citation));
+	if (src && src->other_value) {
+		json_object_set_new(j, "other_reading", json_pack("{s:s,s:s,s:s}",
+			"value", src->other_value,
+			"confidence", pb_confidence_str(src->other_confidence),
+			"citation", src->other_citation));
+		json_object_set_new(j, "other_reading_passes",
+				    json_boolean(f->other_reading_passes));
+	}
+	return j;
+}
+
+static void print_finding(const struct pb_profile *p, const struct pb_finding *f)
+{
+	const struct pb_source *src = f->fact ? pb_profile_source(p, f->fact) : NULL;
+
+	printf("  %-28s   - %s [%s]\n", "", f->text, pb_cause_str(f->cause));
+	if (!src || !src->other_value)
+		return;
+	printf("  %-28s     the other reading (%s: %s = %s) %s; %.110s%s\n", "",
+	       pb_confidence_str(src->other_confidence), f->fact, src->other_value,
+	       f->other_reading_passes ? "would not give this reason"
+				       : "gives it too",
+	       src->other_citation, strlen(src->other_citation) > 110 ? "..." : "");
+}
+
 /* Judge one chain with every profile; print or add to jin. 1 if any unusable. */
 static int judge_all(struct opts *o, const struct pb_chain *c, const char *name,
 		     int sni_filter, json_t *jverdicts)
@@ -153,16 +193,18 @@ static int judge_all(struct opts *o, const struct pb_chain *c, const char *name,
 		if (jverdicts) {
 			jf = json_array();
 			for (k = 0; k < v->n; k++)
-				json_array_append_new(jf, json_pack("{s:s,s:i,s:s}",
-					"cause", pb_cause_str(v->findings[k].cause),
-					"cert", v->findings[k].cert, "text", v->findings[k].text));
-			json_array_append_new(jverdicts, json_pack("{s:s,s:b,s:o}",
-				"profile", p->id, "usable", v->usable, "findings", jf));
+				json_array_append_new(jf, finding_json(p, &v->findings[k]));
+			json_array_append_new(jverdicts, json_pack("{s:s,s:b,s:b,s:o}",
+				"profile", p->id, "usable", v->usable,
+				"usable_other_reading", v->usable_other_reading,
+				"findings", jf));
 		} else {
 			printf("  %-28s %s\n", p->id, v->usable ? "usable" : "UNUSABLE");
 			for (k = 0; k < v->n; k++)
-				printf("  %-28s   - %s [%s]\n", "", v->findings[k].text,
-				       pb_cause_str(v->findings[k].cause));
+				print_finding(p, &v->findings[k]);
+			if (v->usable_other_reading != v->usable)
+				printf("  %-28s   under the other reading of its disputed facts: "
+				       "%s\n", "", v->usable_other_reading ? "usable" : "UNUSABLE");
 		}
 		pb_verdict_free(v);
 	}

@@ -22,7 +22,7 @@ static void help(void)
 	       "                       [--alt-dns SERVER[:PORT]]... [--password-file FILE]\n"
 	       "                       [--device-roots FILE] [--auth SCHEME] [--attempts N]\n"
 	       "                       [--timeout MS] [--time ISO8601] [--json[=FILE]]\n"
-	       "                       [--html FILE]\n"
+	       "                       [--html FILE] [--trace] [--keylog FILE]\n"
 	       "       phoneboot logon USER@DOMAIN --profile ID --dhcp IFACE [--mac MAC]\n"
 	       "                       [--dhcp-inform] [--dhcp-configure] ...\n"
 	       "\n"
@@ -58,8 +58,19 @@ static void help(void)
 	       "  --time ISO8601         the device's clock (default: now)\n"
 	       "  --json[=FILE]          the report as JSON (DESIGN.md section 4)\n"
 	       "  --html FILE            the report as an HTML page\n"
+	       "  --trace                every state transition and network event, with\n"
+	       "                         times, on stderr\n"
+	       "  --keylog FILE          append the TLS secrets (NSS key log format, as\n"
+	       "                         $SSLKEYLOGFILE) so a capture can be decrypted\n"
 	       "\n"
 	       "Exit: 0 signed in, 1 failed or looped (diagnosed), 2 usage, 3 internal.\n");
+}
+
+/* --trace: one line per transition and network event, on stderr. */
+static void trace_line(void *arg, double ms, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "[%9.3f ms] %s\n", ms, line);
 }
 
 /* The password: file, environment, or the terminal. Never argv. */
@@ -280,6 +291,8 @@ int cmd_logon(int argc, char **argv)
 		{ "mac", required_argument, NULL, 'M' },
 		{ "dhcp-inform", no_argument, NULL, 'I' },
 		{ "dhcp-configure", no_argument, NULL, 'C' },
+		{ "trace", no_argument, NULL, 'T' },
+		{ "keylog", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -296,6 +309,7 @@ int cmd_logon(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.now = time(NULL);
+	o.keylog_file = getenv("SSLKEYLOGFILE");
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		char *end;
@@ -338,6 +352,8 @@ int cmd_logon(int argc, char **argv)
 		case 'H': html_to = optarg; break;
 		case 'I': o.dhcp_inform = 1; break;
 		case 'C': o.dhcp_configure = 1; break;
+		case 'T': o.trace = trace_line; break;
+		case 'K': o.keylog_file = optarg; break;
 		case 'M': {
 			unsigned m[6], k;
 			char tail;
@@ -396,9 +412,22 @@ int cmd_logon(int argc, char **argv)
 	}
 	password = read_password(pwfile);
 	o.password = password;
-	if (pb_logon(&o, &report, err, sizeof(err)) != PB_OK) {
+	switch (pb_logon(&o, &report, err, sizeof(err))) {
+	case PB_OK:
+		break;
+	case PB_ERR_USAGE:
+	case PB_ERR_IO:
+	case PB_ERR_PARSE:
+	case PB_ERR_NOTFOUND:
 		fprintf(stderr, "phoneboot: logon: %s\n", err);
 		rc = EXIT_USAGE;
+		goto out;
+	case PB_ERR_NOMEM:
+	case PB_ERR_NETWORK:
+	case PB_ERR_INTERNAL:
+		/* phoneboot's own failure, never the network's */
+		fprintf(stderr, "phoneboot: logon: internal error: %s\n", err);
+		rc = EXIT_INTERNAL;
 		goto out;
 	}
 	if (json) {

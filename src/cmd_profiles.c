@@ -10,9 +10,21 @@ static void fact(const struct pb_profile *p, const char *key, const char *label,
 	const struct pb_source *s = pb_profile_source(p, key);
 
 	printf("  %-22s %s\n", label, value);
-	if (s)
-		printf("  %-22s   [%s] %s\n", "", pb_confidence_str(s->confidence),
-		       s->citation);
+	if (!s)
+		return;
+	printf("  %-22s   [%s] %s\n", "", pb_confidence_str(s->confidence),
+	       s->citation);
+	if (s->other_value)
+		printf("  %-22s   DISPUTED, other reading: %s\n  %-22s   [%s] %s\n",
+		       "", s->other_value, "", pb_confidence_str(s->other_confidence),
+		       s->other_citation);
+}
+
+/* "12 facts: 5 documented, 2 reported, 0 measured, 3 assumed, 2 disputed" */
+static size_t tally(const struct pb_profile *p, size_t counts[PB_CONF_COUNT])
+{
+	memset(counts, 0, PB_CONF_COUNT * sizeof(counts[0]));
+	return pb_profile_count(p, counts);
 }
 
 static void show(const struct pb_profile *p)
@@ -26,6 +38,18 @@ static void show(const struct pb_profile *p)
 	printf("  %-22s %s\n", "model", p->model);
 	printf("  %-22s %s\n", "firmware", p->firmware);
 	printf("  %-22s %s\n", "file", p->path);
+	{
+		size_t n[PB_CONF_COUNT], total = tally(p, n);
+
+		if (p->definition)
+			printf("  %-22s a definition of phoneboot's, not a device: its %zu "
+			       "facts are defined, not assumed\n", "kind", total);
+		else
+			printf("  %-22s %zu facts: %zu documented, %zu reported, %zu measured, "
+			       "%zu assumed, %zu disputed\n", "sources", total,
+			       n[PB_CONF_DOCUMENTED], n[PB_CONF_REPORTED],
+			       n[PB_CONF_MEASURED], n[PB_CONF_ASSUMED], n[PB_CONF_DISPUTED]);
+	}
 	fact(p, "device.flow", "flow", pb_flow_str(p->flow));
 	pb_auth_describe(p->auth, buf, sizeof(buf));
 	fact(p, "device.auth", "authentication", buf);
@@ -60,7 +84,7 @@ static void show(const struct pb_profile *p)
 		snprintf(buf, sizeof(buf), "no");
 	}
 	fact(p, "certificates.ecdsa", "ECDSA", buf);
-	fact(p, "certificates.wildcard", "wildcard names", p->wildcard ? "yes" : "no");
+	fact(p, "certificates.wildcard", "wildcard names", pb_wildcard_str(p->wildcard));
 	fact(p, "certificates.names", "names read",
 	     p->san ? "subjectAltName (CN without SAN)" : "CN only");
 	if (p->max_chain_depth)
@@ -80,7 +104,7 @@ int cmd_profiles(int argc, char **argv)
 {
 	struct pb_catalog *c;
 	struct pb_profile *owned = NULL;
-	size_t i;
+	size_t i, facts = 0, sum[PB_CONF_COUNT] = { 0 };
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: phoneboot profiles [ID|FILE]\n\n"
@@ -98,11 +122,12 @@ int cmd_profiles(int argc, char **argv)
 		pb_catalog_free(c);
 		return EXIT_OK;
 	}
-	printf("%-26s %-9s %-5s %-20s %-18s %s\n", "ID", "VENDOR", "FLOW", "TLS",
-	       "CERT HASHES", "RSA BITS");
+	printf("%-26s %-9s %-5s %-20s %-18s %-10s %s\n", "ID", "VENDOR", "FLOW", "TLS",
+	       "CERT HASHES", "RSA BITS", "FACTS doc/rep/meas/assu/disp");
 	for (i = 0; i < c->n; i++) {
 		const struct pb_profile *p = c->items[i];
-		char v[64], h[96], r[32];
+		char v[64], h[96], r[32], f[64];
+		size_t n[PB_CONF_COUNT], k, total = tally(p, n);
 
 		pb_tls_versions_describe(p->tls_versions, v, sizeof(v));
 		pb_hashes_describe(p->sig_hashes, h, sizeof(h));
@@ -110,8 +135,32 @@ int cmd_profiles(int argc, char **argv)
 			snprintf(r, sizeof(r), "%u-%u", p->rsa_min_bits, p->rsa_max_bits);
 		else
 			snprintf(r, sizeof(r), ">=%u", p->rsa_min_bits);
-		printf("%-26s %-9s %-5s %-20s %-18s %s\n", p->id, p->vendor,
-		       pb_flow_str(p->flow), v, h, r);
+		if (p->definition)
+			snprintf(f, sizeof(f), "%zu defined (a definition)", total);
+		else
+			snprintf(f, sizeof(f), "%zu: %zu/%zu/%zu/%zu/%zu", total,
+				 n[PB_CONF_DOCUMENTED], n[PB_CONF_REPORTED],
+				 n[PB_CONF_MEASURED], n[PB_CONF_ASSUMED], n[PB_CONF_DISPUTED]);
+		printf("%-26s %-9s %-5s %-20s %-18s %-10s %s\n", p->id, p->vendor,
+		       pb_flow_str(p->flow), v, h, r, f);
+		if (p->definition)
+			continue;
+		for (k = 0; k < PB_CONF_COUNT; k++)
+			sum[k] += n[k];
+		facts += total;
+	}
+	if (facts) {
+		size_t grounded = sum[PB_CONF_DOCUMENTED] + sum[PB_CONF_REPORTED] +
+				  sum[PB_CONF_MEASURED];
+
+		printf("\ndevice facts (definitions excluded): %zu; documented %zu, "
+		       "reported %zu, measured %zu, assumed %zu, disputed %zu\n"
+		       "grounded (documented, reported or measured): %zu of %zu, %.0f%%; "
+		       "with the disputed (both readings sourced): %.0f%%\n",
+		       facts, sum[PB_CONF_DOCUMENTED], sum[PB_CONF_REPORTED],
+		       sum[PB_CONF_MEASURED], sum[PB_CONF_ASSUMED], sum[PB_CONF_DISPUTED],
+		       grounded, facts, 100.0 * (double)grounded / (double)facts,
+		       100.0 * (double)(grounded + sum[PB_CONF_DISPUTED]) / (double)facts);
 	}
 	pb_catalog_free(c);
 	return EXIT_OK;

@@ -7,6 +7,8 @@
 #ifndef PHONEBOOT_CODES_H
 #define PHONEBOOT_CODES_H
 
+#include "phoneboot/export.h"
+
 /* Program errors: something went wrong in phoneboot or its input, not in
  * the network the phone meets (that is a pb_cause in the report). */
 enum pb_err {
@@ -86,6 +88,7 @@ enum pb_cause {
 	PB_CAUSE_SIP_NOT_FOUND = 64,
 	PB_CAUSE_SIP_BAD_RESPONSE = 65,
 	PB_CAUSE_SIP_REDIRECT_LOOP = 66,
+	PB_CAUSE_SIP_SIGNATURE_INVALID = 67,
 };
 
 /* Remedy ids, DESIGN.md section 4. */
@@ -102,14 +105,14 @@ enum pb_remedy {
 #define PB_REMEDY_COUNT 8
 
 /* Each returns a static string; NULL only for a value outside the enum. */
-const char *pb_strerror(enum pb_err err);
-const char *pb_step_str(enum pb_step step);
-const char *pb_cause_str(enum pb_cause cause);
-const char *pb_remedy_str(enum pb_remedy remedy);
+PB_EXPORT const char *pb_strerror(enum pb_err err);
+PB_EXPORT const char *pb_step_str(enum pb_step step);
+PB_EXPORT const char *pb_cause_str(enum pb_cause cause);
+PB_EXPORT const char *pb_remedy_str(enum pb_remedy remedy);
 
 /* Parse a cause string back; returns 0 and sets *out, or -1. */
-int pb_cause_parse(const char *s, enum pb_cause *out);
+PB_EXPORT int pb_cause_parse(const char *s, enum pb_cause *out);
 /* Every cause value, in enum order, for iteration; count in *n. */
-const enum pb_cause *pb_cause_all(unsigned *n);
+PB_EXPORT const enum pb_cause *pb_cause_all(unsigned *n);
 
 #endif

@@ -9,7 +9,12 @@
 #include <jansson.h>
 
 #include "phoneboot/cert.h"
+#include "phoneboot/export.h"
 #include "phoneboot/profile.h"
+
+/* A trace line (no newline), for --trace: one per state transition and
+ * network event. ms counts from the engine's start. Borrowed. */
+typedef void pb_trace_cb(void *arg, double ms, const char *line);
 
 struct pb_logon_opts {
 	const char *user, *domain;          /* USER@DOMAIN */
@@ -31,13 +36,19 @@ struct pb_logon_opts {
 	int dhcp_inform;                    /* DHCPINFORM instead of DISCOVER */
 	int dhcp_configure;                 /* put the leased address on the interface,
 					       and take it off at the end */
+	pb_trace_cb *trace;                 /* NULL: no trace */
+	void *trace_arg;
+	const char *keylog_file;            /* NSS key log of every TLS session, or NULL */
+	const char *label;                  /* names the boot in the trace; NULL: user */
 };
 
-/* Run the logon (and, with alt_dns, the remedy's logon) on a private loop.
+/* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on
+ * a loop of its own (pb_boot_start() for a loop the caller owns).
  * *report is the JSON report of DESIGN.md section 4 (caller json_decref()s).
  * Returns PB_OK when a report was made, whatever the outcome; the outcome
- * is the report's "outcome". */
-enum pb_err pb_logon(const struct pb_logon_opts *o, json_t **report,
+ * is the report's "outcome". Any other value is phoneboot's own failure
+ * (out of memory, a limit), with err saying which; no report then. */
+PB_EXPORT enum pb_err pb_logon(const struct pb_logon_opts *o, json_t **report,
 		     char *err, size_t errlen);
 
 #endif

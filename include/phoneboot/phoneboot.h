@@ -1,9 +1,14 @@
-/* phoneboot: a desk phone in a box. Umbrella header of libphoneboot. */
+/* phoneboot: a desk phone in a box. Umbrella header of libphoneboot:
+ * every public header. */
 #ifndef PHONEBOOT_H
 #define PHONEBOOT_H
 
+#include "phoneboot/export.h"
 #include "phoneboot/codes.h"
 #include "phoneboot/profile.h"
 #include "phoneboot/cert.h"
+#include "phoneboot/probe.h"
+#include "phoneboot/logon.h"
+#include "phoneboot/boot.h"
 
 #endif

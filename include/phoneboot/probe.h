@@ -3,6 +3,7 @@
 #define PHONEBOOT_PROBE_H
 
 #include "phoneboot/cert.h"
+#include "phoneboot/export.h"
 
 struct pb_probe {
 	enum pb_cause cause;        /* PB_CAUSE_NONE when the handshake completed */
@@ -18,9 +19,9 @@ struct pb_probe {
  * fill out. Runs its own event loop; bounded by timeout_ms per phase.
  * PB_ERR_NETWORK with err when host does not resolve. Free with
  * pb_probe_clear(). */
-enum pb_err pb_tls_probe(const char *host, const char *port, const char *sni,
+PB_EXPORT enum pb_err pb_tls_probe(const char *host, const char *port, const char *sni,
 			 unsigned timeout_ms, const struct pb_trust *trust,
 			 struct pb_probe *out, char *err, size_t errlen);
-void pb_probe_clear(struct pb_probe *p);
+PB_EXPORT void pb_probe_clear(struct pb_probe *p);
 
 #endif

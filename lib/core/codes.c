@@ -81,6 +81,7 @@ const char *pb_cause_str(enum pb_cause cause)
 	case PB_CAUSE_SIP_NOT_FOUND: return "sip-not-found";
 	case PB_CAUSE_SIP_BAD_RESPONSE: return "sip-bad-response";
 	case PB_CAUSE_SIP_REDIRECT_LOOP: return "sip-redirect-loop";
+	case PB_CAUSE_SIP_SIGNATURE_INVALID: return "sip-signature-invalid";
 	}
 	return NULL;
 }
@@ -121,6 +122,7 @@ static const enum pb_cause all_causes[] = {
 	PB_CAUSE_SIP_TIMEOUT, PB_CAUSE_SIP_AUTH_FAILED,
 	PB_CAUSE_SIP_AUTH_SCHEME_UNSUPPORTED, PB_CAUSE_SIP_FORBIDDEN,
 	PB_CAUSE_SIP_NOT_FOUND, PB_CAUSE_SIP_BAD_RESPONSE, PB_CAUSE_SIP_REDIRECT_LOOP,
+	PB_CAUSE_SIP_SIGNATURE_INVALID,
 };
 
 const enum pb_cause *pb_cause_all(unsigned *n)

@@ -4,6 +4,7 @@
 #ifndef PB_DHCP_H
 #define PB_DHCP_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,7 +66,51 @@ int dhcp_names(const uint8_t *data, size_t len, char out[][256], size_t max);
 
 /* ---- the client ---- */
 
+/* One UDP socket on 0.0.0.0:68 per (loop, interface), shared by every
+ * client on that loop: a fleet of phones with distinct MACs runs through
+ * it at once. A received BOOTREPLY goes to the one client whose xid and
+ * chaddr it carries (RFC 2131 4.1: "the client uses 'xid' to match
+ * incoming DHCP messages with pending requests"); the rest is dropped.
+ * Keeping one port per (loop, interface) is the caller's bookkeeping.
+ *
+ * Lifetimes:
+ *  - every client started is stopped once with dhcp_stop(), also after its
+ *    callback ran and also after its port was closed; dhcp_stop() frees it;
+ *  - dhcp_port_close() may come before or after the clients' dhcp_stop():
+ *    the clients still attached are silenced (no transmission, no callback
+ *    from then on) and stay valid until their dhcp_stop(); the port's memory
+ *    goes when its socket is closed on the loop and its last client stopped;
+ *  - no callback runs after dhcp_stop() or dhcp_port_close(), and none runs
+ *    synchronously inside dhcp_start(). */
+struct dhcp_port;
 struct dhcp_client;
+
+struct dhcp_port_stats {
+	unsigned long received;         /* datagrams read from the socket */
+	unsigned long delivered;        /* ... that moved a client on */
+	unsigned long dropped;          /* not ours, malformed, or not expected now */
+};
+
+/* Bind 0.0.0.0:68 on iface (SO_BINDTODEVICE: needs root), broadcast
+ * allowed; requests go to 255.255.255.255:67. *out only on PB_OK. */
+enum pb_err dhcp_port_open(uv_loop_t *loop, const char *iface, struct dhcp_port **out,
+			   char *err, size_t errlen);
+/* The same over a datagram socket the caller made (tests: UDP on
+ * 127.0.0.1, no root). The port owns fd from here on, and closes it also
+ * on failure. Requests go to *to, or with send() when to is NULL (fd
+ * connected). iface (may be NULL) is only read for DHCPINFORM's address. */
+enum pb_err dhcp_port_open_fd(uv_loop_t *loop, int fd, const char *iface,
+			      const struct sockaddr_in *to, struct dhcp_port **out,
+			      char *err, size_t errlen);
+/* Close the socket on the loop (asynchronously); NULL is fine. See the
+ * lifetimes above. */
+void dhcp_port_close(struct dhcp_port *port);
+/* Hand one received datagram to the client it is for: 1 if a client took
+ * it, 0 if dropped. The port's reader calls this; tests call it with
+ * hand-built packets. A client's callback may run inside. */
+int dhcp_port_dispatch(struct dhcp_port *port, const uint8_t *pkt, size_t len);
+/* Borrowed; valid while the port is. */
+const struct dhcp_port_stats *dhcp_port_stats(const struct dhcp_port *port);
 
 struct dhcp_result {
 	enum pb_cause cause;            /* PB_CAUSE_NONE with an ACK */
@@ -76,23 +121,27 @@ struct dhcp_result {
 	double ms;
 };
 
+/* r is borrowed: valid during the call. */
 typedef void dhcp_cb(const struct dhcp_result *r, void *arg);
 
 struct dhcp_params {
-	const char *iface;
-	uint8_t mac[6];
-	const char *vendor_class;       /* option 60, or NULL */
-	const uint8_t *prl;             /* option 55 */
+	uint8_t mac[6];                 /* chaddr; distinct per client on a port */
+	const char *vendor_class;       /* option 60, or NULL; copied */
+	const uint8_t *prl;             /* option 55; copied (up to 64) */
 	size_t n_prl;
-	int inform;                     /* DHCPINFORM from the interface's address */
-	unsigned timeout_ms;            /* the whole exchange */
+	int inform;                     /* DHCPINFORM from the port's interface address */
+	unsigned timeout_ms;            /* the whole exchange; 0: 8000 */
 };
 
-/* Start an exchange on the loop; cb runs once. */
-enum pb_err dhcp_start(uv_loop_t *loop, const struct dhcp_params *p, dhcp_cb *cb,
+/* Start an exchange through port with a fresh xid, unique on the port;
+ * cb runs once, from the loop. *out only on PB_OK. */
+enum pb_err dhcp_start(struct dhcp_port *port, const struct dhcp_params *p, dhcp_cb *cb,
 		       void *arg, struct dhcp_client **out, char *err, size_t errlen);
-/* Stop and free (asynchronously); no callback after this. */
+/* Detach from the port and free (asynchronously); no callback after this.
+ * NULL is fine. */
 void dhcp_stop(struct dhcp_client *c);
+/* The client's transaction id (traces, tests). */
+uint32_t dhcp_client_xid(const struct dhcp_client *c);
 
 /* Put addr/mask on iface (0, or -1 with err), and take it off again. */
 int dhcp_configure(const char *iface, const char *addr, const char *mask,

@@ -1,22 +1,75 @@
-/* CA certificates from the directory, on a worker thread. See dir.h. */
+/* CA certificates from the directory, on the caller's loop with libldap's
+ * asynchronous API. See dir.h, and docs/engine.md for the order of binds. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include <ldap.h>
 
+#include "core/nopipe.h"
 #include "ldap/dir.h"
 
-struct job {
-	uv_work_t req;
-	char url[300], domain[256], user[256];
-	const char *password;    /* borrowed until the callback */
+/* One state per request sent; the request of the state is in flight. */
+enum st {
+	ST_START,       /* waiting for the loop's first turn */
+	ST_BIND_USER,   /* bind as user@domain */
+	ST_FIND_DN,     /* anonymous search for the user's DN */
+	ST_BIND_DN,     /* bind as that DN */
+	ST_BIND_ANON,   /* no password: an explicit anonymous bind */
+	ST_READ_CA,     /* the search for cACertificate */
+	ST_DONE,
+};
+static const char *const st_names[] = {
+	"start", "bind-user", "find-dn", "bind-dn", "bind-anonymous", "read-ca", "done",
+};
+_Static_assert(sizeof(st_names) / sizeof(st_names[0]) == ST_DONE + 1,
+	       "a name for every state");
+
+/* A bind method. start sends the first BindRequest as who (NULL:
+ * anonymous). answer reads a BindResponse: LDAP_SUCCESS, the result code of
+ * the refusal (the server's diagnostic message copied into diag), or
+ * LDAP_SASL_BIND_IN_PROGRESS with the next round sent as *msgid: SASL
+ * mechanisms take several rounds (RFC 4511 4.2, 4.2.2), simple bind one.
+ * Issue 10 adds GSSAPI / GSS-SPNEGO here. */
+struct bind_method {
+	const char *name;
+	int (*start)(LDAP *ld, const char *who, const char *password, int *msgid);
+	int (*answer)(LDAP *ld, LDAPMessage *res, const char *who, const char *password,
+		      int *msgid, char *diag, size_t dlen);
+};
+
+struct dir_req {
+	uv_loop_t *loop;
+	uv_timer_t timer;            /* the first turn, then each phase's bound */
+	uv_poll_t poll;              /* the connection's descriptor */
+	int polling;                 /* poll initialised */
+	int handles;                 /* still to close before the free */
+	int fd;
+	int connected;               /* the TCP connect is known to be over */
+	LDAP *ld;
+	enum st st;
+	int msgid;                   /* the request in flight; -1 before it is sent */
+	const struct bind_method *method;
+	const char *password;        /* borrowed until the callback or cancel */
+	char *user_dn;               /* from ST_FIND_DN (ldap_get_dn) */
+	int sys_errno;               /* errno just after the last request was sent */
+	int refused;                 /* the bind as the user was refused */
+	char refusal[200];           /* why (the last refusal) */
+	char url[80], domain_dn[256], user[256], upn[512];
 	unsigned timeout_ms;
 	dir_cb *cb;
 	void *arg;
-	struct dir_result r;
 	uint64_t t0;
+	struct dir_result r;
 };
 
 void dir_domain_dn(const char *domain, char *buf, size_t len)
@@ -35,70 +88,262 @@ void dir_domain_dn(const char *domain, char *buf, size_t len)
 	}
 }
 
-static enum pb_cause cause_of(int rc)
-{
-	switch (rc) {
-	case LDAP_SERVER_DOWN:
-	case LDAP_CONNECT_ERROR: return PB_CAUSE_LDAP_UNREACHABLE;
-	case LDAP_TIMEOUT: return PB_CAUSE_LDAP_TIMEOUT;
-	case LDAP_INVALID_CREDENTIALS:
-	case LDAP_INVALID_DN_SYNTAX:
-	case LDAP_INAPPROPRIATE_AUTH:
-	case LDAP_UNWILLING_TO_PERFORM:
-	case LDAP_STRONG_AUTH_REQUIRED: return PB_CAUSE_LDAP_BIND_FAILED;
-	default: return PB_CAUSE_LDAP_UNREACHABLE;
-	}
-}
+/* ---- simple bind (RFC 4511 4.2, RFC 4513 5.1) ---- */
 
-static int simple_bind(LDAP *ld, const char *dn, const char *pw)
+static int simple_start(LDAP *ld, const char *who, const char *pw, int *msgid)
 {
 	struct berval cred;
 
 	cred.bv_val = (char *)(pw ? pw : "");
 	cred.bv_len = pw ? strlen(pw) : 0;
-	return ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	return ldap_sasl_bind(ld, who, LDAP_SASL_SIMPLE, &cred, NULL, NULL, msgid);
 }
 
-/* The UPN as bind name first (Active Directory takes it); a directory that
- * needs a DN (OpenLDAP) refuses it, so look the user's DN up anonymously
- * and bind with that. */
-static int bind_user(struct job *j, LDAP *ld, const char *base)
+static int simple_answer(LDAP *ld, LDAPMessage *res, const char *who, const char *pw,
+			 int *msgid, char *diag, size_t dlen)
 {
-	char upn[512], filter[700], *dn = NULL;
-	LDAPMessage *res = NULL, *e;
-	struct timeval tv = { (time_t)(j->timeout_ms / 1000), (suseconds_t)(j->timeout_ms % 1000) * 1000 };
-	char *attrs[] = { (char *)"1.1", NULL };
-	int rc;
+	char *msg = NULL;
+	int err = LDAP_OTHER, rc;
 
-	snprintf(upn, sizeof(upn), "%s@%s", j->user, j->domain);
-	rc = simple_bind(ld, upn, j->password);
-	if (rc == LDAP_SUCCESS) {
-		snprintf(j->r.bind, sizeof(j->r.bind), "%s", upn);
-		return rc;
+	(void)who;
+	(void)pw;
+	(void)msgid;
+	rc = ldap_parse_result(ld, res, &err, NULL, &msg, NULL, NULL, 0);
+	if (msg && *msg)
+		snprintf(diag, dlen, " (%s)", msg);
+	ldap_memfree(msg);
+	return rc == LDAP_SUCCESS ? err : rc;
+}
+
+static const struct bind_method simple_bind = { "simple", simple_start, simple_answer };
+
+/* ---- the end of a request ---- */
+
+static void on_closed(uv_handle_t *h)
+{
+	struct dir_req *q = h->data;
+	size_t i;
+
+	if (--q->handles > 0)
+		return;
+	for (i = 0; i < q->r.n; i++)
+		free(q->r.der[i]);
+	ldap_memfree(q->user_dn);
+	free(q);
+}
+
+/* Stop watching, then unbind (which closes the descriptor: libuv allows
+ * that once the poll is stopped), then close the handles; the last close
+ * frees. */
+static void teardown(struct dir_req *q)
+{
+	struct nopipe g;
+
+	q->st = ST_DONE;
+	uv_timer_stop(&q->timer);
+	if (q->polling)
+		uv_poll_stop(&q->poll);
+	if (q->ld) {
+		nopipe_on(&g);
+		ldap_unbind_ext(q->ld, NULL, NULL);
+		nopipe_off(&g);
+		q->ld = NULL;
 	}
-	if (rc == LDAP_SERVER_DOWN || rc == LDAP_TIMEOUT)
-		return rc;
-	rc = simple_bind(ld, NULL, NULL);   /* back to anonymous for the search */
-	if (rc != LDAP_SUCCESS)
-		return rc;
-	snprintf(filter, sizeof(filter),
-		 "(|(userPrincipalName=%s)(mail=%s)(sAMAccountName=%s)(uid=%s))",
-		 upn, upn, j->user, j->user);
-	rc = ldap_search_ext_s(ld, base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL,
-			       NULL, &tv, 2, &res);
-	if (rc == LDAP_SUCCESS && (e = ldap_first_entry(ld, res)))
-		dn = ldap_get_dn(ld, e);
-	ldap_msgfree(res);
-	if (!dn)
-		return LDAP_INVALID_CREDENTIALS;    /* no such user */
-	rc = simple_bind(ld, dn, j->password);
-	if (rc == LDAP_SUCCESS)
-		snprintf(j->r.bind, sizeof(j->r.bind), "%s", dn);
-	ldap_memfree(dn);
+	uv_close((uv_handle_t *)&q->timer, on_closed);
+	if (q->polling)
+		uv_close((uv_handle_t *)&q->poll, on_closed);
+}
+
+static void finish(struct dir_req *q)
+{
+	q->st = ST_DONE;     /* dir_cancel() from the callback does nothing */
+	uv_timer_stop(&q->timer);
+	if (q->polling)
+		uv_poll_stop(&q->poll);
+	q->r.ms = (double)(uv_hrtime() - q->t0) / 1e6;
+	q->cb(&q->r, q->arg);
+	teardown(q);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void fail(struct dir_req *q, enum pb_cause cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	q->r.cause = cause;
+	va_start(ap, fmt);
+	vsnprintf(q->r.detail, sizeof(q->r.detail), fmt, ap);
+	va_end(ap);
+	finish(q);
+}
+
+/* phoneboot's own failure: no network cause. */
+static void fail_own(struct dir_req *q, enum pb_err err, const char *what)
+{
+	q->r.err = err;
+	snprintf(q->r.detail, sizeof(q->r.detail), "%s: %s", what, pb_strerror(err));
+	finish(q);
+}
+
+/* libldap could not send or read: the connection is gone, or we are out
+ * of memory. */
+static void fail_ldap(struct dir_req *q, int rc, const char *doing)
+{
+	if (rc == LDAP_NO_MEMORY)
+		fail_own(q, PB_ERR_NOMEM, doing);
+	else if (rc == LDAP_PARAM_ERROR || rc == LDAP_FILTER_ERROR || rc == LDAP_ENCODING_ERROR)
+		fail_own(q, PB_ERR_INTERNAL, doing);
+	else
+		fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s: %s", q->url, doing,
+		     ldap_err2string(rc));
+}
+
+/* ---- sending ---- */
+
+static const char *phase(const struct dir_req *q)
+{
+	switch (q->st) {
+	case ST_BIND_USER: case ST_BIND_DN: case ST_BIND_ANON: return "bind";
+	case ST_FIND_DN: case ST_READ_CA: return "search";
+	case ST_START: case ST_DONE: break;
+	}
+	return st_names[q->st];
+}
+
+/* The server-side time limit of a search (RFC 4511 4.5.1.5): the bound. */
+static struct timeval time_limit(const struct dir_req *q)
+{
+	struct timeval tv = { (time_t)((q->timeout_ms + 999) / 1000), 0 };
+
+	return tv;
+}
+
+/* The user's DN: RFC 4515 filter, the values escaped (3: a '*', '(' or ')'
+ * in a name is data, not filter syntax). */
+static int find_dn_start(struct dir_req *q)
+{
+	struct berval in, upn = { 0, NULL }, user = { 0, NULL };
+	char *attrs[] = { (char *)LDAP_NO_ATTRS, NULL };   /* "1.1": RFC 4511 4.5.1.8 */
+	struct timeval tl = time_limit(q);
+	char *filter = NULL;
+	size_t len;
+	int rc = LDAP_NO_MEMORY;
+
+	in.bv_val = q->upn;
+	in.bv_len = strlen(q->upn);
+	if (ldap_bv2escaped_filter_value(&in, &upn))
+		goto out;
+	in.bv_val = q->user;
+	in.bv_len = strlen(q->user);
+	if (ldap_bv2escaped_filter_value(&in, &user))
+		goto out;
+	len = 2 * upn.bv_len + 2 * user.bv_len + 80;
+	if (!(filter = malloc(len)))
+		goto out;
+	snprintf(filter, len, "(|(userPrincipalName=%s)(mail=%s)(sAMAccountName=%s)(uid=%s))",
+		 upn.bv_val, upn.bv_val, user.bv_val, user.bv_val);
+	rc = ldap_search_ext(q->ld, q->domain_dn, LDAP_SCOPE_SUBTREE, filter, attrs, 0,
+			     NULL, NULL, &tl, 2, &q->msgid);
+out:
+	free(filter);
+	ldap_memfree(upn.bv_val);
+	ldap_memfree(user.bv_val);
 	return rc;
 }
 
-/* Attribute name "cACertificate", any case, options (";binary") ignored. */
+static int read_ca_start(struct dir_req *q)
+{
+	char *attrs[] = { (char *)"cACertificate", (char *)"cACertificate;binary", NULL };
+	struct timeval tl = time_limit(q);
+
+	return ldap_search_ext(q->ld, q->r.base, LDAP_SCOPE_SUBTREE,
+			       "(objectClass=certificationAuthority)", attrs, 0, NULL, NULL,
+			       &tl, 50, &q->msgid);
+}
+
+/* Send the request of the current state. */
+static int send_req(struct dir_req *q)
+{
+	struct nopipe g;
+	int rc = LDAP_OTHER;
+
+	nopipe_on(&g);
+	switch (q->st) {
+	case ST_BIND_USER: rc = q->method->start(q->ld, q->upn, q->password, &q->msgid); break;
+	case ST_FIND_DN: rc = find_dn_start(q); break;
+	case ST_BIND_DN: rc = q->method->start(q->ld, q->user_dn, q->password, &q->msgid); break;
+	/* an explicit anonymous bind (RFC 4513 5.1.1), so that a directory
+	 * that refuses them says so */
+	case ST_BIND_ANON: rc = simple_bind.start(q->ld, NULL, NULL, &q->msgid); break;
+	case ST_READ_CA: rc = read_ca_start(q); break;
+	case ST_START: case ST_DONE: break;
+	}
+	q->sys_errno = errno;
+	nopipe_off(&g);
+	return rc;
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+static void on_timer(uv_timer_t *t);
+
+/* Watch the descriptor (known once the first request has started the
+ * connect) and bound the phase now under way. */
+static int watch(struct dir_req *q)
+{
+	int fl;
+
+	if (!q->polling) {
+		if (ldap_get_option(q->ld, LDAP_OPT_DESC, &q->fd) != LDAP_OPT_SUCCESS || q->fd < 0)
+			return -1;
+		if (uv_poll_init_socket(q->loop, &q->poll, q->fd) < 0)
+			return -1;
+		q->poll.data = q;
+		q->polling = 1;
+		q->handles++;
+	}
+	/* libldap's own poll of a finished connect sets the socket blocking
+	 * again (2.6: ldap_int_poll); a read of a half-arrived message must
+	 * not block the loop */
+	if (q->connected && (fl = fcntl(q->fd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK))
+		fcntl(q->fd, F_SETFL, fl | O_NONBLOCK);
+	if (uv_poll_start(&q->poll, q->connected ? UV_READABLE : UV_WRITABLE, on_poll) < 0)
+		return -1;
+	uv_timer_start(&q->timer, on_timer, q->timeout_ms, 0);
+	return 0;
+}
+
+/* Enter a state: send its request and wait for the answer. */
+static void go(struct dir_req *q, enum st next)
+{
+	int rc;
+
+	q->st = next;
+	q->msgid = -1;
+	rc = send_req(q);
+	/* LDAP_X_CONNECTING (libldap 2.5.15+ and 2.6, ITS#10023): the connect
+	 * is under way and nothing was sent; sent again once the socket is
+	 * writable. 2.5.13 (Debian 12) instead queues the request and returns
+	 * its msgid (see on_connect). */
+	if (rc != LDAP_SUCCESS && rc != LDAP_X_CONNECTING) {
+		/* a connect refused at once (loopback): libldap says only
+		 * "Can't contact LDAP server"; errno has the reason */
+		if (!q->polling && rc == LDAP_SERVER_DOWN && q->sys_errno == ECONNREFUSED)
+			fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s", q->url,
+			     uv_strerror(-ECONNREFUSED));
+		else
+			fail_ldap(q, rc, q->polling ? "sending the request" : "cannot connect");
+		return;
+	}
+	if (rc == LDAP_X_CONNECTING)
+		q->msgid = -1;
+	if (watch(q) < 0)
+		fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
+}
+
+/* ---- answers ---- */
+
+/* Attribute name "cACertificate", any case, options (";binary") ignored
+ * (RFC 4512 2.5: descriptors are case-insensitive; RFC 4522 for ;binary). */
 static int is_ca_attr(const char *a)
 {
 	size_t n = strcspn(a, ";");
@@ -106,72 +351,37 @@ static int is_ca_attr(const char *a)
 	return n == 13 && !strncasecmp(a, "cACertificate", 13);
 }
 
-static void work(uv_work_t *req)
+static int take_certs(struct dir_req *q, LDAPMessage *res)
 {
-	struct job *j = req->data;
-	LDAP *ld = NULL;
-	LDAPMessage *res = NULL, *e;
-	char domain_dn[256];
-	struct timeval net = { (time_t)(j->timeout_ms / 1000), (suseconds_t)(j->timeout_ms % 1000) * 1000 };
-	int v3 = LDAP_VERSION3, rc;
-	char *attrs[] = { (char *)"cACertificate", (char *)"cACertificate;binary", NULL };
+	LDAPMessage *e;
 
-	dir_domain_dn(j->domain, domain_dn, sizeof(domain_dn));
-	snprintf(j->r.base, sizeof(j->r.base),
-		 "CN=Certification Authorities,CN=Public Key Services,CN=Services,"
-		 "CN=Configuration,%s", domain_dn);
-	rc = ldap_initialize(&ld, j->url);
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
-	ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
-	ldap_set_option(ld, LDAP_OPT_TIMEOUT, &net);
-	ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	if (j->password && *j->password) {
-		rc = bind_user(j, ld, domain_dn);
-		/* a refused bind: read anonymously, as a directory that allows
-		 * it serves the CA container to anyone; a bind failure is the
-		 * cause only when the anonymous read fails too */
-		if (cause_of(rc) == PB_CAUSE_LDAP_BIND_FAILED) {
-			int first = rc;
-
-			rc = simple_bind(ld, NULL, NULL);
-			snprintf(j->r.bind, sizeof(j->r.bind), "anonymous (the bind as %s@%s "
-				 "was refused: %s)", j->user, j->domain, ldap_err2string(first));
-			if (rc != LDAP_SUCCESS)
-				rc = first;
-		}
-	} else {
-		rc = simple_bind(ld, NULL, NULL);
-		snprintf(j->r.bind, sizeof(j->r.bind), "anonymous");
-	}
-	if (rc != LDAP_SUCCESS)
-		goto fail;
-	rc = ldap_search_ext_s(ld, j->r.base, LDAP_SCOPE_SUBTREE,
-			       "(objectClass=certificationAuthority)", attrs, 0, NULL,
-			       NULL, &net, 50, &res);
-	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT && rc != LDAP_SIZELIMIT_EXCEEDED)
-		goto fail;
-	for (e = res ? ldap_first_entry(ld, res) : NULL; e && j->r.n < DIR_MAX_CERTS;
-	     e = ldap_next_entry(ld, e)) {
+	for (e = ldap_first_entry(q->ld, res); e && q->r.n < DIR_MAX_CERTS;
+	     e = ldap_next_entry(q->ld, e)) {
 		BerElement *ber = NULL;
-		char *a, *dn = ldap_get_dn(ld, e);
+		char *a, *dn = ldap_get_dn(q->ld, e);
 
-		for (a = ldap_first_attribute(ld, e, &ber); a; a = ldap_next_attribute(ld, e, ber)) {
+		for (a = ldap_first_attribute(q->ld, e, &ber); a;
+		     a = ldap_next_attribute(q->ld, e, ber)) {
 			struct berval **vals;
 			int i;
 
-			if (is_ca_attr(a) && (vals = ldap_get_values_len(ld, e, a))) {
-				for (i = 0; vals[i] && j->r.n < DIR_MAX_CERTS; i++) {
+			if (is_ca_attr(a) && (vals = ldap_get_values_len(q->ld, e, a))) {
+				for (i = 0; vals[i] && q->r.n < DIR_MAX_CERTS; i++) {
 					unsigned char *d = malloc(vals[i]->bv_len ? vals[i]->bv_len : 1);
-					if (!d)
-						break;
+
+					if (!d) {
+						ldap_value_free_len(vals);
+						ldap_memfree(a);
+						ber_free(ber, 0);
+						ldap_memfree(dn);
+						return -1;
+					}
 					memcpy(d, vals[i]->bv_val, vals[i]->bv_len);
-					j->r.der[j->r.n] = d;
-					j->r.der_len[j->r.n] = vals[i]->bv_len;
-					snprintf(j->r.entry[j->r.n], sizeof(j->r.entry[0]), "%s",
+					q->r.der[q->r.n] = d;
+					q->r.der_len[q->r.n] = vals[i]->bv_len;
+					snprintf(q->r.entry[q->r.n], sizeof(q->r.entry[0]), "%s",
 						 dn ? dn : "");
-					j->r.n++;
+					q->r.n++;
 				}
 				ldap_value_free_len(vals);
 			}
@@ -180,55 +390,317 @@ static void work(uv_work_t *req)
 		ber_free(ber, 0);
 		ldap_memfree(dn);
 	}
-	ldap_msgfree(res);
-	if (j->r.n == 0) {
-		j->r.cause = PB_CAUSE_LDAP_NO_CA_CERTIFICATES;
-		snprintf(j->r.detail, sizeof(j->r.detail), "no cACertificate under %s",
-			 j->r.base);
-	}
-	ldap_unbind_ext_s(ld, NULL, NULL);
-	return;
-fail:
-	j->r.cause = cause_of(rc);
-	snprintf(j->r.detail, sizeof(j->r.detail), "%s: %s", j->url, ldap_err2string(rc));
-	if (ld)
-		ldap_unbind_ext_s(ld, NULL, NULL);
+	return 0;
 }
 
-static void done(uv_work_t *req, int status)
+static void read_ca_answer(struct dir_req *q, LDAPMessage *res)
 {
-	struct job *j = req->data;
-	size_t i;
+	char *msg = NULL;
+	int err = LDAP_OTHER;
 
-	(void)status;
-	j->r.ms = (double)(uv_hrtime() - j->t0) / 1e6;
-	j->cb(&j->r, j->arg);
-	for (i = 0; i < j->r.n; i++)
-		free(j->r.der[i]);
-	free(j);
+	if (ldap_parse_result(q->ld, res, &err, NULL, &msg, NULL, NULL, 0) != LDAP_SUCCESS)
+		err = LDAP_OTHER;
+	if (err != LDAP_SUCCESS && err != LDAP_NO_SUCH_OBJECT && err != LDAP_SIZELIMIT_EXCEEDED) {
+		/* the directory answered and refused the read: as anonymous,
+		 * it wants a bind that worked (Active Directory answers
+		 * operationsError, "a successful bind must be completed") */
+		if (q->refused)
+			fail(q, PB_CAUSE_LDAP_BIND_FAILED, "%s: the bind as %s was refused: %s; "
+			     "reading anonymously was refused too: %s", q->url, q->upn,
+			     q->refusal, ldap_err2string(err));
+		else if (!strcmp(q->r.bind, "anonymous"))
+			fail(q, PB_CAUSE_LDAP_BIND_FAILED, "%s: reading anonymously was refused: %s%s%s%s",
+			     q->url, ldap_err2string(err), msg && *msg ? " (" : "",
+			     msg && *msg ? msg : "", msg && *msg ? ")" : "");
+		else
+			fail(q, PB_CAUSE_LDAP_NO_CA_CERTIFICATES, "%s: the search under %s was "
+			     "refused: %s", q->url, q->r.base, ldap_err2string(err));
+		ldap_memfree(msg);
+		return;
+	}
+	ldap_memfree(msg);
+	if (take_certs(q, res) < 0) {
+		fail_own(q, PB_ERR_NOMEM, "copying a certificate");
+		return;
+	}
+	if (q->r.n == 0) {
+		fail(q, PB_CAUSE_LDAP_NO_CA_CERTIFICATES, "no cACertificate under %s", q->r.base);
+		return;
+	}
+	finish(q);
+}
+
+/* The bind as the user was refused: read anonymously. After a failed bind
+ * the session is anonymous (RFC 4513 4), so no bind is sent. */
+static void read_anonymously(struct dir_req *q)
+{
+	q->refused = 1;
+	snprintf(q->r.bind, sizeof(q->r.bind), "anonymous (the bind as %s was refused: %s)",
+		 q->upn, q->refusal);
+	go(q, ST_READ_CA);
+}
+
+static void refused(struct dir_req *q, int rc, const char *diag)
+{
+	snprintf(q->refusal, sizeof(q->refusal), "%s%s", ldap_err2string(rc), diag);
+}
+
+/* One answer to the request in flight; res is ours to free. */
+static void answer(struct dir_req *q, LDAPMessage *res)
+{
+	char diag[160] = "";
+	LDAPMessage *e;
+	int rc;
+
+	switch (q->st) {
+	case ST_BIND_USER:
+	case ST_BIND_DN:
+		rc = q->method->answer(q->ld, res, q->st == ST_BIND_USER ? q->upn : q->user_dn,
+				       q->password, &q->msgid, diag, sizeof(diag));
+		ldap_msgfree(res);
+		if (rc == LDAP_SASL_BIND_IN_PROGRESS) {
+			if (watch(q) < 0)
+				fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
+			return;
+		}
+		if (rc == LDAP_SUCCESS) {
+			snprintf(q->r.bind, sizeof(q->r.bind), "%s",
+				 q->st == ST_BIND_USER ? q->upn : q->user_dn);
+			go(q, ST_READ_CA);
+			return;
+		}
+		/* any result other than success is a refusal (RFC 4511 4.2.2).
+		 * Active Directory takes the UPN as the name; a directory that
+		 * needs a DN (OpenLDAP) refuses it: look the DN up. */
+		refused(q, rc, diag);
+		if (q->st == ST_BIND_USER)
+			go(q, ST_FIND_DN);
+		else
+			read_anonymously(q);
+		return;
+	case ST_FIND_DN:
+		if ((e = ldap_first_entry(q->ld, res)))
+			q->user_dn = ldap_get_dn(q->ld, e);
+		ldap_msgfree(res);
+		if (q->user_dn)
+			go(q, ST_BIND_DN);
+		else
+			read_anonymously(q);   /* no such user, or the search was refused */
+		return;
+	case ST_BIND_ANON:
+		rc = simple_bind.answer(q->ld, res, NULL, NULL, &q->msgid, diag, sizeof(diag));
+		ldap_msgfree(res);
+		if (rc != LDAP_SUCCESS) {
+			fail(q, PB_CAUSE_LDAP_BIND_FAILED, "%s: the anonymous bind was refused: %s%s",
+			     q->url, ldap_err2string(rc), diag);
+			return;
+		}
+		snprintf(q->r.bind, sizeof(q->r.bind), "anonymous");
+		go(q, ST_READ_CA);
+		return;
+	case ST_READ_CA:
+		read_ca_answer(q, res);
+		ldap_msgfree(res);
+		return;
+	case ST_START:
+	case ST_DONE:
+		break;
+	}
+	ldap_msgfree(res);
+}
+
+static int data_ready(struct dir_req *q)
+{
+	Sockbuf *sb = NULL;
+
+	return ldap_get_option(q->ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb &&
+	       ber_sockbuf_ctrl(sb, LBER_SB_OPT_DATA_READY, NULL) > 0;
+}
+
+/* Read what has arrived. ldap_result() with a zero timeout reads at most a
+ * message or so per call and never waits; a search's entries are kept
+ * inside libldap until its SearchResultDone (LDAP_MSG_ALL). The poll is
+ * level-triggered, so what stays in the socket brings us back; what
+ * libldap has buffered is read here. */
+static void drain(struct dir_req *q)
+{
+	struct timeval zero = { 0, 0 };
+	struct nopipe g;
+	LDAPMessage *res;
+	int rc, err;
+
+	while (q->st != ST_DONE && q->msgid >= 0) {
+		res = NULL;
+		nopipe_on(&g);
+		rc = ldap_result(q->ld, q->msgid, LDAP_MSG_ALL, &zero, &res);
+		nopipe_off(&g);
+		if (rc < 0) {
+			char doing[64];
+
+			err = LDAP_SERVER_DOWN;
+			ldap_get_option(q->ld, LDAP_OPT_RESULT_CODE, &err);
+			snprintf(doing, sizeof(doing), "the connection was lost during the %s",
+				 phase(q));
+			fail_ldap(q, err, doing);
+			return;
+		}
+		if (rc > 0) {
+			answer(q, res);
+			continue;
+		}
+		if (!data_ready(q))
+			return;
+	}
+}
+
+/* The socket became writable, or failed: the TCP connect is over. */
+static void on_connect(struct dir_req *q, int status)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (!err && status < 0)
+		err = -status;
+	if (err) {
+		/* ECONNREFUSED: nothing listens (RFC 793's RST) */
+		fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s", q->url, uv_strerror(-err));
+		return;
+	}
+	q->connected = 1;
+	if (q->msgid < 0) {             /* LDAP_X_CONNECTING: send it now */
+		go(q, q->st);
+		return;
+	}
+	/* libldap 2.5.13: the request waits in libldap (LDAP_REQST_WRITING);
+	 * ldap_result() writes it */
+	if (watch(q) < 0) {
+		fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
+		return;
+	}
+	drain(q);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	struct dir_req *q = h->data;
+
+	if (q->st == ST_DONE)
+		return;
+	if (!q->connected) {
+		on_connect(q, status);
+		return;
+	}
+	if (status < 0) {
+		fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s", q->url, uv_strerror(status));
+		return;
+	}
+	if (events & UV_READABLE)
+		drain(q);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct dir_req *q = t->data;
+
+	if (q->st == ST_DONE)
+		return;
+	if (q->st == ST_START) {
+		go(q, q->password && *q->password ? ST_BIND_USER : ST_BIND_ANON);
+		return;
+	}
+	if (!q->connected)
+		fail(q, PB_CAUSE_LDAP_TIMEOUT, "%s: no TCP connection within %u ms", q->url,
+		     q->timeout_ms);
+	else
+		fail(q, PB_CAUSE_LDAP_TIMEOUT, "%s: no answer to the %s within %u ms", q->url,
+		     phase(q), q->timeout_ms);
+}
+
+/* ---- the API ---- */
+
+static int set_options(LDAP *ld, unsigned timeout_ms)
+{
+	int v3 = LDAP_VERSION3;
+	/* libldap makes the socket non-blocking before its connect only when
+	 * a network timeout is set (os-ip.c, ldap_pvt_connect); our timer is
+	 * the bound that counts */
+	struct timeval net = { (time_t)(timeout_ms / 1000 + 1), 0 };
+
+	return ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
+	       ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
+	       ldap_set_option(ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
+	       ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net) != LDAP_OPT_SUCCESS ? -1 : 0;
 }
 
 enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 			    const char *domain, const char *user,
 			    const char *password, unsigned timeout_ms,
-			    dir_cb *cb, void *arg)
+			    dir_cb *cb, void *arg, struct dir_req **out)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct dir_req *q = NULL;
+	unsigned char addr[16];
+	enum pb_err rc = PB_ERR_USAGE;
+	int v6;
 
-	if (!j)
-		return PB_ERR_NOMEM;
-	snprintf(j->url, sizeof(j->url), "ldap://%s:%u", host, port);
-	snprintf(j->domain, sizeof(j->domain), "%s", domain);
-	snprintf(j->user, sizeof(j->user), "%s", user ? user : "");
-	j->password = password;   /* borrowed: the caller keeps it until the callback */
-	j->timeout_ms = timeout_ms ? timeout_ms : 5000;
-	j->cb = cb;
-	j->arg = arg;
-	j->t0 = uv_hrtime();
-	j->req.data = j;
-	if (uv_queue_work(loop, &j->req, work, done) < 0) {
-		free(j);
-		return PB_ERR_INTERNAL;
+	if (!loop || !host || !domain || !cb || port == 0 || port > 65535 ||
+	    strlen(domain) >= 200 || (user && strlen(user) >= 256))
+		goto out;
+	v6 = inet_pton(AF_INET6, host, addr) == 1;
+	if (!v6 && inet_pton(AF_INET, host, addr) != 1)
+		goto out;                    /* a name: see dir.h */
+	rc = PB_ERR_NOMEM;
+	if (!(q = calloc(1, sizeof(*q))))
+		goto out;
+	q->loop = loop;
+	q->fd = -1;
+	q->msgid = -1;
+	q->st = ST_START;
+	q->method = &simple_bind;
+	q->password = password;
+	q->timeout_ms = timeout_ms ? timeout_ms : 5000;
+	q->cb = cb;
+	q->arg = arg;
+	q->t0 = uv_hrtime();
+	snprintf(q->url, sizeof(q->url), v6 ? "ldap://[%s]:%u" : "ldap://%s:%u", host, port);
+	snprintf(q->user, sizeof(q->user), "%s", user ? user : "");
+	snprintf(q->upn, sizeof(q->upn), "%s@%s", q->user, domain);
+	dir_domain_dn(domain, q->domain_dn, sizeof(q->domain_dn));
+	rc = PB_ERR_USAGE;           /* a domain of many short labels */
+	if ((size_t)snprintf(q->r.base, sizeof(q->r.base),
+			     "CN=Certification Authorities,CN=Public Key Services,CN=Services,"
+			     "CN=Configuration,%s", q->domain_dn) >= sizeof(q->r.base))
+		goto out;
+	rc = PB_ERR_NOMEM;
+	if (ldap_initialize(&q->ld, q->url) != LDAP_SUCCESS) {
+		q->ld = NULL;
+		goto out;
 	}
-	return PB_OK;
+	rc = PB_ERR_INTERNAL;
+	if (set_options(q->ld, q->timeout_ms) < 0 || uv_timer_init(loop, &q->timer) < 0)
+		goto out;
+	/* the first request goes out on the loop's next turn: the callback
+	 * never runs inside this call */
+	q->timer.data = q;
+	q->handles = 1;
+	uv_timer_start(&q->timer, on_timer, 0, 0);
+	if (out)
+		*out = q;
+	q = NULL;
+	rc = PB_OK;
+out:
+	if (q) {
+		if (q->ld)
+			ldap_unbind_ext(q->ld, NULL, NULL);
+		free(q);
+	}
+	return rc;
+}
+
+void dir_cancel(struct dir_req *q)
+{
+	if (!q || q->st == ST_DONE)
+		return;
+	teardown(q);
 }

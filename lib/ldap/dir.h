@@ -1,10 +1,14 @@
 /* Internal: download the CA certificates a domain publishes in its
  * directory (cACertificate under CN=Certification Authorities,CN=Public Key
- * Services,CN=Services,CN=Configuration,<domain DN>).
+ * Services,CN=Services,CN=Configuration,<domain DN>: the container in the
+ * config NC, MS-ADTS 6.1.1.2, where AD CS publishes enterprise roots).
  *
- * libldap's calls run on a libuv worker thread (uv_queue_work), bounded by
- * LDAP_OPT_NETWORK_TIMEOUT and LDAP_OPT_TIMEOUT, so the loop never waits on
- * the directory (docs/engine.md says why not libldap's async API). */
+ * Runs on the caller's libuv loop with libldap's asynchronous API: a
+ * non-blocking connect (LDAP_OPT_CONNECT_ASYNC), the descriptor watched with
+ * uv_poll, answers collected with ldap_result() and a zero timeout, and a
+ * uv_timer bounding each phase (connect, every bind, every search). No
+ * thread; thousands can run on one loop. docs/engine.md, "Directory bind",
+ * says what is tried in which order. */
 #ifndef PB_LDAP_DIR_H
 #define PB_LDAP_DIR_H
 
@@ -17,24 +21,49 @@
 #define DIR_MAX_CERTS 8
 
 struct dir_result {
-	enum pb_cause cause;
+	enum pb_cause cause;         /* PB_CAUSE_NONE: certificates downloaded */
+	enum pb_err err;             /* PB_OK, or phoneboot's own failure (out of
+				      * memory): then cause says nothing about
+				      * the network */
 	char detail[256];
-	char bind[256];              /* "anonymous" or the DN bound as */
+	char bind[256];              /* "anonymous" or the name bound as */
 	char base[256];              /* where the certificates were looked for */
-	unsigned char *der[DIR_MAX_CERTS];   /* malloc'd */
+	unsigned char *der[DIR_MAX_CERTS];   /* malloc'd; the callback may take
+					      * one (set der[i] to NULL), the
+					      * rest are freed after it */
 	size_t der_len[DIR_MAX_CERTS];
 	char entry[DIR_MAX_CERTS][256];      /* DN each came from */
 	size_t n;
 	double ms;
 };
 
-typedef void dir_cb(struct dir_result *r, void *arg);   /* r is the callee's until return */
+/* r is the callee's until return; see der above. */
+typedef void dir_cb(struct dir_result *r, void *arg);
 
-/* host:port of the DC; user@domain and password (may be NULL: anonymous). */
+struct dir_req;
+
+/* Download the roots from host:port. host is an IPv4 or IPv6 address, not a
+ * name (libldap would resolve a name with a blocking getaddrinfo):
+ * PB_ERR_USAGE otherwise. user is the name before the '@' (the UPN bound as
+ * is user@domain); with a NULL or empty password the read is anonymous.
+ * password is borrowed until the callback or dir_cancel(), and never
+ * copied into the result. timeout_ms (0: 5000) bounds each phase.
+ *
+ * cb runs exactly once, from the loop, never inside this call - unless
+ * dir_cancel() comes first. On PB_OK *out (if out is not NULL) is the
+ * request, valid until the callback returns or dir_cancel(); on failure
+ * *out is untouched and cb never runs. */
 enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 			    const char *domain, const char *user,
 			    const char *password, unsigned timeout_ms,
-			    dir_cb *cb, void *arg);
+			    dir_cb *cb, void *arg, struct dir_req **out);
+
+/* Stop a request before its callback: cb will not run. The connection is
+ * closed and the request freed once its handles have closed (the loop must
+ * run on). Not to be called after the callback has returned; inside the
+ * callback it does nothing. */
+void dir_cancel(struct dir_req *r);
+
 /* "corp.example" -> "DC=corp,DC=example" */
 void dir_domain_dn(const char *domain, char *buf, size_t len);
 

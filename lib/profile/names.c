@@ -21,6 +21,19 @@ const char *pb_confidence_str(enum pb_confidence c)
 	case PB_CONF_REPORTED: return "reported";
 	case PB_CONF_MEASURED: return "measured";
 	case PB_CONF_ASSUMED: return "assumed";
+	case PB_CONF_DISPUTED: return "disputed";
+	case PB_CONF_DEFINED: return "defined";
+	}
+	return NULL;
+}
+
+const char *pb_wildcard_str(enum pb_wildcard w)
+{
+	switch (w) {
+	case PB_WILDCARD_NO: return "no";
+	case PB_WILDCARD_YES: return "yes";
+	case PB_WILDCARD_SAN_ONLY: return "san-only";
+	case PB_WILDCARD_REFUSE: return "refuse";
 	}
 	return NULL;
 }

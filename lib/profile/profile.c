@@ -32,7 +32,20 @@ struct parse {
 	int line;                       /* line being parsed */
 	struct rd text;                 /* what the reader hands inih */
 	unsigned seen[64];              /* per key index: times seen */
-	char *src_for[64];              /* fact key -> citation seen */
+	unsigned kind_seen;             /* [device] kind */
+	struct disp *disp;              /* [disputed] lines, in file order */
+	size_t n_disp;
+	/* second pass: build the other reading; the facts disputed in
+	 * 'strict' take their other value */
+	const struct pb_profile *strict;
+};
+
+/* One [disputed] line: "section.key = value | confidence | citation". */
+struct disp {
+	size_t key;                     /* index into keys[] */
+	char *value, *citation;
+	enum pb_confidence confidence;
+	int line;
 };
 
 static char *xstrdup(const char *s)
@@ -269,7 +282,20 @@ SETTER(s_ecdsa, { return set_bool(&p->ecdsa, v); })
 SETTER(s_curves, {
 	return set_bits(&p->curves, curves, v, "a list of p256, p384, p521", 1);
 })
-SETTER(s_wildcard, { return set_bool(&p->wildcard, v); })
+SETTER(s_wildcard, {
+	if (!strcmp(v, "yes")) p->wildcard = PB_WILDCARD_YES;
+	else if (!strcmp(v, "no")) p->wildcard = PB_WILDCARD_NO;
+	else if (!strcmp(v, "san-only")) p->wildcard = PB_WILDCARD_SAN_ONLY;
+	else if (!strcmp(v, "refuse")) p->wildcard = PB_WILDCARD_REFUSE;
+	else return "yes, no, san-only or refuse";
+	return NULL;
+})
+SETTER(s_kind, {
+	if (!strcmp(v, "device")) p->definition = 0;
+	else if (!strcmp(v, "definition")) p->definition = 1;
+	else return "device or definition";
+	return NULL;
+})
 SETTER(s_names, {
 	if (!strcmp(v, "san")) p->san = 1;
 	else if (!strcmp(v, "cn")) p->san = 0;
@@ -309,6 +335,7 @@ static const struct key keys[] = {
 	{ "device", "vendor", 1, 0, 0, s_vendor },
 	{ "device", "model", 1, 0, 0, s_model },
 	{ "device", "firmware", 1, 0, 0, s_firmware },
+	{ "device", "kind", 0, 0, 0, s_kind },
 	{ "device", "flow", 1, 1, 0, s_flow },
 	{ "device", "auth", 1, 1, 0, s_auth },
 	{ "tls", "versions", 1, 1, 0, s_versions },
@@ -347,18 +374,119 @@ static int fail(struct parse *ps, const char *fmt, ...)
 	return 0;
 }
 
-static int parse_confidence(const char *s, size_t n, enum pb_confidence *c)
+/* A confidence a file may write: not "disputed", which a [disputed] line
+ * makes; "defined" only where allow_defined. */
+static int parse_confidence(struct span s, int allow_defined, enum pb_confidence *c)
 {
-	static const char *names[] = { "documented", "reported", "measured", "assumed" };
+	static const enum pb_confidence ok[] = {
+		PB_CONF_DOCUMENTED, PB_CONF_REPORTED, PB_CONF_MEASURED,
+		PB_CONF_ASSUMED, PB_CONF_DEFINED,
+	};
 	unsigned i;
 
-	for (i = 0; i < 4; i++) {
-		if (strlen(names[i]) == n && !memcmp(s, names[i], n)) {
-			*c = (enum pb_confidence)i;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (ok[i] == PB_CONF_DEFINED && !allow_defined)
+			continue;
+		if (span_ieq(s, pb_confidence_str(ok[i]))) {
+			*c = ok[i];
 			return 0;
 		}
 	}
 	return -1;
+}
+
+/* The index of fact "section.key" in keys[], or N_KEYS. */
+static size_t fact_key(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < N_KEYS; k++) {
+		size_t sl = strlen(keys[k].section);
+		if (keys[k].fact && !strncmp(name, keys[k].section, sl) &&
+		    name[sl] == '.' && !strcmp(name + sl + 1, keys[k].name))
+			break;
+	}
+	return k;
+}
+
+static char *join(char *old, const char *more)
+{
+	size_t ol = strlen(old), vl = strlen(more);
+	char *joined = malloc(ol + vl + 2);
+
+	if (!joined)
+		return NULL;
+	memcpy(joined, old, ol);
+	joined[ol] = ' ';
+	memcpy(joined + ol + 1, more, vl + 1);
+	free(old);
+	return joined;
+}
+
+/* [disputed] section.key = value | confidence | citation: the other reading
+ * of a fact; the value is checked with the key's own setter. */
+static int on_disputed(struct parse *ps, const char *name, const char *value)
+{
+	struct rd r = rd_init(value, strlen(value));
+	struct span val, conf, cite;
+	struct disp *d, *grown;
+	struct pb_profile *scratch;
+	enum pb_confidence c;
+	const char *e;
+	size_t i, k = fact_key(name);
+
+	if (k == N_KEYS)
+		return fail(ps, "[disputed] '%s' is not a device fact "
+			    "(expected section.key, e.g. certificates.sig_hashes)", name);
+	for (i = 0; i < ps->n_disp; i++) {
+		/* an indented continuation line of a long citation */
+		if (ps->disp[i].key == k) {
+			char *j = join(ps->disp[i].citation, value);
+			if (!j)
+				return fail(ps, "out of memory");
+			ps->disp[i].citation = j;
+			return 1;
+		}
+	}
+	val = span_trim(rd_take_until(&r, "|"));
+	if (!rd_take_char(&r, '|'))
+		return fail(ps, "[disputed] %s: expected 'value | documented|reported|"
+			    "measured|assumed | citation'", name);
+	conf = span_trim(rd_take_until(&r, "|"));
+	if (!rd_take_char(&r, '|') || parse_confidence(conf, 0, &c) < 0)
+		return fail(ps, "[disputed] %s: expected 'value | documented|reported|"
+			    "measured|assumed | citation'", name);
+	cite = span_trim(rd_take_until(&r, ""));
+	if (val.len == 0 || cite.len == 0)
+		return fail(ps, "[disputed] %s: the other reading needs a value and a "
+			    "citation", name);
+	if (!(scratch = calloc(1, sizeof(*scratch))))
+		return fail(ps, "out of memory");
+	{
+		char *v = span_dup(val);
+
+		e = v ? keys[k].set(scratch, v) : "memory";
+		if (e)
+			fail(ps, "[disputed] %s = '%s': expected %s", name, v ? v : "", e);
+		free(v);
+	}
+	pb_profile_free(scratch);
+	if (e)
+		return 0;
+	grown = realloc(ps->disp, (ps->n_disp + 1) * sizeof(*grown));
+	if (!grown)
+		return fail(ps, "out of memory");
+	ps->disp = grown;
+	d = &grown[ps->n_disp];
+	d->key = k;
+	d->confidence = c;
+	d->line = ps->line;
+	d->value = span_dup(val);
+	d->citation = span_dup(cite);
+	ps->n_disp++;
+	if (!d->value || !d->citation)
+		return fail(ps, "out of memory");
+	return 1;
 }
 
 static int on_source(struct parse *ps, const char *name, const char *value)
@@ -367,38 +495,29 @@ static int on_source(struct parse *ps, const char *name, const char *value)
 	struct span conf, cite;
 	struct pb_source *s, *grown;
 	enum pb_confidence c;
-	size_t i, k;
+	size_t i, k = fact_key(name);
 
-	for (k = 0; k < N_KEYS; k++) {
-		size_t sl = strlen(keys[k].section);
-		if (keys[k].fact && !strncmp(name, keys[k].section, sl) &&
-		    name[sl] == '.' && !strcmp(name + sl + 1, keys[k].name))
-			break;
-	}
 	if (k == N_KEYS)
 		return fail(ps, "[sources] '%s' is not a device fact "
 			    "(expected section.key, e.g. tls.versions)", name);
 	for (i = 0; i < ps->p->n_sources; i++) {
 		/* an indented continuation line of a long citation */
 		if (!strcmp(ps->p->sources[i].fact, name)) {
-			char *old = ps->p->sources[i].citation, *joined;
-			size_t ol = strlen(old), vl = strlen(value);
-
-			if (!(joined = malloc(ol + vl + 2)))
+			char *j = join(ps->p->sources[i].citation, value);
+			if (!j)
 				return fail(ps, "out of memory");
-			memcpy(joined, old, ol);
-			joined[ol] = ' ';
-			memcpy(joined + ol + 1, value, vl + 1);
-			free(old);
-			ps->p->sources[i].citation = joined;
+			ps->p->sources[i].citation = j;
 			return 1;
 		}
 	}
 	conf = span_trim(rd_take_until(&r, "|"));
-	if (!rd_take_char(&r, '|') ||
-	    parse_confidence(conf.p, conf.len, &c) < 0)
+	if (span_ieq(conf, "disputed"))
+		return fail(ps, "[sources] %s: a fact is disputed by a [disputed] line "
+			    "giving its other reading; here give the strict reading's "
+			    "own confidence", name);
+	if (!rd_take_char(&r, '|') || parse_confidence(conf, 1, &c) < 0)
 		return fail(ps, "[sources] %s: expected 'documented|reported|measured|"
-			    "assumed | citation'", name);
+			    "assumed | citation' ('defined' in a definition)", name);
 	cite = span_trim(rd_take_until(&r, ""));
 	if (cite.len == 0)
 		return fail(ps, "[sources] %s: the citation is empty (say where the "
@@ -408,6 +527,7 @@ static int on_source(struct parse *ps, const char *name, const char *value)
 		return fail(ps, "out of memory");
 	ps->p->sources = grown;
 	s = &grown[ps->p->n_sources];
+	memset(s, 0, sizeof(*s));
 	s->fact = xstrdup(name);
 	s->citation = span_dup(cite);
 	s->confidence = c;
@@ -448,6 +568,8 @@ static int on_key(void *user, const char *section, const char *name,
 
 	if (!strcmp(section, "sources"))
 		return on_source(ps, name, value);
+	if (!strcmp(section, "disputed"))
+		return ps->strict ? 1 : on_disputed(ps, name, value);
 	if (!strcmp(section, "screen"))
 		return on_screen(ps, name, value);
 	for (k = 0; k < N_KEYS; k++) {
@@ -458,6 +580,19 @@ static int on_key(void *user, const char *section, const char *name,
 			continue;
 		if (ps->seen[k]++ && !keys[k].list)
 			return fail(ps, "[%s] '%s' given twice", section, name);
+		if (ps->strict && keys[k].fact) {
+			/* the other reading: the disputed value replaces every line */
+			char fact[64];
+			const struct pb_source *src;
+
+			snprintf(fact, sizeof(fact), "%s.%s", section, name);
+			src = pb_profile_source(ps->strict, fact);
+			if (src && src->other_value) {
+				if (ps->seen[k] > 1)
+					return 1;
+				value = src->other_value;
+			}
+		}
 		if ((e = keys[k].set(ps->p, value)))
 			return fail(ps, "[%s] %s = '%s': expected %s", section, name,
 				    value, e);
@@ -465,7 +600,7 @@ static int on_key(void *user, const char *section, const char *name,
 	}
 	if (!known_section)
 		return fail(ps, "unknown section [%s] (expected device, tls, "
-			    "certificates, dhcp, screen, sources)", section);
+			    "certificates, dhcp, screen, sources, disputed)", section);
 	return fail(ps, "unknown key '%s' in [%s]", name, section);
 }
 
@@ -514,6 +649,38 @@ static int finish(struct parse *ps)
 			return fail(ps, "fact %s has no entry in [sources] (cite it, "
 				    "or mark it 'assumed | why')", fact);
 	}
+	for (k = 0; k < p->n_sources; k++) {
+		const struct pb_source *src = &p->sources[k];
+
+		if (!ps->seen[fact_key(src->fact)])
+			return fail(ps, "[sources] %s: the fact is not set in this file",
+				    src->fact);
+		if (p->definition && src->confidence != PB_CONF_DEFINED)
+			return fail(ps, "[sources] %s: a definition (kind = definition) "
+				    "has only 'defined' facts", src->fact);
+		if (!p->definition && src->confidence == PB_CONF_DEFINED)
+			return fail(ps, "[sources] %s: 'defined' is for a definition "
+				    "(kind = definition), not a device", src->fact);
+	}
+	for (k = 0; k < ps->n_disp; k++) {
+		struct disp *d = &ps->disp[k];
+		char fact[64];
+		struct pb_source *src;
+
+		snprintf(fact, sizeof(fact), "%s.%s", keys[d->key].section,
+			 keys[d->key].name);
+		src = (struct pb_source *)pb_profile_source(p, fact);
+		if (!src || !ps->seen[d->key])
+			return fail(ps, "[disputed] %s: the fact needs its strict value "
+				    "and an entry in [sources]", fact);
+		if (p->definition)
+			return fail(ps, "[disputed] %s: a definition has no disputed "
+				    "facts", fact);
+		src->other_value = d->value;
+		src->other_citation = d->citation;
+		src->other_confidence = d->confidence;
+		d->value = d->citation = NULL;
+	}
 	if (p->rsa_max_bits && p->rsa_min_bits > p->rsa_max_bits)
 		return fail(ps, "[certificates] rsa_min_bits is above rsa_max_bits");
 	if (p->ecdsa && !p->curves)
@@ -521,25 +688,92 @@ static int finish(struct parse *ps)
 	return 1;
 }
 
-enum pb_err pb_profile_parse(const char *name, const char *text, size_t len,
-			     struct pb_profile **out, char *err, size_t errlen)
+static void disp_free(struct parse *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n_disp; i++) {
+		free(ps->disp[i].value);
+		free(ps->disp[i].citation);
+	}
+	free(ps->disp);
+	ps->disp = NULL;
+	ps->n_disp = 0;
+}
+
+static int has_disputes(const struct pb_profile *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_sources; i++)
+		if (p->sources[i].other_value)
+			return 1;
+	return 0;
+}
+
+/* One pass of inih over copy (NUL-terminated, lines checked). With strict
+ * set, the facts disputed in strict take their other reading. */
+static enum pb_err parse_pass(const char *name, const char *copy, size_t len,
+			      const struct pb_profile *strict,
+			      struct pb_profile **out, char *err, size_t errlen)
 {
 	struct parse ps;
 	enum pb_err rc = PB_ERR_PARSE;
-	char *copy = NULL;
 	int line;
 
 	memset(&ps, 0, sizeof(ps));
 	ps.file = name;
+	ps.strict = strict;
+	if (!(ps.p = calloc(1, sizeof(*ps.p))) || !(ps.p->path = xstrdup(name))) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		rc = PB_ERR_NOMEM;
+		goto out;
+	}
+	defaults(ps.p);
+	ps.text = rd_init(copy, len);
+	line = ini_parse_stream(next_line, &ps, on_key, &ps);
+	if (line < 0) {
+		snprintf(err, errlen, "%s: could not be read", name);
+		goto out;
+	}
+	if (line > 0) {
+		/* inih reports the first bad line; a syntax error there calls no
+		 * handler, so our message (if any) is about a later line */
+		if (!ps.msg[0] || ps.msg_line != line)
+			snprintf(ps.msg, sizeof(ps.msg), "syntax error (expected "
+				 "[section] or key = value)");
+		snprintf(err, errlen, "%s:%d: %s", name, line, ps.msg);
+		goto out;
+	}
+	if (!finish(&ps)) {
+		snprintf(err, errlen, "%s: %s%s", name,
+			 strict ? "under the other reading of its disputed facts: " : "",
+			 ps.msg);
+		goto out;
+	}
+	*out = ps.p;
+	ps.p = NULL;
+	rc = PB_OK;
+out:
+	disp_free(&ps);
+	pb_profile_free(ps.p);
+	return rc;
+}
+
+enum pb_err pb_profile_parse(const char *name, const char *text, size_t len,
+			     struct pb_profile **out, char *err, size_t errlen)
+{
+	struct pb_profile *p = NULL;
+	enum pb_err rc = PB_ERR_PARSE;
+	char *copy = NULL;
+
 	if (memchr(text, '\0', len)) {
 		snprintf(err, errlen, "%s: not a text file (NUL byte)", name);
 		return PB_ERR_PARSE;
 	}
-	if (!(ps.p = calloc(1, sizeof(*ps.p))) || !(copy = malloc(len + 1)) ||
-	    !(ps.p->path = xstrdup(name))) {
-		rc = PB_ERR_NOMEM;
+	if (!(copy = malloc(len + 1))) {
 		snprintf(err, errlen, "%s: out of memory", name);
-		goto out;
+		return PB_ERR_NOMEM;
 	}
 	memcpy(copy, text, len);
 	copy[len] = '\0';
@@ -562,32 +796,18 @@ enum pb_err pb_profile_parse(const char *name, const char *text, size_t len,
 			}
 		}
 	}
-	defaults(ps.p);
-	ps.text = rd_init(copy, len);
-	line = ini_parse_stream(next_line, &ps, on_key, &ps);
-	if (line < 0) {
-		snprintf(err, errlen, "%s: could not be read", name);
+	if ((rc = parse_pass(name, copy, len, NULL, &p, err, errlen)) != PB_OK)
 		goto out;
-	}
-	if (line > 0) {
-		/* inih reports the first bad line; a syntax error there calls no
-		 * handler, so our message (if any) is about a later line */
-		if (!ps.msg[0] || ps.msg_line != line)
-			snprintf(ps.msg, sizeof(ps.msg), "syntax error (expected "
-				 "[section] or key = value)");
-		snprintf(err, errlen, "%s:%d: %s", name, line, ps.msg);
+	/* the other reading: the same file, disputed facts replaced */
+	if (has_disputes(p) &&
+	    (rc = parse_pass(name, copy, len, p, &p->other, err, errlen)) != PB_OK)
 		goto out;
-	}
-	if (!finish(&ps)) {
-		snprintf(err, errlen, "%s: %s", name, ps.msg);
-		goto out;
-	}
-	*out = ps.p;
-	ps.p = NULL;
+	*out = p;
+	p = NULL;
 	rc = PB_OK;
 out:
 	free(copy);
-	pb_profile_free(ps.p);
+	pb_profile_free(p);
 	return rc;
 }
 
@@ -628,8 +848,11 @@ void pb_profile_free(struct pb_profile *p)
 	for (i = 0; i < p->n_sources; i++) {
 		free(p->sources[i].fact);
 		free(p->sources[i].citation);
+		free(p->sources[i].other_value);
+		free(p->sources[i].other_citation);
 	}
 	free(p->sources);
+	pb_profile_free(p->other);
 	free(p);
 }
 
@@ -642,6 +865,25 @@ const struct pb_source *pb_profile_source(const struct pb_profile *p,
 		if (!strcmp(p->sources[i].fact, fact))
 			return &p->sources[i];
 	return NULL;
+}
+
+enum pb_confidence pb_profile_confidence(const struct pb_profile *p,
+					 const char *fact)
+{
+	const struct pb_source *s = pb_profile_source(p, fact);
+
+	if (!s)
+		return p->definition ? PB_CONF_DEFINED : PB_CONF_ASSUMED;
+	return s->other_value ? PB_CONF_DISPUTED : s->confidence;
+}
+
+size_t pb_profile_count(const struct pb_profile *p, size_t counts[PB_CONF_COUNT])
+{
+	size_t i;
+
+	for (i = 0; i < p->n_sources; i++)
+		counts[pb_profile_confidence(p, p->sources[i].fact)]++;
+	return p->n_sources;
 }
 
 static int by_id(const void *a, const void *b)

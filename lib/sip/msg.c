@@ -5,7 +5,6 @@
 
 #include "core/rd.h"
 #include "sip/sip.h"
-#include "x509/hash.h"
 
 #define MAX_HEAD 65536
 #define MAX_BODY 65536
@@ -24,31 +23,107 @@ static void copy(char *dst, size_t n, struct span s)
 	dst[k] = '\0';
 }
 
-/* Copy a quoted-string's content, removing the backslash escapes. */
-static void copy_unquoted(char *dst, size_t n, struct span s)
+/* Copy a quoted-string's content into dst, removing the backslash
+ * escapes; false when it does not fit. */
+static bool copy_unquoted(char *dst, size_t n, struct span s)
 {
 	size_t i, o = 0;
 
-	for (i = 0; i < s.len && o + 1 < n; i++) {
+	for (i = 0; i < s.len; i++) {
+		if (o + 1 >= n)
+			return false;
 		if (s.p[i] == '\\' && i + 1 < s.len)
 			i++;
 		dst[o++] = s.p[i];
 	}
 	dst[o] = '\0';
+	return true;
 }
 
-int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out)
+/* Store name and value in the challenge's own buffer. */
+static bool add_param(struct sip_challenge *c, struct span name, struct span val, int quoted)
+{
+	size_t left = sizeof(c->store) - c->used;
+
+	if (c->n == SIP_MAX_PARAMS || name.len + 1 > left)
+		return false;
+	memcpy(c->store + c->used, name.p, name.len);
+	c->store[c->used + name.len] = '\0';
+	c->p[c->n].name = (uint16_t)c->used;
+	c->used += name.len + 1;
+	left = sizeof(c->store) - c->used;
+	if (quoted) {
+		if (!copy_unquoted(c->store + c->used, left, val))
+			return false;
+	} else {
+		if (val.len + 1 > left)
+			return false;
+		memcpy(c->store + c->used, val.p, val.len);
+		c->store[c->used + val.len] = '\0';
+	}
+	c->p[c->n].value = (uint16_t)c->used;
+	c->used += strlen(c->store + c->used) + 1;
+	c->n++;
+	return true;
+}
+
+const char *sip_param(const struct sip_challenge *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcasecmp(c->store + c->p[i].name, name))
+			return c->store + c->p[i].value;
+	return NULL;
+}
+
+size_t sip_params(const struct sip_challenge *c, size_t i, const char **name,
+		  const char **value)
+{
+	if (i >= c->n)
+		return 0;
+	*name = c->store + c->p[i].name;
+	*value = c->store + c->p[i].value;
+	return c->n;
+}
+
+/* At a challenge's start after a comma (RFC 7235 4.1 allows several
+ * challenges in one header, comma-joined): a token that is not followed by
+ * "=" (a scheme), then whitespace and more. */
+static bool next_challenge(struct rd r)
+{
+	struct span t = rd_take_while(&r, is_token);
+	size_t before = r.off;
+
+	if (t.len == 0)
+		return false;
+	rd_skip_ws(&r);
+	return rd_peek(&r) != '=' && r.off > before && !rd_eof(&r);
+}
+
+/* challenge = auth-scheme LWS auth-param *(COMMA auth-param) (RFC 3261
+ * 25.1, RFC 7235 2.1), also the bare token68 of RFC 7235; an
+ * Authentication-Info value (RFC 7615) has no scheme: its first token is
+ * followed by "=". *used: the bytes of value this challenge took (a
+ * second, comma-joined challenge starts there). */
+int sip_parse_challenge_at(const char *value, size_t len, struct sip_challenge *out,
+			   size_t *used)
 {
 	struct rd r = rd_init(value, len);
-	struct span scheme;
+	struct span first;
 
 	memset(out, 0, sizeof(*out));
 	rd_skip_ws(&r);
-	scheme = rd_take_while(&r, is_token);
-	if (scheme.len == 0 || scheme.len >= sizeof(out->scheme))
+	first = rd_take_while(&r, is_token);
+	if (first.len == 0 || first.len >= sizeof(out->scheme))
 		return -1;
-	copy(out->scheme, sizeof(out->scheme), scheme);
-	snprintf(out->algorithm, sizeof(out->algorithm), "MD5");
+	rd_skip_ws(&r);
+	if (rd_peek(&r) == '=') {
+		r = rd_init(value, len);        /* no scheme: params from the start */
+	} else {
+		memcpy(out->scheme, first.p, first.len);
+		out->scheme[first.len] = '\0';
+	}
 	for (;;) {
 		struct span name, val;
 		int quoted;
@@ -61,10 +136,14 @@ int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out
 			return -1;
 		rd_skip_ws(&r);
 		if (!rd_take_char(&r, '=')) {
-			/* NTLM/Kerberos challenges may carry a bare token68 */
-			if (!span_ieq(scheme, "Digest"))
-				return 0;
-			return -1;
+			/* a bare token68 (RFC 7235 2.1): kept as the
+			 * parameter "" */
+			struct span none = { "", 0 };
+
+			if (!strcasecmp(out->scheme, "Digest") || out->n || !rd_eof(&r) ||
+			    !add_param(out, none, name, 0))
+				return -1;
+			break;
 		}
 		rd_skip_ws(&r);
 		quoted = rd_peek(&r) == '"';
@@ -72,37 +151,28 @@ int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out
 			if (!rd_take_quoted(&r, &val))
 				return -1;
 		} else {
-			val = rd_take_while(&r, is_token);
-			if (val.len == 0)
-				return -1;
+			/* a token, or a token68 ending in '=' padding */
+			val = rd_take_until(&r, ", \t");
 		}
-		if (span_ieq(name, "realm"))
-			copy_unquoted(out->realm, sizeof(out->realm), val);
-		else if (span_ieq(name, "nonce"))
-			copy_unquoted(out->nonce, sizeof(out->nonce), val);
-		else if (span_ieq(name, "opaque"))
-			copy_unquoted(out->opaque, sizeof(out->opaque), val);
-		else if (span_ieq(name, "algorithm"))
-			copy_unquoted(out->algorithm, sizeof(out->algorithm), val);
-		else if (span_ieq(name, "stale"))
-			out->stale = span_ieq(val, "true");
-		else if (span_ieq(name, "qop")) {
-			/* a quoted list: "auth,auth-int" */
-			struct rd q = rd_init(val.p, val.len);
-
-			out->qop_present = 1;
-			while (!rd_eof(&q)) {
-				struct span it = span_trim(rd_take_until(&q, ","));
-				rd_take_char(&q, ',');
-				if (span_ieq(it, "auth"))
-					out->qop_auth = 1;
-			}
-		}
-		rd_skip_ws(&r);
-		if (!rd_take_char(&r, ',') && !rd_eof(&r))
+		if (!add_param(out, name, val, quoted))
 			return -1;
+		rd_skip_ws(&r);
+		if (rd_eof(&r))
+			break;
+		if (!rd_take_char(&r, ','))
+			return -1;
+		rd_skip_ws(&r);
+		if (out->scheme[0] && next_challenge(r))
+			break;                  /* the next challenge starts here */
 	}
+	if (used)
+		*used = r.off;
 	return 0;
+}
+
+int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out)
+{
+	return sip_parse_challenge_at(value, len, out, NULL);
 }
 
 /* Header names, long and compact forms (RFC 3261 7.3.3). */
@@ -147,6 +217,52 @@ static void contact(struct sip_response *m, struct span v)
 			if (kv.len > 8 && !strncmp(kv.p, "expires=", 8))
 				m->contact_expires = to_long((struct span){ kv.p + 8, kv.len - 8 });
 		}
+	}
+}
+
+/* name-addr / addr-spec with its parameters (RFC 3261 20.20, 20.39):
+ * the URI (inside <> when bracketed) and the tag parameter. */
+static void name_addr(struct span v, char *uri, size_t ulen, char *tag, size_t tlen)
+{
+	struct rd r = rd_init(v.p, v.len);
+	const char *lt = memchr(v.p, '<', v.len);
+	struct span u;
+
+	if (lt) {
+		r.off = (size_t)(lt - v.p) + 1;
+		u = rd_take_until(&r, ">");
+		if (!rd_take_char(&r, '>'))
+			return;
+	} else {
+		u = rd_take_until(&r, ";");
+	}
+	copy(uri, ulen, span_trim(u));
+	while (!rd_eof(&r)) {
+		struct span kv;
+
+		rd_take_char(&r, ';');
+		kv = span_trim(rd_take_until(&r, ";"));
+		if (kv.len > 4 && !strncasecmp(kv.p, "tag=", 4))
+			copy(tag, tlen, (struct span){ kv.p + 4, kv.len - 4 });
+	}
+}
+
+/* P-Asserted-Identity (RFC 3325 9.1): a sip(s) URI and a tel URI, in one
+ * header (comma-separated) or two. */
+static void asserted(struct sip_response *m, struct span v)
+{
+	struct rd r = rd_init(v.p, v.len);
+
+	while (!rd_eof(&r)) {
+		struct span one = span_trim(rd_take_until(&r, ","));
+		char uri[256] = "", tag[8];
+
+		rd_take_char(&r, ',');
+		name_addr(one, uri, sizeof(uri), tag, sizeof(tag));
+		if (!strncasecmp(uri, "tel:", 4))
+			snprintf(m->pai_tel, sizeof(m->pai_tel), "%s", uri);
+		else if (uri[0])
+			snprintf(m->pai_sip, sizeof(m->pai_sip), "%s", uri);
 	}
 }
 
@@ -229,15 +345,35 @@ int sip_parse_response(const char *buf, size_t len, struct sip_response *m,
 			copy(m->cseq_method, sizeof(m->cseq_method), rd_take_until(&c, " "));
 		} else if (hname(name, "WWW-Authenticate", NULL) ||
 			   hname(name, "Proxy-Authenticate", NULL)) {
-			if (m->n_ch < SIP_MAX_CHALLENGES &&
-			    sip_parse_challenge(v.p, v.len, &m->ch[m->n_ch]) == 0) {
+			size_t off = 0, used = 0;
+
+			/* one challenge per header, or several comma-joined */
+			while (off < v.len && m->n_ch < SIP_MAX_CHALLENGES &&
+			       sip_parse_challenge_at(v.p + off, v.len - off, &m->ch[m->n_ch],
+						      &used) == 0 && used > 0) {
 				m->ch[m->n_ch].proxy = hname(name, "Proxy-Authenticate", NULL);
 				m->n_ch++;
+				off += used;
 			}
+		} else if (hname(name, "Authentication-Info", NULL) ||
+			   hname(name, "Proxy-Authentication-Info", NULL)) {
+			m->has_auth_info = sip_parse_challenge(v.p, v.len, &m->auth_info) == 0;
 		} else if (hname(name, "Contact", "m")) {
 			contact(m, v);
 		} else if (hname(name, "Expires", NULL)) {
 			m->expires = to_long(v);
+			copy(m->expires_s, sizeof(m->expires_s), v);
+		} else if (hname(name, "From", "f")) {
+			name_addr(v, m->from_uri, sizeof(m->from_uri), m->from_tag, sizeof(m->from_tag));
+		} else if (hname(name, "To", "t")) {
+			name_addr(v, m->to_uri, sizeof(m->to_uri), m->to_tag, sizeof(m->to_tag));
+		} else if (hname(name, "P-Asserted-Identity", NULL)) {
+			asserted(m, v);
+		} else if (hname(name, "Warning", NULL) || hname(name, "ms-diagnostics", NULL)) {
+			/* what the registrar says of a refusal (RFC 3261 20.43;
+			 * [MS-SIPRE] ms-diagnostics): the first one */
+			if (!m->warning[0])
+				copy(m->warning, sizeof(m->warning), v);
 		} else if (hname(name, "Server", NULL)) {
 			copy(m->server, sizeof(m->server), v);
 		}
@@ -251,51 +387,4 @@ int sip_parse_response(const char *buf, size_t len, struct sip_response *m,
 		return 0;
 	m->len = head_end + cl;
 	return 1;
-}
-
-int sip_digest_answer(const struct sip_challenge *ch, const char *user,
-		      const char *password, const char *method, const char *uri,
-		      unsigned nc, const char *cnonce, char *out, size_t outlen)
-{
-	char ha1[65], ha2[65], resp[65], buf[1024], ncs[9];
-	const char *alg;
-	int sess, n;
-
-	if (!strcasecmp(ch->algorithm, "MD5") || !strcasecmp(ch->algorithm, "MD5-sess"))
-		alg = "MD5";
-	else if (!strcasecmp(ch->algorithm, "SHA-256") || !strcasecmp(ch->algorithm, "SHA-256-sess"))
-		alg = "SHA-256";
-	else
-		return -1;
-	sess = strstr(ch->algorithm, "-sess") || strstr(ch->algorithm, "-SESS");
-	snprintf(ncs, sizeof(ncs), "%08x", nc);
-	n = snprintf(buf, sizeof(buf), "%s:%s:%s", user, ch->realm, password);
-	if (n < 0 || (size_t)n >= sizeof(buf) || crypto_hex(alg, buf, (size_t)n, ha1, sizeof(ha1)))
-		return -1;
-	if (sess) {
-		n = snprintf(buf, sizeof(buf), "%s:%s:%s", ha1, ch->nonce, cnonce);
-		if (n < 0 || (size_t)n >= sizeof(buf) || crypto_hex(alg, buf, (size_t)n, ha1, sizeof(ha1)))
-			return -1;
-	}
-	n = snprintf(buf, sizeof(buf), "%s:%s", method, uri);
-	if (n < 0 || (size_t)n >= sizeof(buf) || crypto_hex(alg, buf, (size_t)n, ha2, sizeof(ha2)))
-		return -1;
-	if (ch->qop_auth)
-		n = snprintf(buf, sizeof(buf), "%s:%s:%s:%s:auth:%s", ha1, ch->nonce, ncs, cnonce, ha2);
-	else
-		n = snprintf(buf, sizeof(buf), "%s:%s:%s", ha1, ch->nonce, ha2);
-	if (n < 0 || (size_t)n >= sizeof(buf) || crypto_hex(alg, buf, (size_t)n, resp, sizeof(resp)))
-		return -1;
-	n = snprintf(out, outlen, "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", "
-		     "uri=\"%s\", response=\"%s\", algorithm=%s", user, ch->realm,
-		     ch->nonce, uri, resp, ch->algorithm);
-	if (n > 0 && (size_t)n < outlen && ch->opaque[0])
-		n += snprintf(out + n, outlen - (size_t)n, ", opaque=\"%s\"", ch->opaque);
-	if (n > 0 && (size_t)n < outlen && ch->qop_auth)
-		n += snprintf(out + n, outlen - (size_t)n, ", qop=auth, nc=%s, cnonce=\"%s\"",
-			      ncs, cnonce);
-	/* the password-derived buffers leave no copy behind */
-	explicit_bzero(buf, sizeof(buf));
-	explicit_bzero(ha1, sizeof(ha1));
-	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }

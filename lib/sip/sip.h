@@ -7,18 +7,21 @@
 
 #include <stddef.h>
 
-#define SIP_MAX_CHALLENGES 4
+#include <stdint.h>
 
+#define SIP_MAX_CHALLENGES 4
+#define SIP_MAX_PARAMS 16
+
+/* A challenge (WWW-/Proxy-Authenticate) or an Authentication-Info value:
+ * a scheme and its parameters, whatever the scheme (Digest, NTLM,
+ * Kerberos, TLS-DSK). Quoted values are stored unescaped; a bare token68
+ * is the parameter "". The mechanisms (lib/auth/) read what they need. */
 struct sip_challenge {
-	char scheme[24];             /* "Digest", "NTLM", ... as sent */
-	char realm[128];
-	char nonce[256];
-	char opaque[256];
-	char algorithm[24];          /* "MD5" when absent (RFC 7616 3.3) */
-	int qop_auth;                /* "auth" offered */
-	int qop_present;
-	int stale;
+	char scheme[24];             /* as sent; "" for Authentication-Info */
 	int proxy;                   /* from Proxy-Authenticate (407) */
+	size_t n, used;
+	struct { uint16_t name, value; } p[SIP_MAX_PARAMS];   /* offsets in store */
+	char store[3072];
 };
 
 struct sip_response {
@@ -29,9 +32,16 @@ struct sip_response {
 	char cseq_method[24];
 	struct sip_challenge ch[SIP_MAX_CHALLENGES];
 	size_t n_ch;
+	struct sip_challenge auth_info;      /* Authentication-Info, when has_auth_info */
+	int has_auth_info;
 	char contact[256];           /* first Contact URI (inside <> when bracketed) */
 	long contact_expires;        /* ;expires= of the first Contact, or -1 */
 	long expires;                /* Expires header, or -1 */
+	char expires_s[24];          /* the Expires header as sent, or "" */
+	char from_uri[256], from_tag[64];
+	char to_uri[256], to_tag[64];
+	char pai_sip[256], pai_tel[64];      /* P-Asserted-Identity */
+	char warning[256];           /* Warning or ms-diagnostics, the first */
 	char server[96];
 	size_t len;                  /* bytes of this message, body included */
 };
@@ -40,13 +50,17 @@ struct sip_response {
  * -1: malformed (why in err). */
 int sip_parse_response(const char *buf, size_t len, struct sip_response *out,
 		       char *err, size_t errlen);
-/* Parse one challenge header value ("Digest realm=..."); 0 or -1. */
+/* Parse one challenge header value ("Digest realm=...", "NTLM
+ * realm=..., targetname=...") or an Authentication-Info value; 0 or -1. */
 int sip_parse_challenge(const char *value, size_t len, struct sip_challenge *out);
-
-/* The Authorization value answering ch (RFC 7616 3.4; qop=auth when
- * offered). 0, or -1 for an algorithm we cannot compute. */
-int sip_digest_answer(const struct sip_challenge *ch, const char *user,
-		      const char *password, const char *method, const char *uri,
-		      unsigned nc, const char *cnonce, char *out, size_t outlen);
+/* The same for the first challenge of a value that may hold several,
+ * comma-joined (RFC 7235 4.1): *used is where the next one starts. */
+int sip_parse_challenge_at(const char *value, size_t len, struct sip_challenge *out,
+			   size_t *used);
+/* A parameter's value (name case-insensitive; borrowed), or NULL. */
+const char *sip_param(const struct sip_challenge *c, const char *name);
+/* The i-th parameter: returns the count (0 when i is past the end). */
+size_t sip_params(const struct sip_challenge *c, size_t i, const char **name,
+		  const char **value);
 
 #endif

@@ -44,6 +44,7 @@ enum pb_err pb_tls_probe(const char *host, const char *port, const char *sni,
 	struct addrinfo hints;
 	struct probe_ctx x;
 	struct tls_params tp;
+	struct tls_ctx *ctx = NULL;
 	enum pb_err rc = PB_OK;
 	int r;
 
@@ -69,15 +70,17 @@ enum pb_err pb_tls_probe(const char *host, const char *port, const char *sni,
 		return PB_ERR_NETWORK;
 	}
 	uv_ip_name(req.addrinfo->ai_addr, out->address, sizeof(out->address));
-	tp.sni = sni;
-	tp.timeout_ms = timeout_ms;
-	rc = tls_connect(&loop, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen,
-			 &tp, on_event, &x, &x.conn);
+	rc = tls_ctx_new(&tp, NULL, &ctx, err, errlen);
+	if (rc == PB_OK) {
+		rc = tls_connect(&loop, ctx, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen,
+				 sni, timeout_ms, on_event, &x, &x.conn);
+		if (rc != PB_OK)
+			snprintf(err, errlen, "%s:%s: cannot open a socket", host, port);
+	}
 	uv_freeaddrinfo(req.addrinfo);
-	if (rc != PB_OK)
-		snprintf(err, errlen, "%s:%s: cannot open a socket", host, port);
-	else
+	if (rc == PB_OK)
 		uv_run(&loop, UV_RUN_DEFAULT);
+	tls_ctx_free(ctx);
 	uv_loop_close(&loop);
 	return rc;
 }

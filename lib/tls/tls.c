@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "core/nopipe.h"
 #include "tls/tls.h"
 
 enum state { S_CONNECT, S_HANDSHAKE, S_OPEN, S_DONE };
@@ -21,13 +22,24 @@ static const char *const state_names[] = { "connect", "handshake", "open", "done
 _Static_assert(sizeof(state_names) / sizeof(state_names[0]) == S_DONE + 1,
 	       "state_names is incomplete");
 
+/* What every connection of one device profile shares: the SSL_CTX with
+ * the profile's versions, suites and signature algorithms, and the key
+ * log. */
+struct tls_ctx {
+	SSL_CTX *ctx;
+	FILE *keylog;                /* NSS key log format, or NULL */
+	char unavailable[512];       /* the profile's suites this OpenSSL lacks */
+	int n_suites, n_suites13;    /* suites it can offer, <= 1.2 and 1.3 */
+	int restricted;              /* the profile names its suites */
+	unsigned versions;
+};
+
 struct tls_conn {
 	uv_loop_t *loop;
 	uv_poll_t poll;
 	uv_timer_t timer;
 	int fd, handles_open, closing;
 	enum state state;
-	SSL_CTX *ctx;
 	SSL *ssl;
 	tls_event_cb *cb;
 	void *arg;
@@ -40,7 +52,6 @@ struct tls_conn {
 	char version[16], cipher[80];
 	char unavailable[512];
 	int alert;
-	int n_suites, n_suites13;    /* suites this OpenSSL can offer, <= 1.2 and 1.3 */
 
 	char *out;                  /* pending plaintext to write */
 	size_t out_len;
@@ -98,7 +109,7 @@ static void append(char *buf, size_t len, const char *s)
 
 /* Map IANA suite names to OpenSSL's cipher list (TLS <= 1.2) and
  * ciphersuites (TLS 1.3); remember the ones this OpenSSL does not have. */
-static int set_ciphers(struct tls_conn *c, const struct tls_params *p)
+static int set_ciphers(struct tls_ctx *c, const struct tls_params *p)
 {
 	STACK_OF(SSL_CIPHER) *all;
 	char list[2048] = "", suites[512] = "";
@@ -149,15 +160,49 @@ static void info_cb(const SSL *ssl, int where, int ret)
 		c->alert = ret & 0xff;
 }
 
-static enum pb_err setup_ssl(struct tls_conn *c, const struct tls_params *p)
+/* The key log line OpenSSL hands over, appended for Wireshark (NSS key
+ * log format, as SSLKEYLOGFILE in curl and browsers). */
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+	const struct tls_ctx *x = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+	if (x && x->keylog) {
+		fprintf(x->keylog, "%s\n", line);
+		fflush(x->keylog);
+	}
+}
+
+enum pb_err tls_ctx_new(const struct tls_params *p, const char *keylog_file,
+			struct tls_ctx **out, char *err, size_t errlen)
 {
 	unsigned v = p->versions ? p->versions : PB_TLS_10 | PB_TLS_11 | PB_TLS_12 | PB_TLS_13;
 	unsigned b, lo = 0, hi = 0;
 	char sig[1024] = "";
+	struct tls_ctx *c = calloc(1, sizeof(*c));
 	size_t i;
 
-	if (!(c->ctx = SSL_CTX_new(TLS_client_method())))
+	if (!c || !(c->ctx = SSL_CTX_new(TLS_client_method()))) {
+		free(c);
+		ERR_clear_error();
+		snprintf(err, errlen, "out of memory for a TLS context");
 		return PB_ERR_NOMEM;
+	}
+	c->versions = v;
+	c->restricted = p->ciphers != NULL;
+	if (keylog_file && *keylog_file) {
+		int fd = open(keylog_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0 || !(c->keylog = fdopen(fd, "a"))) {
+			snprintf(err, errlen, "key log %s: %s", keylog_file, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			SSL_CTX_free(c->ctx);
+			free(c);
+			return PB_ERR_IO;
+		}
+		SSL_CTX_set_keylog_callback(c->ctx, keylog_cb);
+	}
+	SSL_CTX_set_app_data(c->ctx, c);
 	/* certificates are judged by the profile, not by OpenSSL's policy */
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
 	SSL_CTX_set_security_level(c->ctx, 0);
@@ -176,13 +221,42 @@ static enum pb_err setup_ssl(struct tls_conn *c, const struct tls_params *p)
 	if (sig[0] && !SSL_CTX_set1_sigalgs_list(c->ctx, sig))
 		append(c->unavailable, sizeof(c->unavailable), "(sigalgs refused)");
 	ERR_clear_error();
-	if (!(c->ssl = SSL_new(c->ctx)))
+	*out = c;
+	return PB_OK;
+}
+
+void tls_ctx_free(struct tls_ctx *c)
+{
+	if (!c)
+		return;
+	SSL_CTX_free(c->ctx);       /* reference counted: live connections keep it */
+	if (c->keylog)
+		fclose(c->keylog);
+	free(c);
+}
+
+const char *tls_ctx_unavailable(const struct tls_ctx *c)
+{
+	return c->unavailable;
+}
+
+static enum pb_err setup_ssl(struct tls_conn *c, struct tls_ctx *x, const char *sni)
+{
+	if (!(c->ssl = SSL_new(x->ctx))) {
+		ERR_clear_error();
 		return PB_ERR_NOMEM;
+	}
+	snprintf(c->unavailable, sizeof(c->unavailable), "%s", x->unavailable);
 	SSL_set_app_data(c->ssl, c);
 	SSL_set_info_callback(c->ssl, info_cb);
-	if (p->sni)
-		SSL_set_tlsext_host_name(c->ssl, p->sni);
-	SSL_set_fd(c->ssl, c->fd);
+	if (sni && !SSL_set_tlsext_host_name(c->ssl, sni)) {
+		ERR_clear_error();
+		return PB_ERR_NOMEM;
+	}
+	if (!SSL_set_fd(c->ssl, c->fd)) {
+		ERR_clear_error();
+		return PB_ERR_NOMEM;
+	}
 	SSL_set_connect_state(c->ssl);
 	return PB_OK;
 }
@@ -257,7 +331,12 @@ static void handshake_failed(struct tls_conn *c)
 
 static void do_handshake(struct tls_conn *c)
 {
-	int r = SSL_do_handshake(c->ssl), err;
+	struct nopipe g;
+	int r, err;
+
+	nopipe_on(&g);
+	r = SSL_do_handshake(c->ssl);
+	nopipe_off(&g);
 
 	if (r == 1) {
 		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
@@ -284,6 +363,7 @@ static void do_handshake(struct tls_conn *c)
 static void do_read(struct tls_conn *c)
 {
 	for (;;) {
+		struct nopipe g;
 		int r, err;
 
 		if (c->in_cap - c->in_len < 4096) {
@@ -299,7 +379,9 @@ static void do_read(struct tls_conn *c)
 			c->in = n;
 			c->in_cap = cap;
 		}
+		nopipe_on(&g);
 		r = SSL_read(c->ssl, c->in + c->in_len, (int)(c->in_cap - c->in_len));
+		nopipe_off(&g);
 		if (r > 0) {
 			c->in_len += (size_t)r;
 			continue;
@@ -324,7 +406,12 @@ static void do_read(struct tls_conn *c)
 static void do_write(struct tls_conn *c)
 {
 	while (c->out_len) {
-		int r = SSL_write(c->ssl, c->out, (int)c->out_len), err;
+		struct nopipe g;
+		int r, err;
+
+		nopipe_on(&g);
+		r = SSL_write(c->ssl, c->out, (int)c->out_len);
+		nopipe_off(&g);
 
 		if (r > 0) {
 			memmove(c->out, c->out + r, c->out_len - (size_t)r);
@@ -389,8 +476,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
 		do_read(c);
 }
 
-enum pb_err tls_connect(uv_loop_t *loop, const struct sockaddr *sa,
-			socklen_t salen, const struct tls_params *p,
+enum pb_err tls_connect(uv_loop_t *loop, struct tls_ctx *x, const struct sockaddr *sa,
+			socklen_t salen, const char *sni, unsigned timeout_ms,
 			tls_event_cb *cb, void *arg, struct tls_conn **out)
 {
 	struct tls_conn *c = calloc(1, sizeof(*c));
@@ -403,23 +490,23 @@ enum pb_err tls_connect(uv_loop_t *loop, const struct sockaddr *sa,
 	c->cb = cb;
 	c->arg = arg;
 	c->alert = -1;
-	c->timeout_ms = p->timeout_ms ? p->timeout_ms : 5000;
+	c->timeout_ms = timeout_ms ? timeout_ms : 5000;
 	c->t0 = uv_hrtime();
 	c->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		rc = PB_ERR_NETWORK;
 		goto fail;
 	}
-	if ((rc = setup_ssl(c, p)) != PB_OK)
+	if ((rc = setup_ssl(c, x, sni)) != PB_OK)
 		goto fail;
 	{
-		unsigned v = p->versions ? p->versions : 0x1e;
-		int old = (v & (PB_TLS_SSL3 | PB_TLS_10 | PB_TLS_11 | PB_TLS_12)) && c->n_suites;
-		int tls13 = (v & PB_TLS_13) && c->n_suites13;
+		unsigned v = x->versions;
+		int old = (v & (PB_TLS_SSL3 | PB_TLS_10 | PB_TLS_11 | PB_TLS_12)) && x->n_suites;
+		int tls13 = (v & PB_TLS_13) && x->n_suites13;
 
 		/* none of the device's suites exists here (3DES, RC4 are not in
 		 * Debian 12's OpenSSL): say so rather than offer other ones */
-		if (p->ciphers && !old && !tls13)
+		if (x->restricted && !old && !tls13)
 			set_fail(c, PB_CAUSE_TLS_NO_SHARED_CIPHER, "phoneboot cannot offer "
 				 "any of the device's cipher suites (%s are not in this "
 				 "OpenSSL); a server that still has them might accept it",
@@ -449,9 +536,14 @@ fail:
 	if (c->fd >= 0)
 		close(c->fd);
 	SSL_free(c->ssl);
-	SSL_CTX_free(c->ctx);
 	free(c);
 	return rc;
+}
+
+void tls_set_cb(struct tls_conn *c, tls_event_cb *cb, void *arg)
+{
+	c->cb = cb;
+	c->arg = arg;
 }
 
 enum pb_err tls_send(struct tls_conn *c, const void *buf, size_t len)
@@ -489,7 +581,6 @@ static void on_closed(uv_handle_t *h)
 	if (--c->handles_open > 0)
 		return;
 	SSL_free(c->ssl);
-	SSL_CTX_free(c->ctx);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->out);
@@ -502,8 +593,13 @@ void tls_close(struct tls_conn *c)
 	if (!c || c->closing)
 		return;
 	c->closing = 1;
-	if (c->state == S_OPEN)
+	if (c->state == S_OPEN) {
+		struct nopipe g;
+
+		nopipe_on(&g);
 		SSL_shutdown(c->ssl);   /* best effort close_notify, non-blocking */
+		nopipe_off(&g);
+	}
 	ERR_clear_error();
 	uv_close((uv_handle_t *)&c->poll, on_closed);
 	uv_close((uv_handle_t *)&c->timer, on_closed);

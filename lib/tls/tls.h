@@ -14,6 +14,7 @@
 #include "phoneboot/codes.h"
 
 struct tls_conn;
+struct tls_ctx;
 
 enum tls_event {
 	TLS_EV_READY = 0,    /* handshake done: chain, version, cipher known */
@@ -30,14 +31,27 @@ struct tls_params {
 	size_t n_ciphers;
 	const char *const *sigalgs; /* IANA names; NULL = OpenSSL's list */
 	size_t n_sigalgs;
-	const char *sni;            /* server_name to send, or NULL */
-	unsigned timeout_ms;        /* connect and handshake, each */
 };
 
-/* Start connecting; events arrive through cb. *out set on success. */
-enum pb_err tls_connect(uv_loop_t *loop, const struct sockaddr *sa,
-			socklen_t salen, const struct tls_params *p,
+/* A context for every connection of one device profile (one SSL_CTX);
+ * keylog_file (may be NULL) receives every session's secrets in the NSS
+ * key log format, so a capture of the phone's traffic can be decrypted.
+ * *out set on success; err says why not. */
+enum pb_err tls_ctx_new(const struct tls_params *p, const char *keylog_file,
+			struct tls_ctx **out, char *err, size_t errlen);
+/* Free once no connection uses it any more; NULL is fine. */
+void tls_ctx_free(struct tls_ctx *x);
+/* Names of the profile's suites this OpenSSL cannot offer ("" if none). */
+const char *tls_ctx_unavailable(const struct tls_ctx *x);
+
+/* Start connecting with context x (borrowed: it must outlive the
+ * connection); sni may be NULL; timeout_ms bounds the TCP connect and the
+ * handshake, each. Events arrive through cb. *out set on success. */
+enum pb_err tls_connect(uv_loop_t *loop, struct tls_ctx *x, const struct sockaddr *sa,
+			socklen_t salen, const char *sni, unsigned timeout_ms,
 			tls_event_cb *cb, void *arg, struct tls_conn **out);
+/* Send the events to another callback from now on. */
+void tls_set_cb(struct tls_conn *c, tls_event_cb *cb, void *arg);
 /* Queue bytes to send once open. */
 enum pb_err tls_send(struct tls_conn *c, const void *buf, size_t len);
 /* Received bytes not yet consumed (borrowed), and consuming them. */

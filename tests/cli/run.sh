@@ -27,6 +27,16 @@ expect_rc 0 "founding chain, modern" $P cert --profile generic-modern --name poo
 expect_rc 1 "every profile" $P cert $F/chain-founding-internal.pem
 expect_rc 1 "json" $P cert --json --profile polycom-cx700-ocpe $F/chain-founding-internal.pem
 if python3 -c 'import json,sys; d=json.load(open("/tmp/pb-cli.out")); v=d["inputs"][0]["verdicts"][0]; c={f["cause"] for f in v["findings"]}; sys.exit(0 if {"cert-sig-hash-unsupported","cert-key-too-large"} <= c and not v["usable"] else 1)'; then ok; else ko "json content"; fi
+# issue 14: every reason says how sure it is
+if python3 -c 'import json,sys; d=json.load(open("/tmp/pb-cli.out")); v=d["inputs"][0]["verdicts"][0]; fs=v["findings"]; ok=all(f["confidence"] in ("documented","reported","measured","assumed","disputed","defined") and f["text"].endswith("["+f["confidence"]+"]") for f in fs); root=[f for f in fs if f["cert"]==1]; ok=ok and all(f["confidence"]=="disputed" and f["other_reading_passes"] and f["other_reading"]["confidence"]=="documented" for f in root) and v["usable_other_reading"]; sys.exit(0 if ok else 1)'; then ok; else ko "json: confidence per finding, the other reading of disputed facts"; fi
+expect_rc 1 "founding chain, CX700, text confidence" $P cert --profile polycom-cx700-ocpe $F/chain-founding-internal.pem
+grep -q "accepts MD5, SHA-1 \[disputed\] \[cert-sig-hash-unsupported\]" /tmp/pb-cli.out && grep -q "at most 2048 \[disputed\] \[cert-key-too-large\]" /tmp/pb-cli.out && grep -q "under the other reading of its disputed facts: usable" /tmp/pb-cli.out && ok || ko "text: confidence per reason"
+expect_rc 1 "XP SP2, documented" $P cert --profile windows-xp-sp2-cryptoapi $F/chain-founding-internal.pem
+grep -q "accepts MD5, SHA-1 \[documented\]" /tmp/pb-cli.out && ! grep -q "other reading" /tmp/pb-cli.out && ok || ko "documented reason, no other reading"
+expect_rc 0 "profiles: confidence counts" $P profiles
+grep -q "polycom-cx700-ocpe .* 15: [0-9]*/[0-9]*/[0-9]*/[0-9]*/2" /tmp/pb-cli.out && grep -q "generic-modern .*defined (a definition)" /tmp/pb-cli.out && grep -q "^grounded (documented, reported or measured): [0-9]* of [0-9]*" /tmp/pb-cli.out && ok || ko "profiles: counts per confidence and the grounded share"
+expect_rc 0 "profiles ID: disputed fact" $P profiles polycom-cx700-ocpe
+grep -q "DISPUTED, other reading: md5, sha1, sha256" /tmp/pb-cli.out && grep -q "Gg425950" /tmp/pb-cli.out && ok || ko "profile shows both readings"
 expect_rc 0 "PKCS#7 DER" $P cert --profile generic-modern $F/chain-inter.p7b
 expect_rc 1 "time travel" $P cert --profile generic-modern --time 2099-06-01 $F/chain-inter.pem
 expect_rc 1 "untrusted" $P cert --profile generic-modern --trust $F/root-sha1-rsa2048.pem $F/chain-founding-internal.pem

@@ -85,11 +85,12 @@ expect "$(diag connect cert-sig-hash-unsupported)" "the modern phone refuses the
 echo "== credentials and DNS"
 pw=$(mktemp); echo "not-the-password" > "$pw"
 run 1 "wrong password" $ID $MOD --dns $I --password-file "$pw"
-expect "$(diag register sip-auth-failed)" "sip-auth-failed"
+expect "$(diag authenticate sip-auth-failed)" "sip-auth-failed, at authenticate (the refused answer)"
+expect "not [s for s in d['steps'] if s['step']=='register']" "  the cycle ends there: no register step"
 expect "any(r['remedy']=='fix-credentials' for r in d['remedies'])" "fix-credentials suggested"
 rm -f "$pw"
 run 1 "unknown user" carol@$PHONEBOOT_DOMAIN $MOD --dns $I
-expect "$(diag register sip-not-found)" "sip-not-found"
+expect "$(diag authenticate sip-not-found)" "sip-not-found, at authenticate"
 # a DNS server that never answers: a UDP socket made here, on loopback
 python3 -c '
 import socket, time
@@ -103,7 +104,8 @@ sleep 0.3
 t0=$(date +%s%N)
 run 1 "DNS server not answering" $ID $MOD --dns 127.0.0.98 --timeout 300
 t1=$(date +%s%N)
-expect "$(diag locate-pool dns-timeout)" "dns-timeout"
+expect "$(diag locate-dc dns-timeout)" "dns-timeout, traced to locate-dc, the first step that met it"
+expect "any(e.startswith('locate-pool: dns-timeout') for e in d['diagnosis']['evidence'])" "  the same fault at locate-pool is evidence"
 ms=$(( (t1 - t0) / 1000000 ))
 # 2 cycles x (locate-dc + first pool lookup) x 300 ms, plus slack
 [ $ms -lt 4000 ] && ok "  timed out within the bound (${ms} ms)" || ko "  took ${ms} ms"
@@ -144,7 +146,7 @@ no-pool-srv locate-pool/dns-nxdomain locate-pool/dns-nxdomain
 pool-down connect/tcp-refused connect/tcp-refused
 ldap-no-ca download-root/ldap-no-ca-certificates download-root/ldap-no-ca-certificates
 ldap-down download-root/ldap-unreachable download-root/ldap-unreachable
-dns-down locate-pool/dns-timeout locate-pool/dns-timeout
+dns-down locate-dc/dns-timeout locate-dc/dns-timeout
 redirect install-root/cert-sig-hash-unsupported connect/cert-sig-hash-unsupported
 TABLE
 # redirect: a phone that can use both chains follows the 302 and signs in

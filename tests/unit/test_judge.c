@@ -108,6 +108,87 @@ static void founding_case(void **s)
 	       PB_CAUSE_CERT_SIG_HASH_UNSUPPORTED);
 }
 
+/* the finding on cert `cert` with `cause`, or fail */
+static const struct pb_finding *find(const struct pb_verdict *v, enum pb_cause cause, int cert)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->findings[i].cause == cause && v->findings[i].cert == cert)
+			return &v->findings[i];
+	fail_msg("no %s on cert %d", pb_cause_str(cause), cert);
+	return NULL;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+
+	return a >= b && !strcmp(s + a - b, tail);
+}
+
+/* every reason says how sure it is: field and bracketed tag agree */
+static void confidence(void **s)
+{
+	struct pb_verdict *v;
+	const struct pb_finding *f;
+	size_t i;
+
+	(void)s;
+	/* the founding case: both reasons rest on disputed facts, and the
+	 * documented readings would have taken the chain */
+	v = judge("chain-founding-internal.pem", "polycom-cx700-ocpe");
+	f = find(v, PB_CAUSE_CERT_SIG_HASH_UNSUPPORTED, 1);
+	assert_int_equal(f->confidence, PB_CONF_DISPUTED);
+	assert_string_equal(f->fact, "certificates.sig_hashes");
+	assert_true(ends_with(f->text, "accepts MD5, SHA-1 [disputed]"));
+	assert_true(f->other_reading_passes);
+	f = find(v, PB_CAUSE_CERT_KEY_TOO_LARGE, 1);
+	assert_int_equal(f->confidence, PB_CONF_DISPUTED);
+	assert_string_equal(f->fact, "certificates.rsa_max_bits");
+	assert_true(ends_with(f->text, "at most 2048 [disputed]"));
+	assert_true(f->other_reading_passes);
+	assert_false(v->usable);
+	assert_true(v->usable_other_reading);
+	for (i = 0; i < v->n; i++)
+		assert_non_null(strchr(v->findings[i].text, '['));
+	pb_verdict_free(v);
+	/* SHA-384 fails under both readings of the CX700's hashes */
+	v = judge("chain-p384.pem", "polycom-cx700-ocpe");
+	f = find(v, PB_CAUSE_CERT_SIG_HASH_UNSUPPORTED, 0);
+	assert_int_equal(f->confidence, PB_CONF_DISPUTED);
+	assert_false(f->other_reading_passes);
+	assert_false(v->usable_other_reading);
+	pb_verdict_free(v);
+	/* documented: XP SP2 has no SHA-2; nothing disputed */
+	v = judge("chain-founding-internal.pem", "windows-xp-sp2-cryptoapi");
+	f = find(v, PB_CAUSE_CERT_SIG_HASH_UNSUPPORTED, 1);
+	assert_int_equal(f->confidence, PB_CONF_DOCUMENTED);
+	assert_true(ends_with(f->text, "[documented]"));
+	assert_false(f->other_reading_passes);
+	assert_int_equal(v->usable_other_reading, v->usable);
+	pb_verdict_free(v);
+	/* a definition's reasons are defined, not assumed */
+	v = judge("chain-legacy.pem", "generic-modern");
+	f = find(v, PB_CAUSE_CERT_SIG_HASH_UNSUPPORTED, 0);
+	assert_int_equal(f->confidence, PB_CONF_DEFINED);
+	assert_true(ends_with(f->text, "[defined]"));
+	pb_verdict_free(v);
+	/* the chain alone: measured, no device fact */
+	v = judge("chain-inter-missing.pem", "generic-modern");
+	f = find(v, PB_CAUSE_CERT_CHAIN_INCOMPLETE, -1);
+	assert_int_equal(f->confidence, PB_CONF_MEASURED);
+	assert_null(f->fact);
+	assert_true(ends_with(f->text, "[measured]"));
+	pb_verdict_free(v);
+	/* validity left at its default: an assumption about the device */
+	v = judge("chain-expired.pem", "polycom-cx700-ocpe");
+	f = find(v, PB_CAUSE_CERT_EXPIRED, 0);
+	assert_int_equal(f->confidence, PB_CONF_ASSUMED);
+	assert_string_equal(f->fact, "certificates.check_validity");
+	pb_verdict_free(v);
+}
+
 static void hashes(void **s)
 {
 	(void)s;
@@ -225,10 +306,22 @@ static void names(void **s)
 	EXPECT(judge_full("chain-founding-internal.pem", "generic-modern",
 			  "edge.test.example", now2026, NULL), PB_CAUSE_CERT_NAME_MISMATCH);
 	/* wildcard: one label only; the modern phone takes it, XP profile too */
-	EXPECT_NONE(judge_full("chain-wildcard.pem", "polycom-cx700-ocpe",
+	EXPECT_NONE(judge_full("chain-wildcard.pem", "windows-xp-sp2-cryptoapi",
 			       "pool.test.example", now2026, NULL));
-	EXPECT(judge_full("chain-wildcard.pem", "polycom-cx700-ocpe",
+	EXPECT(judge_full("chain-wildcard.pem", "windows-xp-sp2-cryptoapi",
 			  "a.pool.test.example", now2026, NULL), PB_CAUSE_CERT_NAME_MISMATCH);
+	/* OCS never took wildcards (reported) */
+	EXPECT(judge_full("chain-wildcard.pem", "polycom-cx700-ocpe",
+			  "pool.test.example", now2026, NULL), PB_CAUSE_CERT_WILDCARD_UNSUPPORTED);
+	/* Lync Phone Edition refuses any wildcard name, matching or not */
+	EXPECT(judge_full("chain-wildcard.pem", "lpe-aries-pre-sha2",
+			  "pool.test.example", now2026, NULL), PB_CAUSE_CERT_WILDCARD_UNSUPPORTED);
+	EXPECT(judge_full("chain-wildcard.pem", "lpe-aries-pre-sha2",
+			  "a.pool.test.example", now2026, NULL),
+	       PB_CAUSE_CERT_WILDCARD_UNSUPPORTED, PB_CAUSE_CERT_NAME_MISMATCH);
+	/* VVX: no wildcard in the CN, but a SAN wildcard is read first */
+	EXPECT_NONE(judge_full("chain-wildcard.pem", "polycom-vvx-ucs5",
+			       "pool.test.example", now2026, NULL));
 }
 
 static struct pb_verdict *strict(const char *file, const char *name)
@@ -313,6 +406,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(founding_case),
+		cmocka_unit_test(confidence),
 		cmocka_unit_test(hashes),
 		cmocka_unit_test(keys),
 		cmocka_unit_test(curves),

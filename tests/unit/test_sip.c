@@ -9,7 +9,11 @@
 
 #include <cmocka.h>
 
+#include "auth/auth.h"
+#include "ntlm/ntlm.h"
+#include "sipae/sipae.h"
 #include "dns/dns.h"
+#include "phoneboot/profile.h"
 #include "sip/sip.h"
 
 static const char r401[] =
@@ -37,12 +41,14 @@ static void response_401(void **st)
 	assert_string_equal(m.cseq_method, "REGISTER");
 	assert_int_equal(m.n_ch, 1);
 	assert_string_equal(m.ch[0].scheme, "Digest");
-	assert_string_equal(m.ch[0].realm, "corp.example");
-	assert_string_equal(m.ch[0].nonce, "n\"once");     /* escapes removed */
-	assert_string_equal(m.ch[0].algorithm, "SHA-256");
-	assert_true(m.ch[0].qop_auth);
-	assert_true(m.ch[0].stale);
-	assert_string_equal(m.ch[0].opaque, "op");
+	assert_string_equal(sip_param(&m.ch[0], "realm"), "corp.example");
+	assert_string_equal(sip_param(&m.ch[0], "nonce"), "n\"once");     /* escapes removed */
+	assert_string_equal(sip_param(&m.ch[0], "ALGORITHM"), "SHA-256");  /* any case */
+	assert_string_equal(sip_param(&m.ch[0], "qop"), "auth,auth-int");
+	assert_string_equal(sip_param(&m.ch[0], "stale"), "TRUE");
+	assert_string_equal(sip_param(&m.ch[0], "opaque"), "op");
+	assert_null(sip_param(&m.ch[0], "domain"));
+	assert_false(m.has_auth_info);
 	assert_string_equal(m.server, "kamailio-lab");
 	assert_int_equal(m.len, strlen(r401));
 }
@@ -97,17 +103,91 @@ static void malformed(void **st)
 
 static void challenges(void **st)
 {
+	static const char ntlm[] = "NTLM realm=\"SIP Communications Service\", "
+		"targetname=\"pool.corp.example\", version=4, opaque=\"2D6C2E4F\", "
+		"gssapi-data=\"TlRMTVNTUAACAAAAAAAAADgAAAA=\"";
+	static const char info[] = "nextnonce=\"abc\", qop=auth, rspauth=\"0123\"";
 	struct sip_challenge c;
+	const char *n, *v;
 
 	(void)st;
 	assert_int_equal(sip_parse_challenge("Digest realm=\"r\",nonce=\"n\"", 26, &c), 0);
-	assert_string_equal(c.algorithm, "MD5");         /* the default (RFC 7616 3.3) */
-	assert_false(c.qop_auth);
+	assert_null(sip_param(&c, "algorithm"));          /* MD5 by default: auth/digest.c */
 	assert_int_equal(sip_parse_challenge("NTLM", 4, &c), 0);
 	assert_string_equal(c.scheme, "NTLM");
+	assert_int_equal(c.n, 0);
+	/* a challenge is a scheme and its parameters, whatever the scheme */
+	assert_int_equal(sip_parse_challenge(ntlm, strlen(ntlm), &c), 0);
+	assert_string_equal(c.scheme, "NTLM");
+	assert_int_equal(c.n, 5);
+	assert_string_equal(sip_param(&c, "targetname"), "pool.corp.example");
+	assert_string_equal(sip_param(&c, "version"), "4");
+	assert_string_equal(sip_param(&c, "gssapi-data"), "TlRMTVNTUAACAAAAAAAAADgAAAA=");
+	assert_int_equal(sip_params(&c, 0, &n, &v), 5);
+	assert_string_equal(n, "realm");
+	assert_string_equal(v, "SIP Communications Service");
+	assert_int_equal(sip_params(&c, 5, &n, &v), 0);
+	/* an unquoted token68 value keeps its padding */
+	assert_int_equal(sip_parse_challenge("Kerberos gssapi-data=YII=, x=1", 30, &c), 0);
+	assert_string_equal(sip_param(&c, "gssapi-data"), "YII=");
+	/* Authentication-Info (RFC 7615) has no scheme */
+	assert_int_equal(sip_parse_challenge(info, strlen(info), &c), 0);
+	assert_string_equal(c.scheme, "");
+	assert_string_equal(sip_param(&c, "rspauth"), "0123");
 	assert_int_equal(sip_parse_challenge("Digest realm=\"r", 15, &c), -1);
 	assert_int_equal(sip_parse_challenge("Digest realm", 12, &c), -1);
+	assert_int_equal(sip_parse_challenge("NTLM abc", 8, &c), 0);     /* token68 */
+	assert_string_equal(sip_param(&c, ""), "abc");
 	assert_int_equal(sip_parse_challenge("", 0, &c), -1);
+}
+
+/* [MS-SIPAE] challenges through the one parser: 4.1's first 401, two
+ * comma-joined challenges in one header (RFC 7235 4.1), the 200's
+ * Authentication-Info of the OC 2007 R2 sign-in, and what breaks them. */
+static void sipae_values(void **st)
+{
+	static const char joined[] =
+		"SIP/2.0 401 Unauthorized\r\nCall-ID: x\r\nCSeq: 1 REGISTER\r\n"
+		"WWW-Authenticate: NTLM realm=\"SIP Communications Service\", targetname=\"a\", "
+		"version=3, Kerberos realm=\"SIP Communications Service\", "
+		"targetname=\"sip/a\", version=3\r\n"
+		"WWW-Authenticate: TLS-DSK realm=\"SIP Communications Service\", "
+		"certificate-server=\"https://a/CertProv/CertProvisioningService.svc\"\r\n"
+		"Content-Length: 0\r\n\r\n";
+	static const char info[] = "NTLM rspauth=\"01000000E615438A917661BE64000000\", "
+		"srand=\"9616454F\", snum=\"1\", opaque=\"2BDBAC9D\", qop=\"auth\", "
+		"targetname=\"cosmo-ocs-r2.cosmo.local\", realm=\"SIP Communications Service\"";
+	static const char *bad[] = {
+		"NTLM realm=\"open", "NTLM realm=\"a\" targetname=\"b\"", "NTLM realm=\"a\", =b",
+		"NTLM realm=\"a\";x",
+	};
+	struct sip_response m;
+	struct sip_challenge c;
+	char err[128];
+	size_t i, used;
+
+	(void)st;
+	assert_int_equal(sip_parse_response(joined, strlen(joined), &m, err, sizeof(err)), 1);
+	assert_int_equal(m.n_ch, 3);
+	assert_string_equal(m.ch[0].scheme, "NTLM");
+	assert_string_equal(sip_param(&m.ch[0], "TargetName"), "a");
+	assert_string_equal(sip_param(&m.ch[0], "version"), "3");
+	assert_string_equal(m.ch[1].scheme, "Kerberos");
+	assert_string_equal(sip_param(&m.ch[1], "targetname"), "sip/a");
+	assert_string_equal(m.ch[2].scheme, "TLS-DSK");
+	assert_int_equal(sip_parse_challenge_at(info, strlen(info), &c, &used), 0);
+	assert_int_equal(used, strlen(info));
+	assert_string_equal(c.scheme, "NTLM");
+	assert_string_equal(sip_param(&c, "srand"), "9616454F");
+	assert_string_equal(sip_param(&c, "rspauth"), "01000000E615438A917661BE64000000");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sip_parse_challenge(bad[i], strlen(bad[i]), &c), -1);
+}
+
+/* A challenge from its header value, for the known answers. */
+static void challenge(struct sip_challenge *c, const char *v)
+{
+	assert_int_equal(sip_parse_challenge(v, strlen(v), c), 0);
 }
 
 /* RFC 7616 3.9.1 and RFC 2617 3.5: the published responses */
@@ -117,34 +197,154 @@ static void digest_vectors(void **st)
 	char out[1024];
 
 	(void)st;
-	memset(&c, 0, sizeof(c));
-	snprintf(c.realm, sizeof(c.realm), "http-auth@example.org");
-	snprintf(c.nonce, sizeof(c.nonce), "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v");
-	snprintf(c.opaque, sizeof(c.opaque), "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS");
-	c.qop_auth = 1;
-	snprintf(c.algorithm, sizeof(c.algorithm), "MD5");
-	assert_int_equal(sip_digest_answer(&c, "Mufasa", "Circle of Life", "GET",
+	challenge(&c, "Digest realm=\"http-auth@example.org\", qop=\"auth, auth-int\", "
+		  "algorithm=MD5, nonce=\"7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v\", "
+		  "opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\"");
+	assert_int_equal(digest_response(&c, "Mufasa", "Circle of Life", "GET",
 		"/dir/index.html", 1, "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
 		out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "response=\"8ca523f5e9506fed4657c9700eebdbec\""));
 	assert_non_null(strstr(out, "nc=00000001"));
 	assert_non_null(strstr(out, "opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\""));
-	snprintf(c.algorithm, sizeof(c.algorithm), "SHA-256");
-	assert_int_equal(sip_digest_answer(&c, "Mufasa", "Circle of Life", "GET",
+	challenge(&c, "Digest realm=\"http-auth@example.org\", qop=\"auth, auth-int\", "
+		  "algorithm=SHA-256, nonce=\"7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v\", "
+		  "opaque=\"FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS\"");
+	assert_int_equal(digest_response(&c, "Mufasa", "Circle of Life", "GET",
 		"/dir/index.html", 1, "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",
 		out, sizeof(out)), 0);
 	assert_non_null(strstr(out,
 		"response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\""));
-	memset(&c, 0, sizeof(c));
-	snprintf(c.realm, sizeof(c.realm), "testrealm@host.com");
-	snprintf(c.nonce, sizeof(c.nonce), "dcd98b7102dd2f0e8b11d0f600bfb0c093");
-	snprintf(c.algorithm, sizeof(c.algorithm), "MD5");
-	c.qop_auth = 1;
-	assert_int_equal(sip_digest_answer(&c, "Mufasa", "Circle Of Life", "GET",
+	challenge(&c, "Digest realm=\"testrealm@host.com\", qop=\"auth,auth-int\", "
+		  "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\"");
+	assert_int_equal(digest_response(&c, "Mufasa", "Circle Of Life", "GET",
 		"/dir/index.html", 1, "0a4f113b", out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "response=\"6629fae49393a05397450978507c4ef1\""));
-	snprintf(c.algorithm, sizeof(c.algorithm), "SHA-512-256");
-	assert_int_equal(sip_digest_answer(&c, "u", "p", "GET", "/", 1, "c", out, sizeof(out)), -1);
+	challenge(&c, "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256");
+	assert_int_equal(digest_response(&c, "u", "p", "GET", "/", 1, "c", out, sizeof(out)), -1);
+}
+
+/* The mechanism's rounds: an answer, a refusal, one stale retry. */
+static void digest_rounds(void **st)
+{
+	struct sip_challenge c;
+	struct auth_in in = { .user = "alice", .domain = "corp.example", .password = "pw",
+			      .method = "REGISTER", .uri = "sip:corp.example" };
+	struct auth_err e;
+	unsigned char state[1024];
+	char out[1024];
+	int cred = 0;
+
+	(void)st;
+	assert_true(auth_digest.state_size <= sizeof(state));
+	memset(state, 0, sizeof(state));
+	challenge(&c, "Digest realm=\"corp.example\", nonce=\"n1\", qop=\"auth\"");
+	assert_int_equal(auth_digest.answer(state, &in, &c, out, sizeof(out), &cred, &e),
+			 AUTH_ANSWER);
+	assert_true(cred);
+	assert_non_null(strstr(out, "nc=00000001"));
+	/* a fresh challenge after the answer: refused */
+	assert_int_equal(auth_digest.answer(state, &in, &c, out, sizeof(out), &cred, &e),
+			 AUTH_REFUSED);
+	memset(state, 0, sizeof(state));
+	assert_int_equal(auth_digest.answer(state, &in, &c, out, sizeof(out), &cred, &e),
+			 AUTH_ANSWER);
+	/* stale: answered once more, with the new nonce */
+	challenge(&c, "Digest realm=\"corp.example\", nonce=\"n2\", qop=\"auth\", stale=true");
+	assert_int_equal(auth_digest.answer(state, &in, &c, out, sizeof(out), &cred, &e),
+			 AUTH_ANSWER);
+	assert_non_null(strstr(out, "nonce=\"n2\""));
+	assert_int_equal(auth_digest.answer(state, &in, &c, out, sizeof(out), &cred, &e),
+			 AUTH_REFUSED);
+	/* no password: the mechanism says why */
+	memset(state, 0, sizeof(state));
+	in.password = NULL;
+	assert_int_equal(auth_digest.answer(state, &in, &c, out, sizeof(out), &cred, &e),
+			 AUTH_FAIL);
+	assert_int_equal(e.cause, PB_CAUSE_SIP_AUTH_FAILED);
+	/* the scheme table */
+	assert_int_equal(auth_scheme_bit("digest"), PB_AUTH_DIGEST);
+	assert_int_equal(auth_scheme_bit("NTLM"), PB_AUTH_NTLM);
+	assert_int_equal(auth_scheme_bit("TLS-DSK"), PB_AUTH_TLS_DSK);
+	assert_int_equal(auth_scheme_bit("Basic"), 0);
+	assert_ptr_equal(auth_mech_of(PB_AUTH_DIGEST), &auth_digest);
+}
+
+/* The CHALLENGE of the OC 2007 R2 <-> OCS 2007 R2 sign-in (COSMO\User,
+ * pidgin-sipe's test data; tests/unit/test_ntlm.c has its known answers). */
+static const char oc_challenge_b64[] =
+	"TlRMTVNTUAACAAAAAAAAADgAAADzgpji3Ruq9OfiGNEAAAAAAAAAAJYAlgA4AAAABQLODgAA"
+	"AA8CAAoAQwBPAFMATQBPAAEAGABDAE8AUwBNAE8ALQBPAEMAUwAtAFIAMgAEABYAYwBvAHMA"
+	"bQBvAC4AbABvAGMAYQBsAAMAMABjAG8AcwBtAG8ALQBvAGMAcwAtAHIAMgAuAGMAbwBzAG0A"
+	"bwAuAGwAbwBjAGEAbAAFABYAYwBvAHMAbQBvAC4AbABvAGMAYQBsAAAAAAA=";
+
+/* The NTLM mechanism's rounds ([MS-SIPAE] 3.2-3.3): an empty gssapi-data,
+ * then the AUTHENTICATE with opaque and, in version 4, the request's own
+ * signature; a fresh challenge after it is a refusal; a 200 without a
+ * proof, or with a wrong one, does not verify. */
+static void ntlm_rounds(void **st)
+{
+	struct sip_challenge c;
+	struct auth_in in = { .user = "User", .domain = "cosmo.local", .password = "Pa$$word",
+			      .method = "REGISTER", .uri = "sip:cosmo.local", .call_id = "abc",
+			      .cseq = 2, .from_uri = "sip:user@cosmo.local", .from_tag = "t1",
+			      .to_uri = "sip:user@cosmo.local", .to_tag = "", .expires = "3600" };
+	struct auth_err e;
+	unsigned char state[2048];
+	char out[4096], hdr[1024], *p;
+	uint8_t msg[1024];
+	size_t n;
+	int cred = 0;
+	struct sip_response m;
+	static const char ok200[] =
+		"SIP/2.0 200 OK\r\nCall-ID: abc\r\nCSeq: 3 REGISTER\r\n"
+		"From: <sip:user@cosmo.local>;tag=t1\r\nTo: <sip:user@cosmo.local>;tag=x\r\n"
+		"Authentication-Info: NTLM rspauth=\"01000000E615438A917661BE64000000\", "
+		"srand=\"9616454F\", snum=\"1\", opaque=\"2BDBAC9D\", qop=\"auth\", "
+		"targetname=\"cosmo-ocs-r2.cosmo.local\", realm=\"SIP Communications Service\"\r\n"
+		"Content-Length: 0\r\n\r\n";
+
+	(void)st;
+	assert_true(auth_ntlm.state_size <= sizeof(state));
+	memset(state, 0, sizeof(state));
+	challenge(&c, "NTLM realm=\"SIP Communications Service\", "
+		  "targetname=\"cosmo-ocs-r2.cosmo.local\", version=4");
+	assert_int_equal(auth_ntlm.answer(state, &in, &c, out, sizeof(out), &cred, &e), AUTH_ANSWER);
+	assert_false(cred);                              /* no credentials yet */
+	assert_non_null(strstr(out, "gssapi-data=\"\""));
+	assert_non_null(strstr(out, "targetname=\"cosmo-ocs-r2.cosmo.local\""));
+	assert_non_null(strstr(out, "version=4"));
+	assert_null(strstr(out, "opaque"));
+	snprintf(hdr, sizeof(hdr), "NTLM opaque=\"2BDBAC9D\", gssapi-data=\"%s\", "
+		 "targetname=\"cosmo-ocs-r2.cosmo.local\", realm=\"SIP Communications Service\", "
+		 "version=4", oc_challenge_b64);
+	challenge(&c, hdr);
+	memset(&e, 0, sizeof(e));
+	if (auth_ntlm.answer(state, &in, &c, out, sizeof(out), &cred, &e) != AUTH_ANSWER)
+		fail_msg("the AUTHENTICATE round failed: %s", e.detail);
+	assert_true(cred);
+	assert_non_null(strstr(out, "opaque=\"2BDBAC9D\""));
+	assert_non_null(strstr(out, "cnum=\"1\""));
+	assert_non_null(strstr(out, "crand=\""));
+	assert_non_null((p = strstr(out, "response=\"")));
+	assert_int_equal(strcspn(p + 10, "\""), 32);      /* a 16-byte signature, hex */
+	assert_memory_equal(p + 10, "01000000", 8);       /* NTLMSSP_MESSAGE_SIGNATURE v1 */
+	assert_memory_equal(p + 10 + 24, "64000000", 8);  /* sequence number 100 */
+	/* the AUTHENTICATE: a type 3 message for the CHALLENGE's domain */
+	p = strstr(out, "gssapi-data=\"") + 13;
+	assert_int_equal(sipae_b64_decode(p, strcspn(p, "\""), msg, sizeof(msg), &n), SIPAE_OK);
+	assert_memory_equal(msg, "NTLMSSP\0\3\0\0\0", 12);
+	/* a 200 whose rspauth was made with another session key */
+	assert_int_equal(sip_parse_response(ok200, strlen(ok200), &m, hdr, sizeof(hdr)), 1);
+	assert_true(m.has_auth_info);
+	assert_string_equal(m.to_tag, "x");
+	assert_int_equal(auth_ntlm.verify(state, &in, &m, &e), -1);
+	assert_int_equal(e.cause, PB_CAUSE_SIP_SIGNATURE_INVALID);
+	m.has_auth_info = 0;
+	assert_int_equal(auth_ntlm.verify(state, &in, &m, &e), -1);
+	/* a fresh challenge after the AUTHENTICATE refuses it */
+	assert_int_equal(auth_ntlm.answer(state, &in, &c, out, sizeof(out), &cred, &e), AUTH_REFUSED);
+	auth_ntlm.clear(state);
+	assert_ptr_equal(auth_mech_of(PB_AUTH_NTLM), &auth_ntlm);
 }
 
 static unsigned fixed_rnd(void) { return 0; }
@@ -173,6 +373,9 @@ int main(void)
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(challenges),
 		cmocka_unit_test(digest_vectors),
+		cmocka_unit_test(digest_rounds),
+		cmocka_unit_test(ntlm_rounds),
+		cmocka_unit_test(sipae_values),
 		cmocka_unit_test(srv_order),
 	};
 	return cmocka_run_group_tests_name("sip", tests, NULL, NULL);

@@ -1,0 +1,306 @@
+/* NTLM as Microsoft's SIP phones speak it ([MS-SIPAE] 3.2-3.3, 4.1):
+ * connectionless NTLMv2 ([MS-NLMP], lib/ntlm/) in three rounds.
+ *
+ *   REGISTER                        -> 401  NTLM realm, targetname, version
+ *   REGISTER  gssapi-data=""        -> 401  NTLM opaque, gssapi-data=CHALLENGE
+ *   REGISTER  gssapi-data=AUTHENTICATE, opaque (v4: crand, cnum, response)
+ *                                   -> 200  Authentication-Info: rspauth
+ *
+ * No NEGOTIATE_MESSAGE: the empty gssapi-data asks for the CHALLENGE
+ * ([MS-SIPAE] 3.2.5.1.1). From version 4 the REGISTER that carries the
+ * AUTHENTICATE is signed itself (crand, cnum, response), as OC 2007 R2 did
+ * (the capture in pidgin-sipe's tests); the registrar's 200 is always
+ * checked (rspauth over its signed string, [MS-SIPAE] 3.2.5.2). The
+ * signature's sequence number is always 100 in SIP. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth/auth.h"
+#include "core/rnd.h"
+#include "ntlm/ntlm.h"
+#include "phoneboot/profile.h"
+#include "sipae/sipae.h"
+
+#define MAX_TOKEN 4096
+
+struct ntlm_state {
+	struct ntlm_ctx *ctx;
+	int round;                  /* 0 nothing, 1 empty gssapi-data sent, 2 AUTHENTICATE sent */
+	unsigned version;
+	char realm[128], targetname[256], opaque[128];
+	char crand[9];
+	unsigned cnum;
+};
+
+static const char *param(const struct sip_challenge *ch, const char *name)
+{
+	const char *v = sip_param(ch, name);
+
+	return v ? v : "";
+}
+
+/* The protocol version: the registrar's, at most 4; 2 when it names none
+ * (OCS 2007 sent none: [MS-SIPAE] 3.2.1). */
+static unsigned version_of(const struct sip_challenge *ch)
+{
+	const char *v = sip_param(ch, "version");
+
+	if (!v || !*v)
+		return 2;
+	if (v[0] >= '4' && !v[1])
+		return 4;
+	return v[0] == '3' && !v[1] ? 3 : 2;
+}
+
+static void fail(struct auth_err *e, enum pb_cause c, const char *detail)
+{
+	e->cause = c;
+	snprintf(e->detail, sizeof(e->detail), "%s", detail);
+}
+
+static enum auth_status first(struct ntlm_state *st, const struct sip_challenge *ch,
+			      char *out, size_t outlen, struct auth_err *e)
+{
+	struct sipae_authz a;
+	size_t n;
+
+	memset(&a, 0, sizeof(a));
+	a.scheme = "NTLM";
+	a.realm = st->realm;
+	a.targetname = st->targetname;
+	a.gssapi_data = "";
+	a.version = st->version >= 3 ? st->version : 0;
+	(void)ch;
+	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
+		fail(e, PB_CAUSE_NONE, "the answer does not fit its buffer (realm or "
+		     "targetname too long)");
+		return AUTH_INTERNAL;
+	}
+	st->round = 1;
+	return AUTH_ANSWER;
+}
+
+/* The signed string of the REGISTER being sent ([MS-SIPAE] 3.2.5.2). */
+static int request_sig(struct ntlm_state *st, const struct auth_in *in, char *hex)
+{
+	struct sipae_sig_fields f;
+	char str[2048], cseq[16], cnum[16];
+	uint8_t sig[NTLM_SIG_LEN];
+	size_t n;
+
+	snprintf(cseq, sizeof(cseq), "%u", in->cseq);
+	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
+	memset(&f, 0, sizeof(f));
+	f.scheme = "NTLM";
+	f.rand = st->crand;
+	f.num = cnum;
+	f.realm = st->realm;
+	f.targetname = st->targetname;
+	f.call_id = in->call_id;
+	f.cseq_num = cseq;
+	f.cseq_method = in->method;
+	f.from_uri = in->from_uri;
+	f.from_tag = in->from_tag;
+	f.to_uri = in->to_uri;
+	f.to_tag = in->to_tag;
+	f.expires = in->expires;
+	if (sipae_signed_string(st->version, &f, str, sizeof(str), &n) != SIPAE_OK ||
+	    ntlm_sign(st->ctx, NTLM_SIPAE_SEQ, str, n, sig) != NTLM_OK)
+		return -1;
+	sipae_hex(sig, sizeof(sig), hex);
+	return 0;
+}
+
+static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
+			       const struct sip_challenge *ch, char *out, size_t outlen,
+			       int *credentials, struct auth_err *e)
+{
+	const char *b64 = param(ch, "gssapi-data");
+	uint8_t *chal = NULL, *msg = NULL;
+	size_t chal_len = 0, msg_len = 0, n;
+	struct ntlm_challenge c;
+	struct ntlm_auth_opts o;
+	struct sipae_authz a;
+	char *token = NULL, hex[2 * NTLM_SIG_LEN + 1], cnum[16];
+	enum auth_status rc = AUTH_FAIL;
+	enum ntlm_err ne;
+
+	snprintf(st->opaque, sizeof(st->opaque), "%s", param(ch, "opaque"));
+	if (!(chal = malloc(strlen(b64) + 1)) || !(token = malloc(MAX_TOKEN))) {
+		fail(e, PB_CAUSE_NONE, "out of memory");
+		goto out;
+	}
+	if (sipae_b64_decode(b64, strlen(b64), chal, strlen(b64) + 1, &chal_len) != SIPAE_OK ||
+	    ntlm_parse_challenge(chal, chal_len, &c) != NTLM_OK) {
+		fail(e, PB_CAUSE_SIP_BAD_RESPONSE, "the registrar's NTLM CHALLENGE does not "
+		     "parse ([MS-NLMP] 2.2.1.2)");
+		goto out;
+	}
+	if (!in->password) {
+		fail(e, PB_CAUSE_SIP_AUTH_FAILED, "no password was given");
+		goto out;
+	}
+	memset(&o, 0, sizeof(o));
+	o.user = in->user;
+	o.password = in->password;
+	/* the domain the registrar names (its NetBIOS domain), as a phone
+	 * signing in as user@domain answers; else the SIP domain */
+	o.domain = c.nb_domain[0] ? c.nb_domain : in->domain;
+	o.workstation = "";
+	o.flags = NTLM_FLAGS_OC2007R2;
+	if ((ne = ntlm_ctx_new(&st->ctx, NULL)) != NTLM_OK ||
+	    (ne = ntlm_authenticate(st->ctx, chal, chal_len, &o, &msg, &msg_len)) != NTLM_OK) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s: %s", ne == NTLM_ERR_NOMEM || ne == NTLM_ERR_CRYPTO
+			 ? "NTLM" : "the registrar's NTLM CHALLENGE cannot be answered",
+			 ntlm_strerror(ne));
+		fail(e, ne == NTLM_ERR_NOMEM || ne == NTLM_ERR_CRYPTO ? PB_CAUSE_NONE
+		     : PB_CAUSE_SIP_BAD_RESPONSE, why);
+		goto out;
+	}
+	if (sipae_b64_encode(msg, msg_len, token, MAX_TOKEN, &n) != SIPAE_OK) {
+		fail(e, PB_CAUSE_NONE, "the AUTHENTICATE does not fit its buffer");
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.scheme = "NTLM";
+	a.realm = st->realm;
+	a.targetname = st->targetname;
+	a.opaque = st->opaque;
+	a.gssapi_data = token;
+	a.version = st->version >= 3 ? st->version : 0;
+	if (st->version >= 4) {
+		rnd_hex(st->crand, 4);
+		st->cnum = 1;
+		if (request_sig(st, in, hex) < 0) {
+			fail(e, PB_CAUSE_NONE, "could not sign the REGISTER");
+			goto out;
+		}
+		snprintf(cnum, sizeof(cnum), "%u", st->cnum);
+		a.crand = st->crand;
+		a.cnum = cnum;
+		a.response = hex;
+	}
+	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
+		fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
+		goto out;
+	}
+	st->round = 2;
+	*credentials = 1;
+	rc = AUTH_ANSWER;
+out:
+	if (rc == AUTH_FAIL && e->cause == PB_CAUSE_NONE)
+		rc = AUTH_INTERNAL;
+	if (msg)
+		explicit_bzero(msg, msg_len);
+	free(msg);
+	free(chal);
+	free(token);
+	return rc;
+}
+
+static enum auth_status answer(void *state, const struct auth_in *in,
+			       const struct sip_challenge *ch, char *out, size_t outlen,
+			       int *credentials, struct auth_err *e)
+{
+	struct ntlm_state *st = state;
+	const char *data = sip_param(ch, "gssapi-data");
+
+	if (st->round == 2)
+		return AUTH_REFUSED;    /* a fresh challenge after the AUTHENTICATE */
+	if (st->round == 0) {
+		snprintf(st->realm, sizeof(st->realm), "%s", param(ch, "realm"));
+		snprintf(st->targetname, sizeof(st->targetname), "%s", param(ch, "targetname"));
+		st->version = version_of(ch);
+		if (!data || !*data)
+			return first(st, ch, out, outlen, e);
+	}
+	if (!data || !*data) {
+		fail(e, PB_CAUSE_SIP_BAD_RESPONSE, "the registrar answered the request for a "
+		     "CHALLENGE without one (no gssapi-data)");
+		return AUTH_FAIL;
+	}
+	return second(st, in, ch, out, outlen, credentials, e);
+}
+
+/* The registrar's 200 proves it holds the session key: rspauth over the
+ * response's signed string. */
+static int verify(void *state, const struct auth_in *in, const struct sip_response *m,
+		  struct auth_err *e)
+{
+	struct ntlm_state *st = state;
+	const struct sip_challenge *ai = &m->auth_info;
+	struct sipae_sig_fields f;
+	const char *rspauth = sip_param(ai, "rspauth");
+	char str[2048], cseq[16], status[8];
+	uint8_t sig[NTLM_SIG_LEN];
+	size_t n;
+	struct span s;
+
+	e->cause = PB_CAUSE_SIP_SIGNATURE_INVALID;
+	if (!m->has_auth_info || strcasecmp(ai->scheme, "NTLM") || !rspauth) {
+		snprintf(e->detail, sizeof(e->detail), "the registrar's %d carries no NTLM "
+			 "rspauth (Authentication-Info): it did not prove the session", m->code);
+		return -1;
+	}
+	snprintf(cseq, sizeof(cseq), "%lu", m->cseq);
+	snprintf(status, sizeof(status), "%d", m->code);
+	memset(&f, 0, sizeof(f));
+	f.scheme = "NTLM";
+	f.rand = param(ai, "srand");
+	f.num = param(ai, "snum");
+	f.realm = st->realm;
+	f.targetname = st->targetname;
+	f.call_id = m->call_id;
+	f.cseq_num = cseq;
+	f.cseq_method = m->cseq_method;
+	f.from_uri = m->from_uri;
+	f.from_tag = m->from_tag;
+	f.to_uri = m->to_uri;
+	f.to_tag = m->to_tag;
+	f.pai_sip_uri = m->pai_sip;
+	f.pai_tel_uri = m->pai_tel;
+	f.expires = m->expires_s;
+	f.status = status;
+	s.p = rspauth;
+	s.len = strlen(rspauth);
+	(void)in;
+	if (sipae_signed_string(st->version, &f, str, sizeof(str), &n) != SIPAE_OK ||
+	    sipae_unhex(s, sig, sizeof(sig)) != SIPAE_OK ||
+	    ntlm_verify(st->ctx, NTLM_SIPAE_SEQ, str, n, sig) != NTLM_OK) {
+		snprintf(e->detail, sizeof(e->detail), "the registrar's rspauth %.40s does not "
+			 "verify over its %d: it does not hold the session key", rspauth, m->code);
+		return -1;
+	}
+	return 0;
+}
+
+static void describe(const struct sip_challenge *ch, char *buf, size_t len)
+{
+	const char *data = sip_param(ch, "gssapi-data");
+
+	snprintf(buf, len, "realm=\"%s\" targetname=\"%s\" version=%s%s", param(ch, "realm"),
+		 param(ch, "targetname"), sip_param(ch, "version") ? param(ch, "version") : "(none)",
+		 data && *data ? " with a CHALLENGE" : "");
+}
+
+static void clear(void *state)
+{
+	struct ntlm_state *st = state;
+
+	ntlm_ctx_free(st->ctx);
+	explicit_bzero(st, sizeof(*st));
+}
+
+const struct auth_mech auth_ntlm = {
+	.scheme = "NTLM",
+	.bit = PB_AUTH_NTLM,
+	.state_size = sizeof(struct ntlm_state),
+	.answer = answer,
+	.verify = verify,
+	.describe = describe,
+	.clear = clear,
+};

@@ -1,0 +1,269 @@
+/* The diagnosis: explicit rules over the facts of the last cycle, tracing
+ * the failure that ended it back to its root; and the remedies. It reads
+ * a struct diag_in (the record of steps and what the device kept), so
+ * each rule is tested on a record made by hand (tests/unit/test_diag.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "diag/diag.h"
+
+static json_t *find_step(json_t *steps, const char *id)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(steps, i, s)
+		if (!strcmp(json_string_value(json_object_get(s, "step")), id))
+			return s;
+	return NULL;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
+static int failed(json_t *s)
+{
+	return s && !strcmp(str(s, "result"), "fail");
+}
+
+/* The step that ended the cycle: the last one that failed. */
+static json_t *ending(json_t *steps)
+{
+	json_t *last = NULL, *s;
+	size_t i;
+
+	json_array_foreach(steps, i, s)
+		if (failed(s))
+			last = s;
+	return last;
+}
+
+/* Is the root the pool's chain ends in one that install-root rejected? */
+static const char *rejected_pool_root(const struct diag_in *in)
+{
+	const struct pb_chain *peer = in->peer;
+	const struct pb_cert_info *top;
+	size_t i;
+
+	if (!peer || !pb_chain_len(peer))
+		return NULL;
+	top = pb_chain_cert(peer, pb_chain_len(peer) - 1);
+	for (i = 0; i < in->n_rejected; i++) {
+		const struct pb_cert_info *r = pb_chain_cert(in->rejected[i], 0);
+
+		/* the chain's last certificate is that root, or was issued by it */
+		if (!strcmp(r->sha256, top->sha256) || !strcmp(r->subject, top->issuer))
+			return r->name;
+	}
+	return NULL;
+}
+
+static json_t *evidence(json_t *s)
+{
+	return json_sprintf("%s: %s%s%s", str(s, "step"), str(s, "cause"),
+			    *str(s, "detail") ? " — " : "", str(s, "detail"));
+}
+
+/* An earlier failed step that met the same cause from the same server as
+ * the step that ended the cycle, or NULL. */
+static json_t *same_fault_before(json_t *steps, json_t *end)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(steps, i, s) {
+		if (s == end)
+			break;
+		if (failed(s) && !strcmp(str(s, "cause"), str(end, "cause")) &&
+		    *str(s, "peer") && !strcmp(str(s, "peer"), str(end, "peer")))
+			return s;
+	}
+	return NULL;
+}
+
+json_t *diagnose(const struct diag_in *in)
+{
+	json_t *steps = in->steps, *end, *inst, *dc, *dl, *also, *ev, *first;
+	const char *root;
+	char summary[700];
+
+	if (!strcmp(in->outcome, "signed-in") || !steps)
+		return json_null();
+	end = ending(steps);
+	if (!end)
+		return json_null();
+	inst = find_step(steps, "install-root");
+	dc = find_step(steps, "locate-dc");
+	dl = find_step(steps, "download-root");
+	ev = json_array();
+	const char *c = str(end, "cause");
+	int trust_failure = !strcmp(str(end, "step"), "connect") &&
+			    (!strcmp(c, "cert-untrusted-root") ||
+			     !strcmp(c, "cert-chain-incomplete"));
+
+	/* Rule 1: the device could not install the root the pool's chain
+	 * needs, so it cannot trust the pool (the founding case). */
+	if (trust_failure && failed(inst) && (root = rejected_pool_root(in))) {
+		also = json_deep_copy(json_object_get(inst, "also"));
+		if (!also)
+			also = json_array();
+		json_array_append_new(ev, evidence(inst));
+		json_array_append_new(ev, evidence(end));
+		snprintf(summary, sizeof(summary),
+			 "The phone cannot install the company root '%s': %s. Without "
+			 "it the phone cannot trust the pool %s, so every connection "
+			 "ends with %s and the phone starts over.", root,
+			 str(inst, "detail"), in->target, c);
+		return json_pack("{s:s,s:s,s:o,s:s,s:o}", "step", "install-root",
+				 "cause", str(inst, "cause"), "also", also,
+				 "summary", summary, "evidence", ev);
+	}
+	/* Rule 2: no root to install at all: the directory or its locator
+	 * failed, so nothing the pool's chain ends in is trusted. */
+	if (trust_failure && (failed(dc) || failed(dl))) {
+		first = failed(dc) ? dc : dl;
+
+		json_array_append_new(ev, evidence(first));
+		json_array_append_new(ev, evidence(end));
+		snprintf(summary, sizeof(summary),
+			 "The phone found no company root to install (%s: %s), so it "
+			 "cannot trust the pool %s.", str(first, "step"), str(first, "cause"),
+			 in->target);
+		return json_pack("{s:s,s:s,s:[s],s:s,s:o}", "step", str(first, "step"),
+				 "cause", str(first, "cause"), "also", c,
+				 "summary", summary, "evidence", ev);
+	}
+	/* Rule 3: the same fault, from the same server, met by an earlier
+	 * step (a DNS server that does not answer fails locate-dc first,
+	 * then locate-pool): the first step that met it is primary, the
+	 * later ones evidence. */
+	if ((first = same_fault_before(steps, end))) {
+		also = json_deep_copy(json_object_get(first, "also"));
+		if (!also)
+			also = json_array();
+		json_array_append_new(ev, evidence(first));
+		json_array_append_new(ev, evidence(end));
+		snprintf(summary, sizeof(summary), "The phone fails first at %s (\"%s\"): "
+			 "%s. The same fault ends the cycle at %s.", str(first, "step"),
+			 str(first, "screen"), *str(first, "detail") ? str(first, "detail") : c,
+			 str(end, "step"));
+		return json_pack("{s:s,s:s,s:o,s:s,s:o}", "step", str(first, "step"),
+				 "cause", c, "also", also, "summary", summary, "evidence", ev);
+	}
+	/* Otherwise the failure that ended the cycle is the root cause. */
+	also = json_deep_copy(json_object_get(end, "also"));
+	if (!also)
+		also = json_array();
+	json_array_append_new(ev, evidence(end));
+	snprintf(summary, sizeof(summary), "The phone fails at %s (\"%s\"): %s.",
+		 str(end, "step"), str(end, "screen"),
+		 *str(end, "detail") ? str(end, "detail") : c);
+	return json_pack("{s:s,s:s,s:o,s:s,s:o}", "step", str(end, "step"), "cause", c,
+			 "also", also, "summary", summary, "evidence", ev);
+}
+
+static void add(json_t *list, enum pb_remedy r, const char *summary, int verified)
+{
+	json_array_append_new(list, json_pack("{s:s,s:s,s:b}", "remedy", pb_remedy_str(r),
+					      "summary", summary, "verified", verified));
+}
+
+/* Catalog profiles that would accept chain c (the offending one). */
+static void other_firmware(const struct pb_logon_opts *o, const struct pb_chain *c,
+			   const char *name, char *buf, size_t len)
+{
+	struct pb_judge_opts jo = { o->now, name, 0 };
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; o->catalog && c && i < o->catalog->n; i++) {
+		const struct pb_profile *p = o->catalog->items[i];
+		struct pb_verdict *v = NULL;
+
+		if (p == o->profile || !strcmp(p->id, o->profile->id) ||
+		    pb_judge(c, p, &jo, &v) != PB_OK)
+			continue;
+		if (v->usable && off + strlen(p->id) + 3 < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", p->id);
+		pb_verdict_free(v);
+	}
+}
+
+json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
+		 const struct pb_logon_opts *o, const json_t *diagnosis)
+{
+	json_t *list = json_array();
+	const char *cause = json_string_value(json_object_get(diagnosis, "cause"));
+	const char *step = json_string_value(json_object_get(diagnosis, "step"));
+	char buf[700], hashes[96], ids[400];
+	size_t i, off = 0;
+
+	if (alt) {
+		/* the remedy verified by signing in again with other DNS servers */
+		for (i = 0; i < o->n_alt_dns; i++)
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+						i ? ", " : "", o->alt_dns[i]);
+		if (!strcmp(alt->outcome, "signed-in")) {
+			snprintf(buf + off, sizeof(buf) - off, ": with these DNS servers (in "
+				 "its DHCP reservation) the phone signs in through %s",
+				 alt->target);
+			add(list, PB_REMEDY_USE_DNS, buf, 1);
+		} else {
+			json_t *d = diagnose(alt);
+
+			snprintf(buf + off, sizeof(buf) - off, ": with these DNS servers the "
+				 "phone does not sign in either (%s at %s)",
+				 json_string_value(json_object_get(d, "cause")),
+				 json_string_value(json_object_get(d, "step")));
+			json_decref(d);
+			add(list, PB_REMEDY_USE_DNS, buf, 0);
+		}
+	}
+	if (!cause)
+		return list;
+	pb_hashes_describe(o->profile->sig_hashes, hashes, sizeof(hashes));
+	if (!strncmp(cause, "cert-", 5) && strcmp(cause, "cert-untrusted-root") &&
+	    strcmp(cause, "cert-name-mismatch") && strcmp(cause, "cert-wildcard-unsupported")) {
+		snprintf(buf, sizeof(buf), "reissue the chain (root included) so that "
+			 "this firmware can use it: signatures with %s, RSA keys of %u to "
+			 "%u bits%s, valid at the device's time", hashes,
+			 o->profile->rsa_min_bits, o->profile->rsa_max_bits,
+			 o->profile->ecdsa ? " or ECDSA" : "");
+		add(list, PB_REMEDY_REISSUE_CHAIN, buf, 0);
+		if (!strcmp(step, "install-root") && in->n_rejected)
+			other_firmware(o, in->rejected[0], NULL, ids, sizeof(ids));
+		else
+			other_firmware(o, in->peer, NULL, ids, sizeof(ids));
+		if (ids[0]) {
+			snprintf(buf, sizeof(buf), "firmware that accepts this chain: %s", ids);
+			add(list, PB_REMEDY_UPGRADE_FIRMWARE, buf, 0);
+		}
+	} else if (!strcmp(cause, "cert-name-mismatch") ||
+		   !strcmp(cause, "cert-wildcard-unsupported")) {
+		snprintf(buf, sizeof(buf), "give the pool a certificate naming %s in "
+			 "subjectAltName%s", in->target,
+			 o->profile->san ? "" : " and in the CN (this firmware reads only the CN)");
+		add(list, PB_REMEDY_FIX_CERTIFICATE_NAME, buf, 0);
+	} else if (!strcmp(cause, "tls-protocol-version")) {
+		pb_tls_versions_describe(o->profile->tls_versions, hashes, sizeof(hashes));
+		snprintf(buf, sizeof(buf), "enable %s on the pool's TLS listener, the only "
+			 "versions this firmware speaks", hashes);
+		add(list, PB_REMEDY_ENABLE_TLS_VERSION, buf, 0);
+	} else if (!strcmp(cause, "sip-auth-failed") || !strcmp(cause, "sip-not-found") ||
+		   !strcmp(cause, "ldap-bind-failed")) {
+		add(list, PB_REMEDY_FIX_CREDENTIALS, "check the user name, the SIP domain "
+		    "and the password (the registrar refused them)", 0);
+	} else if (!strncmp(cause, "dns-", 4) && strcmp(cause, "dns-timeout")) {
+		snprintf(buf, sizeof(buf), "publish the DNS record the %s step looks for "
+			 "(see its lookups)", step);
+		add(list, PB_REMEDY_FIX_DNS_RECORD, buf, 0);
+	}
+	if (!strcmp(cause, "cert-expired") || !strcmp(cause, "cert-not-yet-valid"))
+		add(list, PB_REMEDY_FIX_CLOCK, "check the device's clock (NTP) against the "
+		    "certificate's validity", 0);
+	return list;
+}

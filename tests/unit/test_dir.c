@@ -1,0 +1,567 @@
+/* The directory download (lib/ldap/dir.c) against the mock LDAP server
+ * (tests/mock/mock_ldap.c) on the test's own loop: certificates, each way
+ * the bind can go, no CA entry, nothing listening, a server that never
+ * answers, cancel, the escaped filter, many downloads on one loop. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "ldap/dir.h"
+#include "../mock/mock_ldap.h"
+
+struct got {
+	int calls;
+	struct dir_result r;        /* a copy; der[] not kept */
+	unsigned char *der0;        /* taken from the result */
+	struct dir_req *req;
+	int cancel_in_cb;
+	uint64_t t0;
+	double wall_ms;
+};
+
+struct env {
+	uv_loop_t loop;
+	struct mock_ldap *m;
+	unsigned port;
+	struct mock_ldap_seen seen;   /* copied before the mock stops */
+};
+
+static void on_done(struct dir_result *r, void *arg)
+{
+	struct got *g = arg;
+	size_t i;
+
+	if (getenv("DIR_TEST_VERBOSE"))      /* what a report would show */
+		fprintf(stderr, "  cause %s, bind \"%s\", detail \"%s\", %zu certs, %.1f ms\n",
+			pb_cause_str(r->cause), r->bind, r->detail, r->n, r->ms);
+	g->calls++;
+	g->wall_ms = (double)(uv_hrtime() - g->t0) / 1e6;
+	g->r = *r;
+	for (i = 0; i < DIR_MAX_CERTS; i++)
+		g->r.der[i] = NULL;
+	g->der0 = r->der[0];       /* taken over: the library must not free it */
+	r->der[0] = NULL;
+	if (g->cancel_in_cb)
+		dir_cancel(g->req);     /* does nothing inside the callback */
+}
+
+static void env_up(struct env *e, const struct mock_ldap_opts *o)
+{
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(uv_loop_init(&e->loop), 0);
+	if (o)
+		assert_int_equal(mock_ldap_start(&e->loop, o, &e->m, &e->port), 0);
+}
+
+/* Everything closes: the mock, and every handle of the requests. */
+static void env_down(struct env *e)
+{
+	if (e->m) {
+		e->seen = *mock_ldap_seen(e->m);
+		mock_ldap_stop(e->m);
+	}
+	uv_run(&e->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&e->loop), 0);
+}
+
+static void wait_for(struct env *e, const struct got *g, int calls)
+{
+	uint64_t end = uv_hrtime() + 10000000000ull;
+
+	while (g->calls < calls && uv_hrtime() < end)
+		uv_run(&e->loop, UV_RUN_ONCE);
+}
+
+static void fetch(struct env *e, const char *user, const char *pw, unsigned tmo, struct got *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->t0 = uv_hrtime();
+	assert_int_equal(dir_fetch_roots(&e->loop, "127.0.0.1", e->port, "corp.example", user,
+					 pw, tmo, on_done, g, &g->req), PB_OK);
+	assert_int_equal(g->calls, 0);       /* never inside the call */
+}
+
+static void run(const struct mock_ldap_opts *o, const char *user, const char *pw,
+		struct got *g, struct env *e)
+{
+	env_up(e, o);
+	fetch(e, user, pw, 2000, g);
+	wait_for(e, g, 1);
+	env_down(e);
+	assert_int_equal(g->calls, 1);
+}
+
+static void success_openldap_style(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .cert_len = 1500 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_int_equal(g.r.err, PB_OK);
+	assert_int_equal(g.r.n, 1);
+	assert_int_equal(g.r.der_len[0], 1500);
+	assert_non_null(g.der0);
+	assert_int_equal(g.der0[0], 1);
+	assert_int_equal(g.der0[1499], 1);
+	free(g.der0);
+	/* the UPN refused (invalidDNSyntax), the DN looked up and bound */
+	assert_string_equal(g.r.bind, MOCK_LDAP_USER_DN);
+	assert_string_equal(g.r.base, MOCK_LDAP_CA_BASE);
+	assert_string_equal(g.r.entry[0], "cn=corp-ROOT-CA," MOCK_LDAP_CA_BASE);
+	assert_int_equal(e.seen.binds, 2);
+	assert_int_equal(e.seen.searches, 2);
+	assert_int_equal(e.seen.connections, 1);
+}
+
+static void success_ad_style(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 2, .upn_ok = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_int_equal(g.r.n, 2);
+	assert_string_equal(g.r.bind, "alice@corp.example");
+	assert_int_equal(e.seen.binds, 1);
+	assert_int_equal(e.seen.searches, 1);
+	free(g.der0);
+}
+
+static void anonymous_without_password(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", NULL, &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_string_equal(g.r.bind, "anonymous");
+	assert_string_equal(e.seen.last_bind, "");
+	assert_int_equal(g.r.n, 1);
+	free(g.der0);
+}
+
+static void refused_bind_reads_anonymously(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "not-the-password", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_int_equal(g.r.n, 1);
+	assert_non_null(strstr(g.r.bind, "anonymous (the bind as alice@corp.example was "
+				 "refused: Invalid credentials"));
+	assert_null(strstr(g.r.bind, "not-the-password"));
+	assert_null(strstr(g.r.detail, "not-the-password"));
+	assert_int_equal(e.seen.binds, 2);     /* UPN, DN; then no anonymous bind */
+	free(g.der0);
+}
+
+static void refused_bind_and_read(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .anon_read_refused = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "not-the-password", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_BIND_FAILED);
+	assert_int_equal(g.r.n, 0);
+	assert_non_null(strstr(g.r.detail, "refused too"));
+	assert_null(strstr(g.r.detail, "not-the-password"));
+}
+
+static void anonymous_bind_refused(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .anon_bind_refused = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_BIND_FAILED);
+	assert_non_null(strstr(g.r.detail, "anonymous bind was refused"));
+}
+
+static void no_ca_entry(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 0 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_NO_CA_CERTIFICATES);
+	assert_int_equal(g.r.n, 0);
+	assert_non_null(strstr(g.r.detail, MOCK_LDAP_CA_BASE));
+	assert_null(g.der0);
+}
+
+/* Any case, options ignored, at most DIR_MAX_CERTS; 36 KB in one
+ * message, read in pieces. */
+static void many_certs_any_case(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 12, .cert_len = 3000, .attr = "CACERTIFICATE" };
+	struct env e;
+	struct got g;
+	size_t i;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_int_equal(g.r.n, DIR_MAX_CERTS);
+	for (i = 0; i < DIR_MAX_CERTS; i++)
+		assert_int_equal(g.r.der_len[i], 3000);
+	free(g.der0);
+}
+
+static void other_attribute_options(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .attr = "cacertificate;binary" };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.n, 1);
+	free(g.der0);
+}
+
+/* A port bound but not listening: the connect is refused (RST). */
+static void unreachable(void **st)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct env e;
+	struct got g;
+
+	(void)st;
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	env_up(&e, NULL);
+	e.port = ntohs(sa.sin_port);
+	fetch(&e, "alice", "secret", 2000, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	close(fd);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_UNREACHABLE);
+	assert_non_null(strstr(g.r.detail, "connection refused"));
+	assert_true(g.wall_ms < 1000);
+}
+
+/* A listener whose accept queue is full drops further SYNs (Linux): a
+ * connect to it never completes. fds[0] listens, the rest fill it. */
+static unsigned full_listener(int fds[5])
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int i;
+
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fds[0] >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fds[0], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fds[0], 0), 0);
+	assert_int_equal(getsockname(fds[0], (struct sockaddr *)&sa, &len), 0);
+	for (i = 1; i < 5; i++) {      /* never accepted */
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fds[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	usleep(20000);
+	return ntohs(sa.sin_port);
+}
+
+static void close_all(int fds[5])
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		close(fds[i]);
+}
+
+/* ldap-timeout in the connect phase. */
+static void connect_never_completes(void **st)
+{
+	int fds[5];
+	struct env e;
+	struct got g;
+
+	(void)st;
+	env_up(&e, NULL);
+	e.port = full_listener(fds);
+	fetch(&e, "alice", "secret", 300, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	close_all(fds);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_TIMEOUT);
+	assert_non_null(strstr(g.r.detail, "no TCP connection within 300 ms"));
+	assert_true(g.wall_ms >= 290 && g.wall_ms < 1500);
+}
+
+/* Accepts TCP, never answers: ldap-timeout once the bound has passed. */
+static void never_answers(void **st)
+{
+	struct mock_ldap_opts o = { .silent = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	env_up(&e, &o);
+	fetch(&e, "alice", "secret", 300, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_TIMEOUT);
+	assert_non_null(strstr(g.r.detail, "no answer to the bind within 300 ms"));
+	assert_true(g.wall_ms >= 290 && g.wall_ms < 1500);
+	assert_int_equal(e.seen.binds, 1);
+}
+
+static void on_cancel_timer(uv_timer_t *t)
+{
+	struct got *g = t->data;
+
+	dir_cancel(g->req);
+	uv_close((uv_handle_t *)t, NULL);
+}
+
+/* Cancelled while the bind waits: no callback, everything freed (ASan),
+ * every handle closed (uv_loop_close). */
+static void cancel_midway(void **st)
+{
+	struct mock_ldap_opts o = { .silent = 1 };
+	struct env e;
+	struct got g;
+	uv_timer_t t;
+
+	(void)st;
+	env_up(&e, &o);
+	fetch(&e, "alice", "secret", 5000, &g);
+	uv_timer_init(&e.loop, &t);
+	t.data = &g;
+	uv_timer_start(&t, on_cancel_timer, 50, 0);
+	while (uv_is_active((uv_handle_t *)&t))
+		uv_run(&e.loop, UV_RUN_ONCE);
+	env_down(&e);
+	assert_int_equal(g.calls, 0);
+	assert_int_equal(e.seen.connections, 1);
+	assert_int_equal(e.seen.binds, 1);
+}
+
+static void cancel_while_connecting(void **st)
+{
+	int fds[5];
+	struct env e;
+	struct got g;
+	uv_timer_t t;
+
+	(void)st;
+	env_up(&e, NULL);
+	e.port = full_listener(fds);
+	fetch(&e, "alice", "secret", 5000, &g);
+	uv_timer_init(&e.loop, &t);
+	t.data = &g;
+	uv_timer_start(&t, on_cancel_timer, 50, 0);
+	while (uv_is_active((uv_handle_t *)&t))
+		uv_run(&e.loop, UV_RUN_ONCE);
+	env_down(&e);
+	close_all(fds);
+	assert_int_equal(g.calls, 0);
+}
+
+/* The server goes away mid-way: ldap-unreachable, said so. */
+static void connection_lost(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .hangup_on_search = 1, .upn_ok = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_UNREACHABLE);
+	assert_non_null(strstr(g.r.detail, "the connection was lost during the search"));
+}
+
+static void cancel_before_start(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	env_up(&e, &o);
+	fetch(&e, "alice", "secret", 2000, &g);
+	dir_cancel(g.req);
+	env_down(&e);
+	assert_int_equal(g.calls, 0);
+	assert_int_equal(e.seen.connections, 0);
+}
+
+static void cancel_inside_callback(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	env_up(&e, &o);
+	fetch(&e, "alice", "secret", 2000, &g);
+	g.cancel_in_cb = 1;
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	free(g.der0);
+}
+
+/* The user name is data in the filter (RFC 4515 3), never syntax. */
+static void escaped_filter(void **st)
+{
+	static const char *const names[] = { "*)(|(uid=*", "a\\b(c)*", "x)(objectClass=*" };
+	struct mock_ldap_opts o = { .n_certs = 1 };
+	char upn[300];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct env e;
+		struct got g;
+
+		run(&o, names[i], "secret", &g, &e);
+		snprintf(upn, sizeof(upn), "%s@corp.example", names[i]);
+		assert_true(e.seen.filter_is_or_of_eq);
+		assert_int_equal(e.seen.n_eq, 4);
+		assert_string_equal(e.seen.eq_attr[0], "userPrincipalName");
+		assert_string_equal(e.seen.eq_value[0], upn);
+		assert_string_equal(e.seen.eq_attr[1], "mail");
+		assert_string_equal(e.seen.eq_value[1], upn);
+		assert_string_equal(e.seen.eq_attr[2], "sAMAccountName");
+		assert_string_equal(e.seen.eq_value[2], names[i]);
+		assert_string_equal(e.seen.eq_attr[3], "uid");
+		assert_string_equal(e.seen.eq_value[3], names[i]);
+		/* no such user: the read went ahead anonymously */
+		assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+		assert_non_null(strstr(g.r.bind, "anonymous (the bind as"));
+		free(g.der0);
+	}
+}
+
+/* A fleet on one loop, one thread. */
+static void many_on_one_loop(void **st)
+{
+	enum { N = 100 };
+	struct mock_ldap_opts o = { .n_certs = 1 };
+	struct env e;
+	struct got *g = calloc(N, sizeof(*g));
+	int i, done = 0;
+	uint64_t end = uv_hrtime() + 20000000000ull;
+
+	(void)st;
+	assert_non_null(g);
+	env_up(&e, &o);
+	for (i = 0; i < N; i++)
+		fetch(&e, "alice", "secret", 5000, &g[i]);
+	while (done < N && uv_hrtime() < end) {
+		uv_run(&e.loop, UV_RUN_ONCE);
+		for (done = 0, i = 0; i < N; i++)
+			done += g[i].calls;
+	}
+	env_down(&e);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(g[i].calls, 1);
+		assert_int_equal(g[i].r.cause, PB_CAUSE_NONE);
+		assert_string_equal(g[i].r.bind, MOCK_LDAP_USER_DN);
+		free(g[i].der0);
+	}
+	assert_int_equal(e.seen.connections, N);
+	free(g);
+}
+
+static void names_are_refused(void **st)
+{
+	uv_loop_t loop;
+	struct dir_req *sentinel = (struct dir_req *)&loop, *out = sentinel;
+	struct got g;
+
+	(void)st;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(dir_fetch_roots(&loop, "dc01.corp.example", 389, "corp.example", "alice",
+					 "secret", 100, on_done, &g, &out), PB_ERR_USAGE);
+	assert_ptr_equal(out, sentinel);
+	assert_int_equal(dir_fetch_roots(&loop, "127.0.0.1", 0, "corp.example", "alice",
+					 "secret", 100, on_done, &g, &out), PB_ERR_USAGE);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(g.calls, 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void domain_dn(void **st)
+{
+	char buf[64];
+
+	(void)st;
+	dir_domain_dn("corp.example", buf, sizeof(buf));
+	assert_string_equal(buf, "DC=corp,DC=example");
+	dir_domain_dn("a", buf, sizeof(buf));
+	assert_string_equal(buf, "DC=a");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(success_openldap_style),
+		cmocka_unit_test(success_ad_style),
+		cmocka_unit_test(anonymous_without_password),
+		cmocka_unit_test(refused_bind_reads_anonymously),
+		cmocka_unit_test(refused_bind_and_read),
+		cmocka_unit_test(anonymous_bind_refused),
+		cmocka_unit_test(no_ca_entry),
+		cmocka_unit_test(many_certs_any_case),
+		cmocka_unit_test(other_attribute_options),
+		cmocka_unit_test(unreachable),
+		cmocka_unit_test(connect_never_completes),
+		cmocka_unit_test(never_answers),
+		cmocka_unit_test(cancel_midway),
+		cmocka_unit_test(cancel_while_connecting),
+		cmocka_unit_test(cancel_before_start),
+		cmocka_unit_test(connection_lost),
+		cmocka_unit_test(cancel_inside_callback),
+		cmocka_unit_test(escaped_filter),
+		cmocka_unit_test(many_on_one_loop),
+		cmocka_unit_test(names_are_refused),
+		cmocka_unit_test(domain_dn),
+	};
+
+	/* the library must not need SIGPIPE ignored: left at its default */
+	signal(SIGPIPE, SIG_DFL);
+	/* no ~/.ldaprc or ldap.conf options from the machine */
+	setenv("LDAPNOINIT", "1", 1);
+	return cmocka_run_group_tests_name("dir", tests, NULL, NULL);
+}
