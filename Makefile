@@ -6,16 +6,17 @@
 #   make bench      benchmarks in bench/
 
 CC      ?= cc
-PKGS    := openssl libuv libcares ldap jansson inih
+PKGS    := openssl libuv libcares ldap jansson inih libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-truncation -Werror
-CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Ilib -I$(B) -D_GNU_SOURCE
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
 
 LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/core/nopipe.c \
+           lib/core/isotime.c lib/sntp/packet.c lib/sntp/client.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
            lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c \
@@ -25,19 +26,37 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/engine/engine.c lib/engine/device.c \
            lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
            lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
-           lib/steps/authenticate.c lib/steps/register.c \
+           lib/steps/authenticate.c lib/steps/register.c lib/steps/time.c \
+           lib/steps/device_update.c lib/http/http.c lib/http/ucupdate.c lib/tls/hook.c \
            lib/auth/auth.c lib/auth/digest.c lib/auth/ntlm.c lib/diag/diagnose.c lib/logon.c \
            lib/ntlm/ntlm.c lib/sipae/sipae.c
-CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
+CLI_SRC := src/main.c src/opts.c src/help.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c \
+           src/cmd_report.c src/report.c src/render_text.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
-           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag
+           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag \
+           test_time_devupdate
 
 B := build
+
+# make install: PREFIX and DESTDIR as usual. The binary finds the catalog
+# at $(DATADIR)/profiles, or ../share/phoneboot/profiles from itself.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share/phoneboot
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 
-.PHONY: lab-test cli-tests all check unit unit-asan lint fixtures fuzz fuzz-replay bench clean integration lab-check
-all: phoneboot
+.PHONY: install uninstall install-test browser-test FORCE lab-test cli-tests all check unit unit-asan lint fixtures fuzz fuzz-replay bench clean integration lab-check
+all: phoneboot docs/phoneboot.1 $(B)/phoneboot.bash
+
+# What the build was configured with; rewritten only when it changes.
+$(B)/config.h: FORCE
+	@mkdir -p $(B)
+	@printf '#define PB_DATADIR "%s"\n' '$(DATADIR)' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+$(B)/src/paths.o $(B)/src/help.o: $(B)/config.h
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -48,6 +67,28 @@ $(B)/libphoneboot.a: $(LIB_OBJ)
 
 phoneboot: $(CLI_OBJ) $(B)/libphoneboot.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The man page and the completion, made by the binary from its tables
+# (src/opts.c, src/main.c); docs/phoneboot.1 is kept in git for readers.
+docs/phoneboot.1: phoneboot
+	./phoneboot --man > $@
+$(B)/phoneboot.bash: phoneboot
+	./phoneboot --completion=bash > $@
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/profiles \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 phoneboot $(DESTDIR)$(BINDIR)/phoneboot
+	install -m 644 profiles/*.ini $(DESTDIR)$(DATADIR)/profiles/
+	install -m 644 docs/phoneboot.1 $(DESTDIR)$(MANDIR)/man1/phoneboot.1
+	install -m 644 $(B)/phoneboot.bash $(DESTDIR)$(BASHCOMPDIR)/phoneboot
+
+# Only what install put there: a profile added to the installed catalog stays.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/phoneboot $(DESTDIR)$(MANDIR)/man1/phoneboot.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/phoneboot
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/profiles/,$(notdir $(wildcard profiles/*.ini)))
+	-rmdir $(DESTDIR)$(DATADIR)/profiles $(DESTDIR)$(DATADIR) 2>/dev/null
 
 # ---- tests ----
 FIXTURES := $(B)/fixtures/.done
@@ -66,6 +107,8 @@ $(B)/unit/test_dir $(B)/asan/test_dir: tests/mock/mock_ldap.c
 MOCK_SIPREG := tests/mock/sipreg.c tests/mock/sipreg_msg.c
 $(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: $(MOCK_SIPREG)
 $(B)/unit/test_engine $(B)/asan/test_engine: tests/mock/dnsd.c $(MOCK_SIPREG)
+$(B)/unit/test_time_devupdate $(B)/asan/test_time_devupdate: tests/mock/dnsd.c $(MOCK_SIPREG) \
+  tests/mock/sntpd.c tests/mock/httpd.c
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -79,7 +122,7 @@ $(B)/asan/%: tests/unit/%.c $(B)/asan/lib.a
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $^ $(PKG_LIBS) -lcmocka
 
 # The command itself under ASan+UBSan, for the integration tests.
-$(B)/asan/phoneboot: $(CLI_SRC) $(B)/asan/lib.a
+$(B)/asan/phoneboot: $(CLI_SRC) $(B)/asan/lib.a $(B)/config.h
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -O1 -o $@ $(CLI_SRC) $(B)/asan/lib.a $(PKG_LIBS)
 	ln -sfn $(CURDIR)/profiles $(B)/asan/profiles
 
@@ -92,8 +135,12 @@ unit-asan: $(UNIT:%=$(B)/asan/%) $(FIXTURES)
 lint:
 	@sh scripts/lint.sh
 
-cli-tests: phoneboot $(FIXTURES)
+cli-tests: all $(FIXTURES)
 	@bash tests/cli/run.sh
+install-test: all
+	@bash tests/cli/install.sh
+browser-test: phoneboot
+	@bash tests/browser/run.sh
 
 # The lab's own tests: real servers, so root and the lab packages are needed.
 lab-test: phoneboot $(B)/asan/phoneboot
@@ -105,12 +152,12 @@ lab-test: phoneboot $(B)/asan/phoneboot
 	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/dhcp.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
-check: all lint unit unit-asan cli-tests fuzz-replay lab-test
+check: all lint unit unit-asan cli-tests install-test browser-test fuzz-replay lab-test
 	@echo "make check: done"
 
 # ---- fuzzing (clang) ----
 FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest fuzz_dhcp
-FUZZERS += fuzz_ntlm_challenge fuzz_sipae
+FUZZERS += fuzz_ntlm_challenge fuzz_sipae fuzz_sntp fuzz_ucupdate
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15

@@ -1,21 +1,27 @@
 #!/bin/sh
 # Install the Debian 12 packages phoneboot needs, only those that are missing.
 #   scripts/install-deps.sh build   - to build phoneboot and run its unit tests
-#   scripts/install-deps.sh lab     - build + the lab's servers and probe tools
+#   scripts/install-deps.sh lab     - build + the lab's servers and probe tools,
+#                                     and the browser for the HTML report test
+#   scripts/install-deps.sh test    - build + the browser (no lab)
 # Needs root (or sudo) only when something is missing.
 set -eu
 BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
-libldap-dev libjansson-dev libinih-dev libcmocka-dev clang python3 cppcheck"
+libldap-dev libjansson-dev libinih-dev libcmocka-dev libcurl4-openssl-dev clang python3 cppcheck"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
-iproute2 busybox udhcpc procps"
+iproute2 busybox udhcpc procps chrony nginx-light"
 # the AD mode (lab/lab up --ad): Samba AD DC (samba-ad-lab.md: samba-ad-provision
 # is required), Kerberos and SASL GSSAPI clients for the checks, gss-ntlmssp
 # and the headers lab/registrar builds with (make lab-tools)
 LAB="$LAB samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules \
 winbind krb5-user libsasl2-modules-gssapi-mit gss-ntlmssp gss-ntlmssp-dev libkrb5-dev \
 libwbclient-dev util-linux"
+# the HTML report's test in a real browser (tests/browser/run.sh); script(1)
+# and man for the CLI tests
+TEST="chromium bsdutils man-db"
 want=$BUILD
-[ "${1:-build}" = lab ] && want="$BUILD $LAB"
+[ "${1:-build}" = lab ] && want="$BUILD $LAB $TEST"
+[ "${1:-build}" = test ] && want="$BUILD $TEST"
 missing=""
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \

@@ -1,6 +1,7 @@
 /* phoneboot cert [--profile ID|FILE]... [--name HOST] [--time ISO8601]
- *                [--trust FILE] [--timeout MS] [--json] INPUT... */
-#include <getopt.h>
+ *                [--trust FILE]... [--timeout MS] [--json[=FILE]] INPUT...
+ * (the options are rows of src/opts.c) */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,32 +22,7 @@ struct opts {
 	time_t now;
 	struct pb_trust *trust;
 	unsigned timeout_ms;
-	int json;
 };
-
-static void help(void)
-{
-	printf("usage: phoneboot cert [--profile ID|FILE]... [--name HOST] [--time ISO8601]\n"
-	       "                      [--trust FILE] [--timeout MS] [--json] INPUT...\n"
-	       "\n"
-	       "Judge certificate chains against device profiles: can this phone's\n"
-	       "firmware use the chain, and if not, every reason why.\n"
-	       "\n"
-	       "INPUT is a PEM or DER file (certificates or a PKCS#7 bundle), or\n"
-	       "HOST:PORT ([v6addr]:PORT) to judge the chain a TLS server presents;\n"
-	       "phoneboot connects once per SNI behaviour of the profiles asked.\n"
-	       "\n"
-	       "  --profile ID|FILE  a catalog profile or a profile file (repeatable;\n"
-	       "                     default: every catalog profile)\n"
-	       "  --name HOST        check the leaf names HOST (default: HOST of HOST:PORT)\n"
-	       "  --time ISO8601     the device's clock (default: now)\n"
-	       "  --trust FILE       trusted roots; report cert-untrusted-root otherwise\n"
-	       "  --timeout MS       per connect and handshake (default 5000)\n"
-	       "  --json             the report as JSON\n"
-	       "\n"
-	       "Exit: 0 every chain usable by every profile, 1 some unusable,\n"
-	       "2 bad input or usage, 3 internal error.\n");
-}
 
 /* "host:port" or "[v6]:port" with a numeric port; 0 when it is not one. */
 static int split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl)
@@ -186,8 +162,7 @@ static int judge_all(struct opts *o, const struct pb_chain *c, const char *name,
 		if (sni_filter >= 0 && p->sni != sni_filter)
 			continue;
 		if (pb_judge(c, p, &jo, &v) != PB_OK) {
-			fprintf(stderr, "phoneboot: out of memory\n");
-			exit(EXIT_INTERNAL);
+			cli_die(PB_ERR_NOMEM, "out of memory");
 		}
 		bad |= !v->usable;
 		if (jverdicts) {
@@ -292,86 +267,73 @@ static int one_input(struct opts *o, const char *input, json_t *jinputs)
 	return rc;
 }
 
-int cmd_cert(int argc, char **argv)
+static enum pb_err write_json(json_t *doc, const char *path)
 {
-	static const struct option lo[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "time", required_argument, NULL, 't' },
-		{ "trust", required_argument, NULL, 'T' },
-		{ "timeout", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	FILE *f = path ? fopen(path, "w") : stdout;
+	int bad;
+
+	if (!f)
+		return cli_error(PB_ERR_IO, "cert: --json=%s: %s", path, strerror(errno));
+	bad = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+	      fputc('\n', f) == EOF;
+	bad |= path ? fclose(f) != 0 : fflush(f) != 0;
+	if (bad)
+		return cli_error(PB_ERR_IO, "cert: --json: %s", strerror(errno));
+	return PB_OK;
+}
+
+enum pb_err cmd_cert(const struct cli_args *a, int *verdict)
+{
+	const struct opt_val *pargs = &a->v[OPT_PROFILE], *trust = &a->v[OPT_TRUST];
 	struct opts o;
 	struct pb_catalog *cat;
-	const char *profile_args[MAX_PROFILES];
-	size_t n_pargs = 0, i;
+	size_t i;
 	json_t *jinputs = NULL;
-	int opt, worst = 0, r;
+	int worst = 0, r;
+	enum pb_err rc = PB_OK;
 	char err[512];
 
 	memset(&o, 0, sizeof(o));
-	o.now = time(NULL);
-	o.timeout_ms = 5000;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (n_pargs == MAX_PROFILES)
-				die_usage("cert: at most %d --profile", MAX_PROFILES);
-			profile_args[n_pargs++] = optarg;
-			break;
-		case 'n': o.name = optarg; break;
-		case 't':
-			if (parse_time(optarg, &o.now) < 0)
-				die_usage("cert: --time '%s': expected YYYY-MM-DD or "
-					  "YYYY-MM-DDTHH:MM:SSZ", optarg);
-			break;
-		case 'T':
-			if (!o.trust && pb_trust_new(&o.trust) != PB_OK)
-				return EXIT_INTERNAL;
-			if (pb_trust_add_file(o.trust, optarg, err, sizeof(err)) != PB_OK)
-				die_usage("cert: --trust: %s", err);
-			break;
-		case 'o': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end || v == 0 || v > 600000)
-				die_usage("cert: --timeout '%s': expected 1..600000 ms", optarg);
-			o.timeout_ms = (unsigned)v;
-			break;
+	if (!a->n_pos)
+		return cli_error(PB_ERR_USAGE, "cert: no INPUT (a certificate file or "
+				 "HOST:PORT); see phoneboot cert --help");
+	o.now = opt_set(a, OPT_TIME) ? a->v[OPT_TIME].time : time(NULL);
+	o.timeout_ms = (unsigned)opt_uint(a, OPT_TIMEOUT, 5000);
+	o.name = opt_str(a, OPT_NAME);
+	if (trust->n && pb_trust_new(&o.trust) != PB_OK)
+		return cli_error(PB_ERR_NOMEM, "out of memory");
+	for (i = 0; i < trust->n; i++)
+		if ((rc = pb_trust_add_file(o.trust, trust->list[i], err, sizeof(err))) != PB_OK) {
+			pb_trust_free(o.trust);
+			return cli_error(rc, "cert: --trust: %s", err);
 		}
-		case 'j': o.json = 1; break;
-		case 'h': help(); return EXIT_OK;
-		default: return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc)
-		die_usage("cert: no INPUT (a certificate file or HOST:PORT); see --help");
 	cat = catalog_or_die();
-	for (i = 0; i < n_pargs; i++)
-		o.profiles[o.n_profiles++] = profile_arg(cat, profile_args[i], &o.owned[i]);
-	for (i = 0; !n_pargs && i < cat->n && i < MAX_PROFILES; i++)
+	for (i = 0; i < pargs->n; i++)
+		o.profiles[o.n_profiles++] = profile_arg(cat, pargs->list[i], &o.owned[i]);
+	for (i = 0; !pargs->n && i < cat->n && i < MAX_PROFILES; i++)
 		o.profiles[o.n_profiles++] = cat->items[i];
-	if (o.json)
+	if (opt_set(a, OPT_JSON))
 		jinputs = json_array();
-	for (; optind < argc; optind++) {
-		r = one_input(&o, argv[optind], jinputs);
+	for (i = 0; i < (size_t)a->n_pos; i++) {
+		r = one_input(&o, a->pos[i], jinputs);
 		if (r > worst)
 			worst = r;
 	}
-	if (o.json) {
+	if (jinputs) {
 		json_t *doc = json_pack("{s:s,s:s,s:o}", "tool", "phoneboot",
 					"version", PB_VERSION, "inputs", jinputs);
-		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		fputc('\n', stdout);
+
+		rc = doc ? write_json(doc, opt_str(a, OPT_JSON))
+			 : cli_error(PB_ERR_NOMEM, "out of memory");
 		json_decref(doc);
 	}
-	for (i = 0; i < n_pargs; i++)
+	for (i = 0; i < pargs->n; i++)
 		pb_profile_free(o.owned[i]);
 	pb_trust_free(o.trust);
 	pb_catalog_free(cat);
-	return worst == 2 ? EXIT_USAGE : worst ? EXIT_FAILED : EXIT_OK;
+	/* an INPUT that cannot be read, parsed or reached is an input error */
+	if (rc == PB_OK && worst == 2)
+		rc = PB_ERR_IO;
+	*verdict = worst ? EXIT_FAILED : EXIT_OK;
+	return rc;
 }

@@ -100,27 +100,21 @@ static void show(const struct pb_profile *p)
 			       p->screen[st]);
 }
 
-int cmd_profiles(int argc, char **argv)
+enum pb_err cmd_profiles(const struct cli_args *a, int *verdict)
 {
 	struct pb_catalog *c;
 	struct pb_profile *owned = NULL;
 	size_t i, facts = 0, sum[PB_CONF_COUNT] = { 0 };
 
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: phoneboot profiles [ID|FILE]\n\n"
-		       "Without ID, lists the catalog (%s, or $PHONEBOOT_PROFILES).\n"
-		       "With ID (or a profile file's path), shows the profile and the\n"
-		       "source and confidence of every fact in it.\n", profiles_dir());
-		return EXIT_OK;
-	}
-	if (argc > 2)
-		die_usage("profiles: at most one ID");
+	*verdict = EXIT_OK;
+	if (a->n_pos > 1)
+		return cli_error(PB_ERR_USAGE, "profiles: at most one ID");
 	c = catalog_or_die();
-	if (argc == 2) {
-		show(profile_arg(c, argv[1], &owned));
+	if (a->n_pos == 1) {
+		show(profile_arg(c, a->pos[0], &owned));
 		pb_profile_free(owned);
 		pb_catalog_free(c);
-		return EXIT_OK;
+		return PB_OK;
 	}
 	printf("%-26s %-9s %-5s %-20s %-18s %-10s %s\n", "ID", "VENDOR", "FLOW", "TLS",
 	       "CERT HASHES", "RSA BITS", "FACTS doc/rep/meas/assu/disp");
@@ -163,5 +157,5 @@ int cmd_profiles(int argc, char **argv)
 		       100.0 * (double)(grounded + sum[PB_CONF_DISPUTED]) / (double)facts);
 	}
 	pb_catalog_free(c);
-	return EXIT_OK;
+	return PB_OK;
 }

@@ -1,56 +1,152 @@
 /* phoneboot: the command. It parses arguments and renders results; the
- * library does the work. */
+ * library does the work. Commands are rows of one table; their options are
+ * rows of src/opts.c's; every error ends in exit_code(). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-static void usage(FILE *f)
+/* One row per command, in the order phoneboot --help and the man page
+ * show them. A new command: a value in enum cmd (opts.h), a row here, its
+ * options' rows in opts.c, and its run function. */
+static const struct command commands[] = {
+	{ "logon", CMD_LOGON, cmd_logon,
+	  "USER@DOMAIN --profile ID|FILE (--dns SERVER[:PORT]... | --dhcp IFACE)",
+	  "boot an emulated phone end to end; name the failing step and its cause",
+	  "Boot an emulated phone: obtain its network settings (DHCP, or the DNS "
+	  "servers given), locate the domain controller, download and install the "
+	  "company root, locate the SIP pool, connect with TLS as the firmware does, "
+	  "authenticate and register. The steps are shown as the phone's screen "
+	  "would show them; when the boot fails or loops, phoneboot names the step "
+	  "and the cause with evidence and proposes remedies, and with --alt-dns "
+	  "verifies the DNS remedy by booting again.\n\nOn a terminal the screen "
+	  "lines and the outcome are in colour (not with NO_COLOR, nor when the "
+	  "output is no terminal).",
+	  "0 signed in, 1 failed or looped (diagnosed)" },
+	{ "cert", CMD_CERT, cmd_cert,
+	  "INPUT...",
+	  "what each profile makes of a certificate chain, and why",
+	  "Judge certificate chains against device profiles: can this phone's "
+	  "firmware use the chain, and if not, every reason why.\n\nINPUT is a PEM "
+	  "or DER file (certificates or a PKCS#7 bundle), or HOST:PORT ([v6addr]:PORT) "
+	  "to judge the chain a TLS server presents; phoneboot connects once per SNI "
+	  "behaviour of the profiles asked. An INPUT that cannot be read, parsed or "
+	  "reached is an input error.",
+	  "0 every chain usable by every profile, 1 some unusable" },
+	{ "profiles", CMD_PROFILES, cmd_profiles,
+	  "[ID|FILE]",
+	  "the device catalog, or one profile and the source of each fact",
+	  "Without ID, list the device catalog (profiles/ beside the executable, the "
+	  "installed catalog, or $PHONEBOOT_PROFILES). With ID (or a profile file's "
+	  "path), show the profile and the source and confidence of every fact in it.",
+	  "0 listed" },
+	{ "report", CMD_REPORT, cmd_report,
+	  "REPORT.json",
+	  "show a saved logon --json report again: as text, JSON or an HTML page",
+	  "Read a report saved with 'phoneboot logon --json=FILE' (or '-' for "
+	  "standard input) and render it again, as logon would have: the text, "
+	  "--json, or --html with the ladder diagram. Nothing is sent on the network.",
+	  "0 the report's phone signed in, 1 it failed or looped" },
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* The one map from a program error to an exit code (DESIGN.md section 4).
+ * A switch with no default: -Wswitch names an error left out. */
+int exit_code(enum pb_err e)
 {
-	fputs("usage: phoneboot COMMAND [OPTIONS]\n"
-	      "\n"
-	      "A desk phone in a box: sign in as a chosen phone's firmware would,\n"
-	      "and say why it cannot.\n"
-	      "\n"
-	      "commands:\n"
-	      "  logon USER@DOMAIN --profile ID   boot an emulated phone end to end\n"
-	      "  cert [--profile ID|FILE]... INPUT...\n"
-	      "                                   what each profile makes of a certificate\n"
-	      "                                   chain (a PEM/DER/PKCS#7 file or HOST:PORT)\n"
-	      "  profiles [ID]                    the device catalog, or one profile and\n"
-	      "                                   its sources\n"
-	      "\n"
-	      "'phoneboot COMMAND --help' tells more. Exit codes: 0 signed in / usable,\n"
-	      "1 failed or unusable (diagnosed), 2 usage or input error, 3 internal error.\n",
-	      f);
+	switch (e) {
+	case PB_OK:
+		return EXIT_OK;
+	case PB_ERR_USAGE:
+	case PB_ERR_IO:
+	case PB_ERR_PARSE:
+	case PB_ERR_NOTFOUND:
+		return EXIT_USAGE;
+	case PB_ERR_NOMEM:
+	case PB_ERR_NETWORK:
+	case PB_ERR_INTERNAL:
+		return EXIT_INTERNAL;
+	}
+	return EXIT_INTERNAL;
+}
+
+static void vsay(enum pb_err e, const char *fmt, va_list ap)
+{
+	fputs(exit_code(e) == EXIT_INTERNAL ? "phoneboot: internal error: " : "phoneboot: ",
+	      stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+enum pb_err cli_error(enum pb_err e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(e, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+void cli_die(enum pb_err e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(e, fmt, ap);
+	va_end(ap);
+	exit(exit_code(e));
 }
 
 int main(int argc, char **argv)
 {
+	const struct command *c = NULL;
+	struct cli_args a;
+	enum pb_err rc;
+	int verdict = EXIT_OK;
+	size_t i;
+
 	/* the emulated phone has no ldap.conf: the host's (TLS settings, BASE,
 	 * URI) must not change what the phone does, nor cost start-up time */
 	setenv("LDAPNOINIT", "1", 1);
 	if (argc < 2) {
-		usage(stderr);
+		help_main(stderr, commands, N_COMMANDS);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
-		usage(stdout);
+		help_main(stdout, commands, N_COMMANDS);
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("phoneboot %s\n", PB_VERSION);
 		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "profiles"))
-		return cmd_profiles(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "logon"))
-		return cmd_logon(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "cert"))
-		return cmd_cert(argc - 1, argv + 1);
-	fprintf(stderr, "phoneboot: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	/* for make: the man page and the completion, from the tables */
+	if (!strcmp(argv[1], "--man")) {
+		help_man(stdout, commands, N_COMMANDS);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--completion=bash")) {
+		help_bash(stdout, commands, N_COMMANDS);
+		return EXIT_OK;
+	}
+	for (i = 0; i < N_COMMANDS && !c; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			c = &commands[i];
+	if (!c) {
+		fprintf(stderr, "phoneboot: unknown command '%s'\n\n", argv[1]);
+		help_main(stderr, commands, N_COMMANDS);
+		return EXIT_USAGE;
+	}
+	if ((rc = cli_parse(c->id, argc - 1, argv + 1, &a)) != PB_OK)
+		return exit_code(rc);
+	if (a.help) {
+		help_command(stdout, c);
+		return EXIT_OK;
+	}
+	rc = c->run(&a, &verdict);
+	return rc != PB_OK ? exit_code(rc) : verdict;
 }

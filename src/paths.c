@@ -8,21 +8,7 @@
 
 #include "cli.h"
 
-#ifndef PB_DATADIR
-#define PB_DATADIR "/usr/local/share/phoneboot"
-#endif
-
-void die_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("phoneboot: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n", stderr);
-	exit(EXIT_USAGE);
-}
+#include "config.h"
 
 static int is_dir(const char *p)
 {
@@ -31,22 +17,30 @@ static int is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* $PHONEBOOT_PROFILES; else profiles/ beside the executable (the source
+ * tree); else ../share/phoneboot/profiles from it (an installed tree,
+ * wherever it was moved or staged with DESTDIR); else the data directory
+ * it was built for ($(PREFIX)/share/phoneboot). */
 const char *profiles_dir(void)
 {
+	static const char *const rel[] = { "/profiles", "/../share/phoneboot/profiles" };
 	static char buf[PATH_MAX];
 	const char *env = getenv("PHONEBOOT_PROFILES");
 	ssize_t n;
+	size_t i;
 	char *slash;
 
 	if (env && *env)
 		return env;
-	n = readlink("/proc/self/exe", buf, sizeof(buf) - 16);
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 64);
 	if (n > 0) {
 		buf[n] = '\0';
 		if ((slash = strrchr(buf, '/'))) {
-			snprintf(slash, sizeof(buf) - (size_t)(slash - buf), "/profiles");
-			if (is_dir(buf))
-				return buf;
+			for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				snprintf(slash, sizeof(buf) - (size_t)(slash - buf), "%s", rel[i]);
+				if (is_dir(buf))
+					return buf;
+			}
 		}
 	}
 	return PB_DATADIR "/profiles";
@@ -57,10 +51,10 @@ struct pb_catalog *catalog_or_die(void)
 	struct pb_catalog *c = NULL;
 	char err[512];
 
-	if (pb_catalog_load(profiles_dir(), &c, err, sizeof(err)) != PB_OK) {
-		fprintf(stderr, "phoneboot: profile catalog: %s\n", err);
-		exit(EXIT_USAGE);
-	}
+	enum pb_err rc;
+
+	if ((rc = pb_catalog_load(profiles_dir(), &c, err, sizeof(err))) != PB_OK)
+		cli_die(rc, "profile catalog: %s", err);
 	return c;
 }
 
@@ -69,15 +63,16 @@ const struct pb_profile *profile_arg(struct pb_catalog *c, const char *arg,
 {
 	const struct pb_profile *p = pb_catalog_find(c, arg);
 	char err[512];
+	enum pb_err rc;
 
 	if (p)
 		return p;
 	if (strchr(arg, '/') || strstr(arg, ".ini")) {
-		if (pb_profile_load(arg, owned, err, sizeof(err)) != PB_OK)
-			die_usage("%s", err);
+		if ((rc = pb_profile_load(arg, owned, err, sizeof(err))) != PB_OK)
+			cli_die(rc, "%s", err);
 		return *owned;
 	}
-	die_usage("no profile '%s' in the catalog (%s); 'phoneboot profiles' "
+	cli_die(PB_ERR_NOTFOUND, "no profile '%s' in the catalog (%s); 'phoneboot profiles' "
 		  "lists them, or give a profile file by path", arg, profiles_dir());
 	return NULL;
 }

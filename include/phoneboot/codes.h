@@ -34,8 +34,9 @@ enum pb_step {
 	PB_STEP_CONNECT = 6,
 	PB_STEP_AUTHENTICATE = 7,
 	PB_STEP_REGISTER = 8,
+	PB_STEP_DEVICE_UPDATE = 9,          /* runs after time: ids are not the order */
 };
-#define PB_STEP_COUNT 9
+#define PB_STEP_COUNT 10
 
 /* Cause codes, DESIGN.md section 4. PB_CAUSE_NONE is "no failure". */
 enum pb_cause {
@@ -89,6 +90,13 @@ enum pb_cause {
 	PB_CAUSE_SIP_BAD_RESPONSE = 65,
 	PB_CAUSE_SIP_REDIRECT_LOOP = 66,
 	PB_CAUSE_SIP_SIGNATURE_INVALID = 67,
+	/* time */
+	PB_CAUSE_NTP_UNREACHABLE = 70,
+	PB_CAUSE_NTP_UNSYNCHRONIZED = 71,
+	/* device update (and the certificate causes of its server) */
+	PB_CAUSE_DEVUPDATE_NOT_FOUND = 80,
+	PB_CAUSE_DEVUPDATE_UNREACHABLE = 81,
+	PB_CAUSE_DEVUPDATE_HTTP_STATUS = 82,
 };
 
 /* Remedy ids, DESIGN.md section 4. */

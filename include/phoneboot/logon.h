@@ -29,7 +29,11 @@ struct pb_logon_opts {
 	unsigned auth;                      /* enum pb_auth bits overriding the profile; 0: profile */
 	unsigned attempts;                  /* cycles; 0 means 2 */
 	unsigned timeout_ms;                /* per network wait; 0 means 2000 */
-	time_t now;                         /* the device's clock */
+	time_t now;                         /* the host's clock at the start (the reference
+					       the diagnosis measures the device's against);
+					       with time_set, the device's clock itself */
+	int time_set;                       /* --time: now is the device's clock, whatever
+					       NTP says (the report says so) */
 	const char *dhcp_iface;             /* start with a DHCP exchange there; NULL: --dns */
 	unsigned char mac[6];               /* client MAC for DHCP */
 	int has_mac;                        /* 0: a stable locally administered one */
@@ -40,6 +44,9 @@ struct pb_logon_opts {
 	void *trace_arg;
 	const char *keylog_file;            /* NSS key log of every TLS session, or NULL */
 	const char *label;                  /* names the boot in the trace; NULL: user */
+	unsigned short devupdate_port;      /* the Device Update service's port; 0: the
+					       device's (80 HTTP, 443 HTTPS). Tests and labs
+					       on unprivileged ports */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on

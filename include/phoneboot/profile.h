@@ -10,6 +10,7 @@
 #include "phoneboot/export.h"
 
 #include <stddef.h>
+#include <time.h>
 
 #include "phoneboot/codes.h"
 
@@ -118,6 +119,11 @@ struct pb_profile {
 	char *dhcp_vendor_class;       /* option 60, or NULL */
 	unsigned char dhcp_request[PB_PROFILE_MAX_LIST]; /* option 55 */
 	size_t n_dhcp_request;
+
+	/* [time] the clock the firmware boots with, kept when no NTP server
+	 * answers: the host's (boot_clock_fixed 0) or boot_clock */
+	int boot_clock_fixed;
+	time_t boot_clock;
 
 	/* [screen] texts per step; NULL where the device shows nothing */
 	char *screen[PB_STEP_COUNT];

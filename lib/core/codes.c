@@ -31,6 +31,7 @@ const char *pb_step_str(enum pb_step step)
 	case PB_STEP_CONNECT: return "connect";
 	case PB_STEP_AUTHENTICATE: return "authenticate";
 	case PB_STEP_REGISTER: return "register";
+	case PB_STEP_DEVICE_UPDATE: return "device-update";
 	}
 	return NULL;
 }
@@ -47,6 +48,11 @@ const char *pb_cause_str(enum pb_cause cause)
 	case PB_CAUSE_DNS_SERVFAIL: return "dns-servfail";
 	case PB_CAUSE_DNS_NXDOMAIN: return "dns-nxdomain";
 	case PB_CAUSE_DNS_NO_RECORDS: return "dns-no-records";
+	case PB_CAUSE_NTP_UNREACHABLE: return "ntp-unreachable";
+	case PB_CAUSE_NTP_UNSYNCHRONIZED: return "ntp-unsynchronized";
+	case PB_CAUSE_DEVUPDATE_NOT_FOUND: return "devupdate-not-found";
+	case PB_CAUSE_DEVUPDATE_UNREACHABLE: return "devupdate-unreachable";
+	case PB_CAUSE_DEVUPDATE_HTTP_STATUS: return "devupdate-http-status";
 	case PB_CAUSE_LDAP_UNREACHABLE: return "ldap-unreachable";
 	case PB_CAUSE_LDAP_BIND_FAILED: return "ldap-bind-failed";
 	case PB_CAUSE_LDAP_TIMEOUT: return "ldap-timeout";
@@ -123,6 +129,9 @@ static const enum pb_cause all_causes[] = {
 	PB_CAUSE_SIP_AUTH_SCHEME_UNSUPPORTED, PB_CAUSE_SIP_FORBIDDEN,
 	PB_CAUSE_SIP_NOT_FOUND, PB_CAUSE_SIP_BAD_RESPONSE, PB_CAUSE_SIP_REDIRECT_LOOP,
 	PB_CAUSE_SIP_SIGNATURE_INVALID,
+	PB_CAUSE_NTP_UNREACHABLE, PB_CAUSE_NTP_UNSYNCHRONIZED,
+	PB_CAUSE_DEVUPDATE_NOT_FOUND, PB_CAUSE_DEVUPDATE_UNREACHABLE,
+	PB_CAUSE_DEVUPDATE_HTTP_STATUS,
 };
 
 const enum pb_cause *pb_cause_all(unsigned *n)

@@ -140,3 +140,48 @@ char *span_dup(struct span s)
 	d[s.len] = '\0';
 	return d;
 }
+
+bool rd_take_bytes(struct rd *r, void *out, size_t n)
+{
+	if (rd_left(r) < n)
+		return false;
+	if (out && n)
+		memcpy(out, r->p + r->off, n);
+	r->off += n;
+	return true;
+}
+
+bool rd_take_u8(struct rd *r, uint8_t *v)
+{
+	return rd_take_bytes(r, v, 1);
+}
+
+bool rd_take_be16(struct rd *r, uint16_t *v)
+{
+	uint8_t b[2];
+
+	if (!rd_take_bytes(r, b, 2))
+		return false;
+	*v = (uint16_t)(b[0] << 8 | b[1]);
+	return true;
+}
+
+bool rd_take_be32(struct rd *r, uint32_t *v)
+{
+	uint8_t b[4];
+
+	if (!rd_take_bytes(r, b, 4))
+		return false;
+	*v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return true;
+}
+
+bool rd_take_str(struct rd *r, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (rd_left(r) < n || memcmp(r->p + r->off, lit, n))
+		return false;
+	r->off += n;
+	return true;
+}

@@ -45,6 +45,16 @@ bool rd_take_line(struct rd *r, struct span *line);
  * and still holds the escapes. False if not a well-formed quoted string. */
 bool rd_take_quoted(struct rd *r, struct span *out);
 
+/* Binary input (network byte order, RFC 1700 "Data Notations"): take one
+ * byte, a 16- or 32-bit big-endian integer, or n raw bytes (out may be
+ * NULL to skip them). False, and nothing consumed, when fewer are left. */
+bool rd_take_u8(struct rd *r, uint8_t *v);
+bool rd_take_be16(struct rd *r, uint16_t *v);
+bool rd_take_be32(struct rd *r, uint32_t *v);
+bool rd_take_bytes(struct rd *r, void *out, size_t n);
+/* Consume lit if the input continues with it (exact bytes). */
+bool rd_take_str(struct rd *r, const char *lit);
+
 struct span span_trim(struct span s);
 bool span_eq(struct span s, const char *lit);          /* exact */
 bool span_ieq(struct span s, const char *lit);         /* ASCII case-insensitive */

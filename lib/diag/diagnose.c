@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/isotime.h"
 #include "diag/diag.h"
 
 static json_t *find_step(json_t *steps, const char *id)
@@ -85,6 +86,114 @@ static json_t *same_fault_before(json_t *steps, json_t *end)
 	return NULL;
 }
 
+static int validity_cause(const char *c)
+{
+	return !strcmp(c, "cert-expired") || !strcmp(c, "cert-not-yet-valid");
+}
+
+/* 1 when every certificate of c is valid at t, 0 when one is not, -1
+ * when a date cannot be read. */
+static int chain_valid_at(const struct pb_chain *c, time_t t)
+{
+	size_t i;
+
+	for (i = 0; c && i < pb_chain_len(c); i++) {
+		const struct pb_cert_info *ci = pb_chain_cert(c, i);
+		time_t nb, na;
+
+		if (ci->malformed)
+			continue;
+		if (iso_time_parse(ci->not_before, &nb) < 0 || iso_time_parse(ci->not_after, &na) < 0)
+			return -1;
+		if (t < nb || t > na)
+			return 0;
+	}
+	return 1;
+}
+
+/* "3 days ahead of", "2 h 5 min behind" */
+static void how_far(long long err, char *buf, size_t len)
+{
+	unsigned long long a = (unsigned long long)(err < 0 ? -err : err);
+	const char *dir = err < 0 ? "behind" : "ahead of";
+
+	if (a >= 2 * 86400ULL)
+		snprintf(buf, len, "%llu days %s", a / 86400, dir);
+	else if (a >= 3600)
+		snprintf(buf, len, "%llu h %llu min %s", a / 3600, a % 3600 / 60, dir);
+	else
+		snprintf(buf, len, "%llu s %s", a, dir);
+}
+
+/* Rule 0: a certificate judged expired or not yet valid at the device's
+ * clock, where the device's clock is the reason: the chain is valid at
+ * the host's clock (the reference the time step recorded), or, when the
+ * chain is not at hand, the clock is off in the direction that explains
+ * the cause by more than five minutes (Kerberos' default skew, RFC 4120
+ * section 1.6, as a measure of "off"). The primary step is `time`. */
+static json_t *clock_rule(const struct diag_in *in, json_t *steps, json_t *end, json_t *inst)
+{
+	json_t *tm = find_step(steps, "time"), *facts, *cert_step = NULL, *also, *ev;
+	const struct pb_chain *chain = NULL;
+	const char *vc;
+	char far[64], summary[700], when[40];
+	long long err;
+	time_t dev;
+	int valid;
+
+	if (!tm || !end)
+		return NULL;
+	facts = json_object_get(tm, "facts");
+	if (!json_is_integer(json_object_get(facts, "clock_error_s")) ||
+	    iso_time_parse(str(facts, "device_clock"), &dev) < 0)
+		return NULL;
+	err = (long long)json_integer_value(json_object_get(facts, "clock_error_s"));
+	if (validity_cause(str(end, "cause"))) {
+		cert_step = end;
+		chain = !strcmp(str(end, "step"), "connect") ? in->peer : NULL;
+	} else if (failed(inst) && validity_cause(str(inst, "cause"))) {
+		cert_step = inst;   /* the root was refused at the device's time */
+		chain = in->n_rejected ? in->rejected[0] : NULL;
+	}
+	if (!cert_step)
+		return NULL;
+	vc = str(cert_step, "cause");
+	if (chain) {
+		/* at the device's clock the chain fails; at the host's? */
+		valid = chain_valid_at(chain, (time_t)((long long)dev - err));
+		if (valid != 1 || chain_valid_at(chain, dev) != 0)
+			return NULL;
+	} else if (!(err > 300 && !strcmp(vc, "cert-expired")) &&
+		   !(err < -300 && !strcmp(vc, "cert-not-yet-valid"))) {
+		return NULL;
+	}
+	how_far(err, far, sizeof(far));
+	snprintf(when, sizeof(when), "%s", str(facts, "device_clock"));
+	also = json_array();
+	if (failed(tm))
+		json_array_append_new(also, json_string(vc));
+	if (strcmp(str(end, "cause"), vc))
+		json_array_append_new(also, json_string(str(end, "cause")));
+	ev = json_array();
+	json_array_append_new(ev, json_sprintf("time: the device's clock %s (%s), %s the host's %s",
+					       when, str(facts, "clock_source"), far,
+					       str(facts, "reference_clock")));
+	if (failed(tm))
+		json_array_append_new(ev, evidence(tm));
+	json_array_append_new(ev, evidence(cert_step));
+	if (cert_step != end)
+		json_array_append_new(ev, evidence(end));
+	snprintf(summary, sizeof(summary), "The phone's clock is wrong: %s, %s the real time "
+		 "(%s). At that time %s finds a certificate %s%s, so the phone cannot use it; "
+		 "at the real time the certificate is valid. Fix the clock, not the certificate.",
+		 when, far, str(facts, "clock_source"), str(cert_step, "step"),
+		 !strcmp(vc, "cert-expired") ? "expired" : "not yet valid",
+		 failed(tm) ? " (no NTP server gave the time)" : "");
+	return json_pack("{s:s,s:s,s:o,s:s,s:o}", "step", "time", "cause",
+			 failed(tm) ? str(tm, "cause") : vc, "also", also, "summary", summary,
+			 "evidence", ev);
+}
+
 json_t *diagnose(const struct diag_in *in)
 {
 	json_t *steps = in->steps, *end, *inst, *dc, *dl, *also, *ev, *first;
@@ -104,6 +213,13 @@ json_t *diagnose(const struct diag_in *in)
 	int trust_failure = !strcmp(str(end, "step"), "connect") &&
 			    (!strcmp(c, "cert-untrusted-root") ||
 			     !strcmp(c, "cert-chain-incomplete"));
+	json_t *clock;
+
+	/* Rule 0: the device's clock made a valid certificate fail. */
+	if ((clock = clock_rule(in, steps, end, trust_failure ? inst : NULL))) {
+		json_decref(ev);
+		return clock;
+	}
 
 	/* Rule 1: the device could not install the root the pool's chain
 	 * needs, so it cannot trust the pool (the founding case). */
@@ -225,6 +341,14 @@ json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
 	}
 	if (!cause)
 		return list;
+	if (step && !strcmp(step, "time")) {
+		/* the clock, not the certificate (rule 0), or no NTP at all */
+		snprintf(buf, sizeof(buf), "give the phone the time: an NTP server it reaches "
+			 "(DHCP option 42, or SRV _ntp._udp.%s -> a server that is synchronized)%s",
+			 o->domain, o->time_set ? "; here --time set the device's clock" : "");
+		add(list, PB_REMEDY_FIX_CLOCK, buf, 0);
+		return list;
+	}
 	pb_hashes_describe(o->profile->sig_hashes, hashes, sizeof(hashes));
 	if (!strncmp(cause, "cert-", 5) && strcmp(cause, "cert-untrusted-root") &&
 	    strcmp(cause, "cert-name-mismatch") && strcmp(cause, "cert-wildcard-unsupported")) {

@@ -197,6 +197,11 @@ void dev_dns_peer(struct step_run *r)
 	step_peer(r, "dns %s", peer);
 }
 
+time_t dev_clock(const struct step_run *r)
+{
+	return r->dev->clock_set ? r->dev->clock : r->o->now;
+}
+
 json_t *dev_srv_json(const struct dns_result *res)
 {
 	json_t *a = json_array();

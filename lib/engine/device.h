@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "phoneboot/cert.h"
 #include "phoneboot/codes.h"
@@ -51,8 +52,15 @@ struct device {
 	size_t n_dns;
 	struct dns *resolver;       /* from the engine, for dns[] */
 	char sip120[256];           /* the lease's first option-120 server */
+	char ntp[DHCP_MAX_LIST][16];/* the lease's NTP servers (option 42) */
+	size_t n_ntp;
 	uint8_t mac[6];
 	int configured;             /* an address was put on the interface */
+
+	/* the device's clock, set by the time step (NTP, the firmware's
+	 * boot clock, or --time): certificates are judged at it */
+	time_t clock;
+	int clock_set;              /* 0: no time step ran (dev_clock: o->now) */
 
 	/* the domain controller */
 	char dc_name[256], dc_addr[64];

@@ -114,6 +114,8 @@ int dev_dns(struct step_run *r, struct dev_query **slot, const char *name,
 void dev_dns_cancel(struct dev_query **slot);
 /* The step's peer: the device's DNS servers ("dns 127.0.0.53"). */
 void dev_dns_peer(struct step_run *r);
+/* The device's clock: what the time step set, else o->now. */
+time_t dev_clock(const struct step_run *r);
 /* A certificate as the report shows it. */
 json_t *dev_cert_json(const struct pb_cert_info *in);
 /* Add cause c to the "also" list unless it is the primary or already there. */
@@ -150,6 +152,6 @@ size_t flow_find(const struct flow *f, enum pb_step id);
 /* The steps (lib/steps/). */
 extern const struct step_ops step_dhcp, step_locate_dc, step_download_root,
 	step_install_root, step_locate_pool, step_connect, step_authenticate,
-	step_register;
+	step_register, step_time, step_device_update;
 
 #endif

@@ -23,19 +23,35 @@
 	{ &step_authenticate, 1, HAVE_TLS, WHEN_ALWAYS }, \
 	{ &step_register, 1, HAVE_AUTH, WHEN_ALWAYS }
 
+/* time is best-effort in every flow: without an answer the device keeps
+ * the clock it booted with, and certificates are judged at it (docs/time.md).
+ * It comes right after the network settings: every later step may judge
+ * a certificate (facts.md 1a-7: the founding case's capture shows NTP
+ * before the directory). */
+#define TIME_STEP { &step_time, 0, HAVE_DNS, WHEN_ALWAYS }
+/* The update check of a UC phone, before the directory (best-effort). */
+#define UPDATE_STEP { &step_device_update, 0, HAVE_DNS, WHEN_ALWAYS }
+
 /* Office Communicator 2007 R2 Phone Edition (the CX700): the order its
- * screen shows (facts.md 1a; ms-uc.herber.co/?p=34). */
+ * screen shows (facts.md 1a; ms-uc.herber.co/?p=34), after the time and
+ * the update check (facts.md 1a-2, 1a-3; the founding story begins "after
+ * installing the update successfully"). */
 static const struct flow_step ocpe[] = {
 	{ &step_dhcp, 1, 0, WHEN_DHCP },
+	TIME_STEP,
+	UPDATE_STEP,
 	DIRECTORY_STEPS,
 	SIP_STEPS,
 };
 
-/* Lync Phone Edition: the same steps; locate-pool follows its own lookup
+/* Lync Phone Edition: the same steps (the update check before sign-in,
+ * facts.md 1b-3); locate-pool follows its own lookup
  * order (gg398713). The certificate provisioning service stands in the
  * directory's place in a later version. */
 static const struct flow_step lpe[] = {
 	{ &step_dhcp, 1, 0, WHEN_DHCP },
+	TIME_STEP,
+	UPDATE_STEP,
 	DIRECTORY_STEPS,
 	SIP_STEPS,
 };
@@ -44,6 +60,7 @@ static const struct flow_step lpe[] = {
  * enterprise root an administrator provisions. */
 static const struct flow_step sip[] = {
 	{ &step_dhcp, 1, 0, WHEN_DHCP },
+	TIME_STEP,
 	DIRECTORY_STEPS,
 	SIP_STEPS,
 };

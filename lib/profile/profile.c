@@ -11,6 +11,7 @@
 #include <ini.h>
 
 #include "core/file.h"
+#include "core/isotime.h"
 #include "core/rd.h"
 #include "phoneboot/profile.h"
 
@@ -311,6 +312,19 @@ SETTER(s_vclass, {
 		return "at most 255 characters";
 	return set_str(&p->dhcp_vendor_class, v);
 })
+SETTER(s_boot_clock, {
+	/* the clock a firmware boots with when no NTP server answers:
+	 * "host" (it kept the time, as a battery-backed clock does) or a
+	 * fixed date (docs/time.md) */
+	if (!strcmp(v, "host")) {
+		p->boot_clock_fixed = 0;
+		return NULL;
+	}
+	if (iso_time_parse(v, &p->boot_clock) < 0)
+		return "host, or a date YYYY-MM-DD[THH:MM:SSZ]";
+	p->boot_clock_fixed = 1;
+	return NULL;
+})
 
 static const char *one_option(void *ctx, struct span it)
 {
@@ -355,6 +369,7 @@ static const struct key keys[] = {
 	{ "certificates", "check_validity", 0, 1, 0, s_validity },
 	{ "dhcp", "vendor_class", 0, 1, 0, s_vclass },
 	{ "dhcp", "request", 0, 1, 0, s_request },
+	{ "time", "boot_clock", 0, 1, 0, s_boot_clock },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= 64, "parse.seen is too small");
@@ -553,7 +568,7 @@ static int on_screen(struct parse *ps, const char *name, const char *value)
 			return 1;
 		}
 	}
-	return fail(ps, "[screen] '%s' is not a step id (expected dhcp, time, "
+	return fail(ps, "[screen] '%s' is not a step id (expected dhcp, time, device-update, "
 		    "locate-dc, download-root, install-root, locate-pool, connect, "
 		    "authenticate, register)", name);
 }

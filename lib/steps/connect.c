@@ -112,7 +112,7 @@ static void judge(struct step_run *r)
 	struct ctx *c = r->ctx;
 	struct device *d = r->dev;
 	const struct target *t = &d->targets[d->ti];
-	struct pb_judge_opts jo = { r->o->now, t->name, 1 };
+	struct pb_judge_opts jo = { dev_clock(r), t->name, 1 };
 	struct pb_verdict *v = NULL;
 	struct pb_chain *chain = tls_peer_chain(c->tls, d->trust);
 	json_t *cj, *why, *also;

@@ -121,6 +121,8 @@ static void on_lease(const struct dhcp_result *res, void *arg)
 	}
 	device_set_dns(d, servers, l->n_dns);
 	snprintf(d->sip120, sizeof(d->sip120), "%s", l->n_sip ? l->sip[0] : "");
+	memcpy(d->ntp, l->ntp, sizeof(d->ntp));     /* option 42, for the time step */
+	d->n_ntp = l->n_ntp;
 	step_done(r, PB_CAUSE_NONE, NULL, NULL);
 }
 

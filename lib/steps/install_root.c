@@ -9,7 +9,7 @@
 static void start(struct step_run *r)
 {
 	struct device *d = r->dev;
-	struct pb_judge_opts jo = { r->o->now, NULL, 0 };
+	struct pb_judge_opts jo = { dev_clock(r), NULL, 0 };
 	json_t *roots = json_array(), *also = json_array();
 	enum pb_cause first = PB_CAUSE_NONE;
 	char detail[300] = "";

@@ -34,7 +34,7 @@ grep -q "accepts MD5, SHA-1 \[disputed\] \[cert-sig-hash-unsupported\]" /tmp/pb-
 expect_rc 1 "XP SP2, documented" $P cert --profile windows-xp-sp2-cryptoapi $F/chain-founding-internal.pem
 grep -q "accepts MD5, SHA-1 \[documented\]" /tmp/pb-cli.out && ! grep -q "other reading" /tmp/pb-cli.out && ok || ko "documented reason, no other reading"
 expect_rc 0 "profiles: confidence counts" $P profiles
-grep -q "polycom-cx700-ocpe .* 15: [0-9]*/[0-9]*/[0-9]*/[0-9]*/2" /tmp/pb-cli.out && grep -q "generic-modern .*defined (a definition)" /tmp/pb-cli.out && grep -q "^grounded (documented, reported or measured): [0-9]* of [0-9]*" /tmp/pb-cli.out && ok || ko "profiles: counts per confidence and the grounded share"
+grep -q "polycom-cx700-ocpe .* 16: [0-9]*/[0-9]*/[0-9]*/[0-9]*/2" /tmp/pb-cli.out && grep -q "generic-modern .*defined (a definition)" /tmp/pb-cli.out && grep -q "^grounded (documented, reported or measured): [0-9]* of [0-9]*" /tmp/pb-cli.out && ok || ko "profiles: counts per confidence and the grounded share"
 expect_rc 0 "profiles ID: disputed fact" $P profiles polycom-cx700-ocpe
 grep -q "DISPUTED, other reading: md5, sha1, sha256" /tmp/pb-cli.out && grep -q "Gg425950" /tmp/pb-cli.out && ok || ko "profile shows both readings"
 expect_rc 0 "PKCS#7 DER" $P cert --profile generic-modern $F/chain-inter.p7b
@@ -102,5 +102,65 @@ grep -q 'TLSv1' /tmp/pb-cli.out && grep -q "Legacy Public Root CA" /tmp/pb-cli.o
 expect_rc 1 "HOST:PORT legacy chain, modern" timeout 20 $P cert --profile generic-modern --name pool.test.example 127.0.0.1:$port2
 grep -q cert-sig-hash-unsupported /tmp/pb-cli.out && ok || ko "modern refuses SHA-1 over TLS"
 kill $srv 2>/dev/null; wait $srv 2>/dev/null
+# issue 13: the option table, help and man page from it, the exit map
+expect_rc 0 "docs/phoneboot.1 is what the table makes" sh -c "$P --man | cmp -s - docs/phoneboot.1"
+for c in logon cert profiles report; do
+	expect_rc 0 "$c --help" $P $c --help
+	h=$(sed -n '/^options:/,/^Exit/p' /tmp/pb-cli.out | grep -oE '^  (-h, )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u)
+	m=$($P --man | awk -v c="$c" '/^\.SS /{on=index($0, "\"phoneboot " c " ")>0} /^\.SH /{on=0} on' |
+		grep -A1 '^\.TP' | grep '^\\fB' | sed 's/\\f[BRI]//g; s/\\-/-/g' | grep -oE '^(-h, )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u)
+	[ -n "$h" ] && [ "$h" = "$m" ] && ok || ko "$c: --help and the man page list different options: [$h] [$m]"
+done
+grep -q 'Every network wait' /tmp/pb-cli.out && ok || true
+expect_rc 2 "unknown option" $P logon --frobnicate
+[ "$(wc -l < /tmp/pb-cli.err)" = 1 ] && grep -q "unknown option '--frobnicate'" /tmp/pb-cli.err && ok || ko "unknown option: one line"
+expect_rc 2 "missing argument" $P logon alice@corp.example --dns
+grep -q -- "--dns needs an argument" /tmp/pb-cli.err && ok || ko "missing argument named"
+# shared options: parsed once, the same bounds for every command
+for c in "logon alice@corp.example --profile generic-modern --dns 127.0.0.1" "cert $F/chain-legacy.pem"; do
+	expect_rc 2 "${c%% *} --timeout 5" $P $c --timeout 5
+	grep -q "expected MS from 10 to 600000" /tmp/pb-cli.err && ok || ko "${c%% *}: timeout bounds"
+	expect_rc 2 "${c%% *} --time bad" $P $c --time 2024-13-45
+done
+expect_rc 0 "cert --json=FILE" $P cert --profile polycom-cx700-ocpe --json=/tmp/pb-cli.json $F/chain-legacy.pem
+python3 -c 'import json; json.load(open("/tmp/pb-cli.json"))' && [ ! -s /tmp/pb-cli.out ] && ok || ko "cert --json=FILE writes the file"
+# the password: never empty; with no terminal to ask on, a usage error
+expect_rc 2 "empty PHONEBOOT_PASSWORD, no terminal" env PHONEBOOT_PASSWORD= setsid -w $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1:9
+grep -q 'no password.*no terminal' /tmp/pb-cli.err && ok || ko "no password: says so"
+: > /tmp/pb-cli.pw
+expect_rc 2 "empty --password-file" setsid -w $P logon alice@corp.example --profile generic-modern --dns 127.0.0.1:9 --password-file /tmp/pb-cli.pw
+grep -q 'is empty' /tmp/pb-cli.err && ok || ko "empty password file: says so"
+# report: a saved report rendered again
+R=tests/fixtures/reports
+expect_rc 1 "report: founding (loop)" $P report $R/founding.json
+grep -q '^outcome: LOOP' /tmp/pb-cli.out && grep -q '^diagnosis: install-root / cert-sig-hash-unsupported (also cert-key-too-large)$' /tmp/pb-cli.out &&
+	grep -q 'use-dns  *\[verified\]' /tmp/pb-cli.out && grep -q '^the boot with --alt-dns' /tmp/pb-cli.out && ok || ko "report: text"
+grep -q "$(printf '\033')" /tmp/pb-cli.out && ko "colour when stdout is no terminal" || ok
+expect_rc 0 "report: signed in" $P report $R/signed-in.json
+expect_rc 1 "report --quiet" $P report --quiet $R/founding.json
+[ "$(head -1 /tmp/pb-cli.out | cut -c1-13)" = "outcome: LOOP" ] && grep -q '^diagnosis:' /tmp/pb-cli.out &&
+	! grep -q 'remedies:\|^  *[0-9.]* ms ' /tmp/pb-cli.out && ok || ko "--quiet: the outcome and the diagnosis only"
+expect_rc 0 "report --quiet, signed in" $P report --quiet $R/signed-in.json
+[ "$(cat /tmp/pb-cli.out)" = "outcome: signed in through sip.corp.example:5061" ] && ok || ko "--quiet signed in: $(cat /tmp/pb-cli.out)"
+expect_rc 1 "report --json" $P report --json $R/founding.json
+python3 -c 'import json,sys; sys.exit(0 if json.load(open("/tmp/pb-cli.out")) == json.load(open(sys.argv[1])) else 1)' $R/founding.json && ok || ko "report --json: the report as saved"
+expect_rc 1 "report from stdin" sh -c "$P report - < $R/founding.json"
+expect_rc 2 "report: no such file" $P report /nonexistent.json
+expect_rc 2 "report: not JSON" $P report $F/chain-legacy.pem
+expect_rc 2 "report: JSON, not a report" $P report /tmp/pb-cli.json
+[ "$(wc -l < /tmp/pb-cli.err)" = 1 ] && ok || ko "report: one-line error"
+# colour on a terminal (script(1) gives one), none with NO_COLOR
+env -u NO_COLOR script -qec "$P report --quiet $R/founding.json" /dev/null > /tmp/pb-cli.tty 2>&1
+grep -q "$(printf '\033\\[1;31m')LOOP" /tmp/pb-cli.tty && ok || ko "colour on a terminal"
+NO_COLOR=1 script -qec "$P report --quiet $R/founding.json" /dev/null > /tmp/pb-cli.tty 2>&1
+grep -q "$(printf '\033')" /tmp/pb-cli.tty && ko "NO_COLOR: still colour" || ok
+expect_rc 1 "report --html" $P report --quiet --html /tmp/pb-cli.html $R/founding.json
+python3 - $R/founding.json <<'PY' && ok || ko "report --html: one arrow per exchange"
+import json, re, sys
+d = json.load(open(sys.argv[1])); t = open('/tmp/pb-cli.html').read()
+n = len(re.findall(r'<g class="arrow', t))
+sys.exit(0 if n == len(d['exchanges']) + len(d['alternative']['exchanges']) and 'Content-Security-Policy' in t else 1)
+PY
+rm -f /tmp/pb-cli.json /tmp/pb-cli.pw /tmp/pb-cli.tty /tmp/pb-cli.html
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

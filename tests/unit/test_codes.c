@@ -20,7 +20,7 @@ static void causes(void **st)
 	long len;
 
 	(void)st;
-	assert_int_equal(n, 44);   /* DESIGN.md section 4 plus "none" */
+	assert_int_equal(n, 49);   /* DESIGN.md section 4 plus "none" */
 	snprintf(path, sizeof(path), "%s/../../docs/causes.md", getenv("PB_TESTDATA"));
 	f = fopen(path, "rb");
 	assert_non_null(f);
@@ -61,6 +61,8 @@ static void others(void **st)
 	assert_string_equal(pb_cause_str(PB_CAUSE_CERT_SIG_HASH_UNSUPPORTED),
 			    "cert-sig-hash-unsupported");
 	assert_string_equal(pb_remedy_str(PB_REMEDY_USE_DNS), "use-dns");
+	assert_string_equal(pb_step_str(PB_STEP_DEVICE_UPDATE), "device-update");
+	assert_string_equal(pb_cause_str(PB_CAUSE_NTP_UNSYNCHRONIZED), "ntp-unsynchronized");
 }
 
 int main(void)

@@ -186,6 +186,71 @@ static void rule_ending_step(void **st)
 	json_decref(in.steps);
 }
 
+/* The time step as the engine records it: the device's clock, where it
+ * came from, and how far it is from the host's. */
+static json_t *time_step(const char *result, const char *cause, const char *clock,
+			 const char *source, long long err)
+{
+	json_t *s = step("time", result, cause, NULL, NULL);
+
+	json_object_set_new(s, "facts", json_pack("{s:s,s:s,s:s,s:I}", "device_clock", clock,
+		"clock_source", source, "reference_clock", "2030-01-01T00:00:00Z",
+		"clock_error_s", (json_int_t)err));
+	return s;
+}
+
+/* Rule 0: the pool's chain (valid 2024-2045) judged at a device clock of
+ * 2001 (no NTP, the firmware's boot clock): the diagnosis is the time
+ * step, with how far off the clock was; the certificate cause is
+ * evidence. With NTP ok but a server far off, the cause is the
+ * certificate's, still at time. With the clock right, the rule stays
+ * out. */
+static void rule_clock(void **st)
+{
+	struct diag_in in = { "failed", NULL, "pool.corp.example:5061", NULL, NULL, 0 };
+	/* 2001-01-01 minus 2030-01-01 */
+	const long long behind = 978307200LL - 1893456000LL;
+	json_t *d;
+
+	(void)st;
+	in.peer = pool_chain;
+	in.steps = json_pack("[o,o]",
+		time_step("fail", "ntp-unreachable", "2001-01-01T00:00:00Z",
+			  "firmware boot clock (profile time.boot_clock = 2001-01-01T00:00:00Z, assumed)",
+			  behind),
+		step("connect", "fail", "cert-not-yet-valid", "pool.corp.example:5061", NULL));
+	d = diagnose(&in);
+	assert_string_equal(get(d, "step"), "time");
+	assert_string_equal(get(d, "cause"), "ntp-unreachable");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(d, "also"), 0)),
+			    "cert-not-yet-valid");
+	assert_non_null(strstr(get(d, "summary"), "10592 days behind"));
+	assert_int_equal(n_evidence(d), 3);
+	json_decref(d);
+	json_decref(in.steps);
+
+	/* NTP answered, but from a server 20 years ahead: cert-expired */
+	in.steps = json_pack("[o,o]",
+		time_step("ok", NULL, "2050-01-01T00:00:00Z", "ntp 127.0.0.1:123",
+			  2524608000LL - 1893456000LL),
+		step("connect", "fail", "cert-expired", "pool.corp.example:5061", NULL));
+	d = diagnose(&in);
+	assert_string_equal(get(d, "step"), "time");
+	assert_string_equal(get(d, "cause"), "cert-expired");
+	assert_non_null(strstr(get(d, "summary"), "days ahead of"));
+	json_decref(d);
+	json_decref(in.steps);
+
+	/* the clock is right: the certificate is the fault */
+	in.steps = json_pack("[o,o]",
+		time_step("ok", NULL, "2030-01-01T00:00:00Z", "ntp 127.0.0.1:123", 0),
+		step("connect", "fail", "cert-expired", "pool.corp.example:5061", NULL));
+	d = diagnose(&in);
+	assert_string_equal(get(d, "step"), "connect");
+	json_decref(d);
+	json_decref(in.steps);
+}
+
 static int has_remedy(json_t *list, const char *id, int verified)
 {
 	json_t *r;
@@ -233,6 +298,7 @@ static void remedies_by_cause(void **st)
 	remedy_for("connect", "cert-name-mismatch", "fix-certificate-name");
 	remedy_for("connect", "cert-expired", "fix-clock");
 	remedy_for("connect", "cert-expired", "reissue-chain");
+	remedy_for("time", "ntp-unreachable", "fix-clock");
 }
 
 int main(void)
@@ -243,6 +309,7 @@ int main(void)
 		cmocka_unit_test(rule_no_root),
 		cmocka_unit_test(rule_same_fault),
 		cmocka_unit_test(rule_ending_step),
+		cmocka_unit_test(rule_clock),
 		cmocka_unit_test(remedies_by_cause),
 	};
 	return cmocka_run_group_tests_name("diag", tests, setup, teardown);

@@ -424,7 +424,8 @@ static void flow_tables(void **st)
 		for (i = 0; i < f->n; i++) {
 			enum pb_step s = f->steps[i].ops->id;
 			int best_effort = s == PB_STEP_LOCATE_DC || s == PB_STEP_DOWNLOAD_ROOT ||
-					  s == PB_STEP_INSTALL_ROOT;
+					  s == PB_STEP_INSTALL_ROOT || s == PB_STEP_TIME ||
+					  s == PB_STEP_DEVICE_UPDATE;
 
 			assert_int_equal(f->steps[i].fatal, !best_effort);
 			assert_int_equal(flow_find(f, s), i);
