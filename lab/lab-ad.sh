@@ -23,7 +23,7 @@ REGISTRAR=$TOP/build/lab/sipae-registrar
 
 ad_mode() { [ -f "$RUN/ad-mode" ]; }
 ad_addresses() {
-	if [ "$(cat "$RUN/mode" 2>/dev/null)" = netns ]; then PROXY_IP=10.99.0.40; else PROXY_IP=127.0.1.40; fi
+	if [ "$(cat "$RUN/mode" 2>/dev/null)" = netns ]; then PROXY_IP=10.99.0.41; else PROXY_IP=127.0.1.41; fi
 }
 ad_addresses
 
@@ -43,10 +43,10 @@ keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth,clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
-subjectAltName = DNS:proxy.$DOMAIN,DNS:$DOMAIN,IP:127.0.1.40,IP:10.99.0.40
+subjectAltName = DNS:proxy.$DOMAIN,DNS:$DOMAIN,IP:127.0.1.41,IP:10.99.0.41
 EOF
 	mk int-dc01 "/CN=dc01.$DOMAIN" 2048 int-root sha256 dc01 || return 1
-	mk int-proxy "/CN=proxy.$DOMAIN" 2048 int-root sha256 proxy || return 1
+	mk int-sipproxy "/CN=proxy.$DOMAIN" 2048 int-root sha256 proxy || return 1
 	chmod 600 "$PKI"/*.key
 }
 
@@ -229,13 +229,13 @@ reg_start() {
 
 # Kamailio on the proxy address only, with the internal chain
 kam_conf_ad() {
-	cat "$PKI/int-proxy.crt" "$PKI/int-root.crt" > "$RUN/proxy-chain.pem"
+	cat "$PKI/int-sipproxy.crt" "$PKI/int-root.crt" > "$RUN/proxy-chain.pem"
 	cat > "$RUN/tls.cfg" <<EOF
 [server:default]
 method = TLSv1.2+
 cipher_list = DEFAULT:@SECLEVEL=2
 certificate = $RUN/proxy-chain.pem
-private_key = $PKI/int-proxy.key
+private_key = $PKI/int-sipproxy.key
 verify_certificate = no
 require_certificate = no
 
@@ -247,7 +247,7 @@ require_certificate = no
 method = TLSv1+
 cipher_list = DEFAULT:@SECLEVEL=0
 certificate = $RUN/proxy-chain.pem
-private_key = $PKI/int-proxy.key
+private_key = $PKI/int-sipproxy.key
 verify_certificate = no
 require_certificate = no
 EOF
