@@ -10,6 +10,12 @@ BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
 libldap-dev libjansson-dev libinih-dev libcmocka-dev libcurl4-openssl-dev clang python3 cppcheck"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
 iproute2 busybox udhcpc procps chrony nginx-light"
+# the AD mode (lab/lab up --ad): Samba AD DC (samba-ad-lab.md: samba-ad-provision
+# is required), Kerberos and SASL GSSAPI clients for the checks, gss-ntlmssp
+# and the headers lab/registrar builds with (make lab-tools)
+LAB="$LAB samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules \
+winbind krb5-user libsasl2-modules-gssapi-mit gss-ntlmssp gss-ntlmssp-dev libkrb5-dev \
+libwbclient-dev util-linux"
 # the HTML report's test in a real browser (tests/browser/run.sh); script(1)
 # and man for the CLI tests
 TEST="chromium bsdutils man-db"
@@ -25,7 +31,7 @@ done
 echo "phoneboot: installing:$missing" >&2
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
-# policy-rc.d: the packaged dnsmasq/slapd must not start and grab ports 53/389;
+# policy-rc.d: the packaged dnsmasq/slapd/samba must not start and grab ports 53/389;
 # the lab runs its own instances on lab addresses only.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
