@@ -12,7 +12,7 @@ WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-truncation -Werror
 CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
 
 LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/core/nopipe.c \
@@ -22,7 +22,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \
-           lib/engine/engine.c lib/engine/device.c \
+           lib/engine/engine.c lib/engine/device.c lib/engine/fleet.c lib/engine/summary.c \
            lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
            lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
            lib/steps/authenticate.c lib/steps/register.c \
@@ -30,7 +30,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
-           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag
+           test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag test_fleet
 
 B := build
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -66,6 +66,7 @@ $(B)/unit/test_dir $(B)/asan/test_dir: tests/mock/mock_ldap.c
 MOCK_SIPREG := tests/mock/sipreg.c tests/mock/sipreg_msg.c
 $(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: $(MOCK_SIPREG)
 $(B)/unit/test_engine $(B)/asan/test_engine: tests/mock/dnsd.c $(MOCK_SIPREG)
+$(B)/unit/test_fleet $(B)/asan/test_fleet: tests/mock/dnsd.c $(MOCK_SIPREG)
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -40,6 +40,10 @@ struct pb_logon_opts {
 	void *trace_arg;
 	const char *keylog_file;            /* NSS key log of every TLS session, or NULL */
 	const char *label;                  /* names the boot in the trace; NULL: user */
+	unsigned skip_steps;                /* bits (1u << enum pb_step): steps left out
+					       of every cycle, as if not in the flow (a
+					       probe of part of the boot: fleet --skip);
+					       0: the whole flow */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on

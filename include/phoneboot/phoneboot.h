@@ -9,5 +9,6 @@
 #include "phoneboot/cert.h"
 #include "phoneboot/logon.h"
 #include "phoneboot/boot.h"
+#include "phoneboot/fleet.h"
 
 #endif
