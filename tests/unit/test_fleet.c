@@ -542,8 +542,13 @@ static void summary_math(void **st)
 		assert_int_equal(pb_fleet_summary_add(s, line), PB_OK);
 		json_decref(line);
 	}
-	assert_int_equal(pb_fleet_summary_add(s, json_object_get(json_pack("{}"), "x")),
-			 PB_ERR_PARSE);
+	{
+		json_t *empty = json_object();
+
+		assert_int_equal(pb_fleet_summary_add(s, empty), PB_ERR_PARSE);
+		assert_int_equal(pb_fleet_summary_add(s, NULL), PB_ERR_PARSE);
+		json_decref(empty);
+	}
 	sum = pb_fleet_summary_json(s);
 	assert_int_equal(outcome_n(sum, "signed-in"), 90);
 	assert_int_equal(outcome_n(sum, "loop"), 10);
