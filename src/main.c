@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fleet_cli.h"
 
 static void usage(FILE *f)
 {
@@ -20,6 +21,10 @@ static void usage(FILE *f)
 	      "                                   chain (a PEM/DER/PKCS#7 file or HOST:PORT)\n"
 	      "  profiles [ID]                    the device catalog, or one profile and\n"
 	      "                                   its sources\n"
+	      "  fleet --count N|--csv FILE ...   many phones at once on one loop: progress,\n"
+	      "                                   JSON Lines, a summary (--merge: of shards)\n"
+	      "  matrix USER@DOMAIN --profile ID... --path NAME=dns:IP...\n"
+	      "                                   profiles x network paths, one table\n"
 	      "\n"
 	      "'phoneboot COMMAND --help' tells more. Exit codes: 0 signed in / usable,\n"
 	      "1 failed or unusable (diagnosed), 2 usage or input error, 3 internal error.\n",
@@ -50,6 +55,10 @@ int main(int argc, char **argv)
 		return cmd_logon(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cert"))
 		return cmd_cert(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fleet"))
+		return cmd_fleet(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "matrix"))
+		return cmd_matrix(argc - 1, argv + 1);
 	fprintf(stderr, "phoneboot: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -322,11 +322,12 @@ json_t *pb_fleet_summary_json(const struct pb_fleet_summary *s)
 
 		if (!s->step[i].n)
 			continue;
-		p = pcts(&s->step[i]);
-		bad |= !p || json_object_set_new(p, "failed",
-						 json_integer((json_int_t)s->step_failed[i])) < 0 ||
-		       json_object_set_new(p, "step", json_string(pb_step_str((enum pb_step)i))) < 0 ||
-		       json_array_append_new(steps, p) < 0;
+		p = json_pack("{s:s,s:I,s:I,s:f,s:f,s:f,s:f}", "step",
+			      pb_step_str((enum pb_step)i), "n", (json_int_t)s->step[i].n, "failed",
+			      (json_int_t)s->step_failed[i], "p50", hist_pct(&s->step[i], 50),
+			      "p95", hist_pct(&s->step[i], 95), "p99", hist_pct(&s->step[i], 99),
+			      "max", s->step[i].max);
+		bad |= !p || json_array_append_new(steps, p) < 0;
 	}
 	if (!bad && s->n_targets && !(tsorted = malloc(s->n_targets * sizeof(*tsorted))))
 		bad = 1;
