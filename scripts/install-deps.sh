@@ -8,6 +8,8 @@ BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
 libldap-dev libjansson-dev libinih-dev libcmocka-dev clang python3 cppcheck"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
 iproute2 busybox udhcpc procps"
+# bench/bench_fleet.py: SIPp (sip-tester) and sipsak beside phoneboot fleet
+LAB="$LAB sip-tester sipsak"
 want=$BUILD
 [ "${1:-build}" = lab ] && want="$BUILD $LAB"
 missing=""
