@@ -106,7 +106,6 @@ struct fleet_cli {
 	char *password;
 	struct phone *phones;             /* --csv */
 	size_t n_phones;
-	char **gen;                       /* --count: identity storage of phones in flight */
 	/* FMT split around its one conversion */
 	char pre[256], post[256];
 	unsigned width;
@@ -371,8 +370,9 @@ static void common_opts(const struct fleet_cli *c, struct pb_logon_opts *o)
 	o->dhcp_iface = c->dhcp;
 }
 
-static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, char *err,
-			    size_t errlen)
+/* --count: the phone's identity lives in *data while it is in flight */
+static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, void **data,
+			    char *err, size_t errlen)
 {
 	struct fleet_cli *c = arg;
 
@@ -401,15 +401,17 @@ static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, char *
 		char id[600], *domain;
 
 		gen_identity(c, c->first + i, id, sizeof(id));
-		if (!(c->gen[i] = split_identity(id, &domain))) {
+		if (!(*data = split_identity(id, &domain))) {
 			snprintf(err, errlen, "identity '%s': expected USER@DOMAIN", id);
 			return PB_ERR_USAGE;
 		}
-		o->user = c->gen[i];
+		o->user = *data;
 		o->domain = domain;
 		o->profile = c->profile;
 	}
 	if (!o->password) {
+		free(*data);
+		*data = NULL;
 		snprintf(err, errlen, "no password");
 		return PB_ERR_USAGE;
 	}
@@ -418,14 +420,14 @@ static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, char *
 
 /* ---- progress ---- */
 
-static void done_cb(void *arg, size_t i, json_t *line)
+static void done_cb(void *arg, size_t i, void *data, json_t *line)
 {
 	struct fleet_cli *c = arg;
 
-	if (c->gen) {
-		free(c->gen[i]);
-		c->gen[i] = NULL;
-	}
+	(void)i;
+	free(data);
+	if (!line)
+		return;
 	pb_fleet_summary_add(c->sum, line);
 	if (c->jsonl && json_dumpf(line, c->jsonl, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0) {
 		if (fputc('\n', c->jsonl) == EOF)
@@ -547,7 +549,7 @@ static int output(struct fleet_cli *c, json_t *summary, json_t *run)
 			fleet_summary_text(stdout, summary, run);
 		}
 	} else {
-		fleet_summary_text(stdout, summary, run);
+		fleet_summary_text(c->jsonl == stdout ? stderr : stdout, summary, run);
 	}
 	if (c->html_to && fleet_summary_html(c->html_to, summary, run) < 0) {
 		fprintf(stderr, "phoneboot: fleet: --html %s: %s\n", c->html_to, strerror(errno));
@@ -620,10 +622,6 @@ static int run_fleet(struct fleet_cli *c)
 
 	if (pb_fleet_summary_new(&c->sum) != PB_OK || uv_loop_init(&c->loop) < 0 ||
 	    pb_engine_new(&c->loop, &c->eng) != PB_OK) {
-		fprintf(stderr, "phoneboot: fleet: internal error: out of memory\n");
-		return EXIT_INTERNAL;
-	}
-	if (!c->phones && !(c->gen = calloc(count, sizeof(*c->gen)))) {
 		fprintf(stderr, "phoneboot: fleet: internal error: out of memory\n");
 		return EXIT_INTERNAL;
 	}
@@ -884,11 +882,6 @@ int cmd_fleet(int argc, char **argv)
 	if (c->jsonl && c->jsonl != stdout && fclose(c->jsonl) != 0 && rc != EXIT_USAGE) {
 		fprintf(stderr, "phoneboot: fleet: --jsonl %s: %s\n", c->jsonl_to, strerror(errno));
 		rc = EXIT_INTERNAL;
-	}
-	if (c->gen) {
-		for (i = 0; i < c->count; i++)
-			free(c->gen[i]);
-		free(c->gen);
 	}
 	pb_fleet_summary_free(c->sum);
 	free_phones(c);

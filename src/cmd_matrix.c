@@ -137,14 +137,15 @@ static void parse_path(struct matrix *m, const char *arg)
 }
 
 /* cell i: profile i / n_paths, path i % n_paths */
-static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, char *err,
-			    size_t errlen)
+static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, void **data,
+			    char *err, size_t errlen)
 {
 	struct matrix *m = arg;
 	const struct path *p = &m->paths[i % m->n_paths];
 
 	(void)err;
 	(void)errlen;
+	(void)data;
 	o->user = m->user;
 	o->domain = m->domain;
 	o->profile = m->profiles[i / m->n_paths];
@@ -176,12 +177,15 @@ static char *dup_str(const json_t *o, const char *k)
 	return v ? strdup(v) : NULL;
 }
 
-static void done_cb(void *arg, size_t i, json_t *line)
+static void done_cb(void *arg, size_t i, void *data, json_t *line)
 {
 	struct matrix *m = arg;
 	struct cell *c = &m->cells[i];
 	const json_t *d = json_object_get(line, "diagnosis");
 
+	(void)data;
+	if (!line)
+		return;
 	c->outcome = dup_str(line, "outcome");
 	c->target = dup_str(line, "target");
 	if (json_is_object(d)) {

@@ -30,16 +30,21 @@ struct pb_fleet_summary;
 
 /* Fill *o (zeroed before the call) for phone `index` (0-based, in the
  * whole fleet, whatever the shard). What o points to is the caller's and
- * must stay valid until the done callback for that index has returned.
- * Anything but PB_OK stops the fleet (no new boots) with err as its
- * error; the phone is not started. */
+ * must stay valid until the done callback for that index has returned;
+ * *data (NULL before the call) is handed back to that done callback, to
+ * release what the phone needed (so a fleet's memory follows the phones
+ * in flight). Anything but PB_OK stops the fleet (no new boots) with err
+ * as its error; the phone is not started, and the phone callback has
+ * released what it took. */
 typedef enum pb_err pb_fleet_phone_cb(void *arg, size_t index, struct pb_logon_opts *o,
-				      char *err, size_t errlen);
+				      void **data, char *err, size_t errlen);
 /* Phone `index` is over. line is its report line: pb_boot_report()'s
  * report with "index" (the phone's index) and "boot_ms" (start to end)
  * added; for "internal-error" (no report), identity, profile, outcome
- * and "error". Borrowed: json_incref() to keep it. On the loop. */
-typedef void pb_fleet_done_cb(void *arg, size_t index, json_t *line);
+ * and "error". Borrowed: json_incref() to keep it. data: what the phone
+ * callback set. On the loop. Also called, with line NULL, for phones
+ * still in flight when the fleet is freed. */
+typedef void pb_fleet_done_cb(void *arg, size_t index, void *data, json_t *line);
 /* Every boot is over and none will start (all done, or stopped). On the
  * loop, once. */
 typedef void pb_fleet_over_cb(void *arg);
@@ -82,8 +87,9 @@ PB_EXPORT void pb_fleet_get_progress(const struct pb_fleet *f, struct pb_fleet_p
 /* The error that stopped the fleet (from the phone callback or a boot
  * that could not start), PB_OK when none; message borrowed. */
 PB_EXPORT enum pb_err pb_fleet_error(const struct pb_fleet *f, const char **message);
-/* Free the fleet; boots still in flight are cancelled and freed without
- * their done callback. Its timer closes on the loop. NULL is fine. */
+/* Free the fleet; boots still in flight are cancelled and freed, their
+ * done callback called with line NULL. Its timer closes on the loop.
+ * NULL is fine. */
 PB_EXPORT void pb_fleet_free(struct pb_fleet *f);
 
 /* Phones of shard k of n among count (n 0 or 1: count). */

@@ -15,6 +15,7 @@ struct slot {
 	struct pb_boot *b;
 	struct pb_logon_opts o;
 	size_t index;
+	void *data;                  /* the caller's, from the phone callback */
 	uint64_t t0;
 	struct slot *next, *prev;
 };
@@ -161,10 +162,12 @@ static void on_boot(struct pb_boot *b, void *arg)
 		json_object_set_new(line, "boot_ms",
 				    json_real((double)(uv_hrtime() - s->t0) / 1e6));
 		if (f->c.done)
-			f->c.done(f->c.arg, s->index, line);
+			f->c.done(f->c.arg, s->index, s->data, line);
 		json_decref(line);
 	} else {
 		fail(f, PB_ERR_NOMEM, "out of memory making a report");
+		if (f->c.done)
+			f->c.done(f->c.arg, s->index, s->data, NULL);
 	}
 	/* the boot is freed inside its own callback: the engine touches it
 	 * no more after the callback (lib/engine/boot.c on_tick) */
@@ -188,9 +191,11 @@ static int start_one(struct pb_fleet *f)
 	}
 	s->f = f;
 	s->index = f->next;
-	rc = f->c.phone(f->c.arg, s->index, &s->o, err, sizeof(err));
-	if (rc == PB_OK)
-		rc = pb_boot_start(f->eng, &s->o, on_boot, s, &s->b, err, sizeof(err));
+	rc = f->c.phone(f->c.arg, s->index, &s->o, &s->data, err, sizeof(err));
+	if (rc == PB_OK &&
+	    (rc = pb_boot_start(f->eng, &s->o, on_boot, s, &s->b, err, sizeof(err))) != PB_OK &&
+	    f->c.done)
+		f->c.done(f->c.arg, s->index, s->data, NULL);
 	if (rc != PB_OK) {
 		char msg[300];
 
@@ -308,6 +313,8 @@ void pb_fleet_free(struct pb_fleet *f)
 
 		unlink_slot(f, s);
 		pb_boot_free(s->b);
+		if (f->c.done)
+			f->c.done(f->c.arg, s->index, s->data, NULL);
 		free(s);
 	}
 	uv_timer_stop(&f->pace);

@@ -146,10 +146,12 @@ struct run {
 	size_t cancel_after;
 };
 
-static enum pb_err phone(void *arg, size_t i, struct pb_logon_opts *o, char *err, size_t len)
+static enum pb_err phone(void *arg, size_t i, struct pb_logon_opts *o, void **data,
+			 char *err, size_t len)
 {
 	struct run *r = arg;
 
+	*data = &r->users[i];
 	(void)err;
 	(void)len;
 	if (i >= N_PHONES)
@@ -171,12 +173,14 @@ static enum pb_err phone(void *arg, size_t i, struct pb_logon_opts *o, char *err
 	return PB_OK;
 }
 
-static void done(void *arg, size_t i, json_t *line)
+static void done(void *arg, size_t i, void *data, json_t *line)
 {
 	struct run *r = arg;
 	struct pb_fleet_progress p;
 	unsigned fds = count_fds();
 
+	assert_ptr_equal(data, &r->users[i]);
+	assert_non_null(line);
 	assert_int_equal(json_integer_value(json_object_get(line, "index")), (json_int_t)i);
 	assert_true(json_is_real(json_object_get(line, "boot_ms")));
 	r->done_calls++;
