@@ -29,7 +29,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/auth/auth.c lib/auth/digest.c lib/diag/diagnose.c lib/logon.c \
            lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c src/html.c src/paths.c \
-           src/cmd_fleet.c src/cmd_matrix.c src/fleet_util.c
+           src/cmd_fleet.c src/cmd_matrix.c src/fleet_util.c src/fleet_csv.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
            test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag test_fleet
 

@@ -17,7 +17,6 @@
 
 #include "fleet_cli.h"
 
-#define MAX_DNS 8
 
 static void help(void)
 {
@@ -71,19 +70,6 @@ static void help(void)
 	       "Exit: 0 every phone signed in, 1 some did not, 2 usage, 3 internal.\n");
 }
 
-/* ---- the phones ---- */
-
-struct phone {
-	char *user, *domain;              /* one allocation: user\0domain */
-	const struct pb_profile *profile;
-	const char *dns[MAX_DNS];         /* into dnsbuf */
-	size_t n_dns;
-	char *dnsbuf;
-	char *dhcp;
-	unsigned char mac[6];
-	int has_mac;
-	char *password;                   /* own, or NULL: the shared one */
-};
 
 struct fleet_cli {
 	/* options */
@@ -93,7 +79,7 @@ struct fleet_cli {
 	unsigned long count, first, conc, attempts, timeout, interval;
 	double rate;
 	unsigned shard, shards, auth, skip;
-	const char *dns[MAX_DNS];
+	const char *dns[FLEET_MAX_DNS];
 	size_t n_dns;
 	const char *dhcp;
 	time_t now;
@@ -104,7 +90,7 @@ struct fleet_cli {
 	const struct pb_profile *profile;
 	struct pb_trust *roots;
 	char *password;
-	struct phone *phones;             /* --csv */
+	struct fleet_phone *phones;       /* --csv */
 	size_t n_phones;
 	/* FMT split around its one conversion */
 	char pre[256], post[256];
@@ -175,186 +161,6 @@ static void gen_identity(const struct fleet_cli *c, unsigned long num, char *out
 	snprintf(out, len, "%s%s%s%s", c->pre, pad, digits, c->post);
 }
 
-/* "user@domain" into one allocation "user\0domain"; NULL when malformed */
-static char *split_identity(const char *id, char **domain)
-{
-	const char *at = strchr(id, '@');
-	char *p;
-
-	if (!at || at == id || !at[1] || strchr(at + 1, '@') || strlen(id) > 255)
-		return NULL;
-	if (!(p = strdup(id)))
-		return NULL;
-	p[at - id] = '\0';
-	*domain = p + (at - id) + 1;
-	return p;
-}
-
-/* "a;b;c" or "a,b,c" into ph->dns */
-static int parse_dns_list(struct phone *ph, const char *s, const char *seps)
-{
-	char *p;
-
-	if (!(ph->dnsbuf = strdup(s)))
-		return -1;
-	for (p = ph->dnsbuf; *p;) {
-		size_t n = strcspn(p, seps);
-
-		if (!n || ph->n_dns == MAX_DNS)
-			return -1;
-		ph->dns[ph->n_dns++] = p;
-		p += n;
-		if (*p)
-			*p++ = '\0';
-	}
-	return ph->n_dns ? 0 : -1;
-}
-
-/* Whether FILE may carry passwords: a regular file, owned by us, that no
- * one else may read or write (mode 0600 or stricter). */
-static int file_private(FILE *f)
-{
-	struct stat st;
-
-	return fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
-	       !(st.st_mode & (S_IRWXG | S_IRWXO));
-}
-
-/* The next comma-separated field of *p (NUL-terminated in place). */
-static char *field(char **p)
-{
-	char *s = *p, *comma;
-
-	if (!s)
-		return "";
-	if ((comma = strchr(s, ','))) {
-		*comma = '\0';
-		*p = comma + 1;
-	} else {
-		*p = NULL;
-	}
-	return s;
-}
-
-static void read_csv(struct fleet_cli *c)
-{
-	FILE *f = fopen(c->csv, "r");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0, alloc = 0;
-	ssize_t len;
-	int priv;
-
-	if (!f)
-		die_usage("fleet: --csv %s: %s", c->csv, strerror(errno));
-	priv = file_private(f);
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		char *p = line, *id, *prof, *mac, *net, *pw;
-		struct phone *ph;
-
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (!line[0] || line[0] == '#' || (lineno == 1 && !strncmp(line, "identity,", 9)))
-			continue;
-		if (c->n_phones == alloc) {
-			struct phone *n;
-
-			alloc = alloc ? alloc * 2 : 64;
-			if (!(n = realloc(c->phones, alloc * sizeof(*n))))
-				die_usage("fleet: out of memory reading %s", c->csv);
-			c->phones = n;
-		}
-		ph = &c->phones[c->n_phones++];
-		memset(ph, 0, sizeof(*ph));
-		id = field(&p);
-		prof = field(&p);
-		mac = field(&p);
-		net = field(&p);
-		pw = field(&p);
-		if (p)
-			die_usage("fleet: %s line %zu: more than 5 fields (identity,profile,mac,"
-				  "network,password)", c->csv, lineno);
-		if (!(ph->user = split_identity(id, &ph->domain)))
-			die_usage("fleet: %s line %zu: identity '%s': expected USER@DOMAIN",
-				  c->csv, lineno, id);
-		/* a row names a catalog id (or the --profile file) */
-		if (*prof && c->profile_arg && !strcmp(prof, c->profile_arg))
-			ph->profile = c->profile;
-		else if (*prof && !(ph->profile = pb_catalog_find(c->cat, prof)))
-			die_usage("fleet: %s line %zu: no profile '%s' in the catalog (a profile "
-				  "file goes in --profile)", c->csv, lineno, prof);
-		else if (!*prof && !(ph->profile = c->profile))
-			die_usage("fleet: %s line %zu: no profile, and no --profile", c->csv,
-				  lineno);
-		if (*mac) {
-			if (fleet_parse_mac(mac, ph->mac) < 0)
-				die_usage("fleet: %s line %zu: MAC '%s': expected "
-					  "xx:xx:xx:xx:xx:xx", c->csv, lineno, mac);
-			ph->has_mac = 1;
-		}
-		if (!strncmp(net, "dns:", 4)) {
-			if (parse_dns_list(ph, net + 4, ";") < 0)
-				die_usage("fleet: %s line %zu: network '%s': expected "
-					  "dns:IP[:PORT][;IP...] (at most %d)", c->csv, lineno,
-					  net, MAX_DNS);
-		} else if (!strncmp(net, "dhcp:", 5) && net[5]) {
-			if (!(ph->dhcp = strdup(net + 5)))
-				die_usage("fleet: out of memory");
-		} else if (*net) {
-			die_usage("fleet: %s line %zu: network '%s': expected dns:IP[;IP] or "
-				  "dhcp:IFACE", c->csv, lineno, net);
-		} else if (!c->n_dns && !c->dhcp) {
-			die_usage("fleet: %s line %zu: no network, and neither --dns nor --dhcp",
-				  c->csv, lineno);
-		}
-		if (ph->has_mac && !ph->dhcp && !(!*net && c->dhcp))
-			die_usage("fleet: %s line %zu: a MAC goes with DHCP", c->csv, lineno);
-		/* the secret itself is never echoed: the messages name the line */
-		if (!strncmp(pw, "file:", 5)) {
-			if (!(ph->password = fleet_read_secret(pw + 5)))
-				die_usage("fleet: %s line %zu: password file: %s", c->csv, lineno,
-					  strerror(errno));
-		} else if (!strncmp(pw, "env:", 4)) {
-			const char *v = getenv(pw + 4);
-
-			if (!v)
-				die_usage("fleet: %s line %zu: password variable %s is not set",
-					  c->csv, lineno, pw + 4);
-			ph->password = strdup(v);
-		} else if (!strncmp(pw, "plain:", 6)) {
-			if (!priv)
-				die_usage("fleet: %s line %zu: a password in the file, but the file "
-					  "is not private (it must be yours, mode 0600): use file: or "
-					  "env:, or chmod 600 %s", c->csv, lineno, c->csv);
-			ph->password = strdup(pw + 6);
-		} else if (*pw) {
-			die_usage("fleet: %s line %zu: password source: expected file:PATH, "
-				  "env:NAME or plain:SECRET (the secret is not shown)", c->csv,
-				  lineno);
-		}
-		if (*pw && !ph->password)
-			die_usage("fleet: out of memory");
-	}
-	if (line)
-		explicit_bzero(line, cap);
-	free(line);
-	fclose(f);
-	if (!c->n_phones)
-		die_usage("fleet: %s: no phones", c->csv);
-}
-
-static void free_phones(struct fleet_cli *c)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_phones; i++) {
-		free(c->phones[i].user);
-		free(c->phones[i].dnsbuf);
-		free(c->phones[i].dhcp);
-		fleet_secret_free(c->phones[i].password);
-	}
-	free(c->phones);
-}
-
 static void common_opts(const struct fleet_cli *c, struct pb_logon_opts *o)
 {
 	o->password = c->password;
@@ -378,7 +184,7 @@ static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, void *
 
 	common_opts(c, o);
 	if (c->phones) {
-		const struct phone *ph = &c->phones[i];
+		const struct fleet_phone *ph = &c->phones[i];
 
 		o->user = ph->user;
 		o->domain = ph->domain;
@@ -401,7 +207,7 @@ static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, void *
 		char id[600], *domain;
 
 		gen_identity(c, c->first + i, id, sizeof(id));
-		if (!(*data = split_identity(id, &domain))) {
+		if (!(*data = fleet_split_identity(id, &domain))) {
 			snprintf(err, errlen, "identity '%s': expected USER@DOMAIN", id);
 			return PB_ERR_USAGE;
 		}
@@ -766,8 +572,8 @@ int cmd_fleet(int argc, char **argv)
 		case 'V': c->csv = optarg; break;
 		case 'p': c->profile_arg = optarg; break;
 		case 'd':
-			if (c->n_dns == MAX_DNS)
-				die_usage("fleet: at most %d --dns", MAX_DNS);
+			if (c->n_dns == FLEET_MAX_DNS)
+				die_usage("fleet: at most %d --dns", FLEET_MAX_DNS);
 			c->dns[c->n_dns++] = optarg;
 			break;
 		case 'D': c->dhcp = optarg; break;
@@ -861,8 +667,12 @@ int cmd_fleet(int argc, char **argv)
 	c->cat = catalog_or_die();
 	if (c->profile_arg)
 		c->profile = profile_arg(c->cat, c->profile_arg, &c->owned);
-	if (c->csv)
-		read_csv(c);
+	if (c->csv) {
+		struct fleet_csv_in in = { c->csv, c->cat, c->profile, c->profile_arg,
+					   c->n_dns > 0, c->dhcp };
+
+		c->phones = fleet_csv_read(&in, &c->n_phones);
+	}
 	if (c->roots_file && *c->roots_file) {
 		if (pb_trust_new(&c->roots) != PB_OK ||
 		    pb_trust_add_file(c->roots, c->roots_file, err, sizeof(err)) != PB_OK)
@@ -884,7 +694,7 @@ int cmd_fleet(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 	}
 	pb_fleet_summary_free(c->sum);
-	free_phones(c);
+	fleet_csv_free(c->phones, c->n_phones);
 	fleet_secret_free(c->password);
 	pb_trust_free(c->roots);
 	pb_profile_free(c->owned);

@@ -12,6 +12,38 @@
 #include "cli.h"
 
 int cmd_fleet(int argc, char **argv);
+
+#define FLEET_MAX_DNS 8
+
+/* A phone of a CSV file (src/fleet_csv.c). */
+struct fleet_phone {
+	char *user, *domain;              /* one allocation: user\0domain */
+	const struct pb_profile *profile;
+	const char *dns[FLEET_MAX_DNS];         /* into dnsbuf */
+	size_t n_dns;
+	char *dnsbuf;
+	char *dhcp;
+	unsigned char mac[6];
+	int has_mac;
+	char *password;                   /* own, or NULL: the shared one */
+};
+
+struct fleet_csv_in {
+	const char *path;
+	struct pb_catalog *cat;
+	const struct pb_profile *profile;  /* --profile, or NULL */
+	const char *profile_arg;           /* as given, or NULL */
+	int have_dns;                      /* --dns given */
+	const char *dhcp;                  /* --dhcp, or NULL */
+};
+
+/* Read the phones of in->path; a usage error (exit 2) naming the line
+ * when one is malformed. *count set. */
+struct fleet_phone *fleet_csv_read(const struct fleet_csv_in *in, size_t *count);
+void fleet_csv_free(struct fleet_phone *phones, size_t n);
+/* "user@domain" into one allocation "user\0domain" (*domain into it);
+ * NULL when malformed or out of memory. */
+char *fleet_split_identity(const char *id, char **domain);
 int cmd_matrix(int argc, char **argv);
 
 /* The shared password: --password-file FILE, else $PHONEBOOT_PASSWORD,
