@@ -13,7 +13,7 @@ WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-truncation -Werror
 CPPFLAGS += -Iinclude -Ilib -I$(B) -D_GNU_SOURCE
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 ALL_CFLAGS  = -std=c11 $(WARN) -fvisibility=hidden $(CFLAGS) $(PKG_CFLAGS)
 
 LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/core/nopipe.c \
@@ -24,7 +24,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \
-           lib/engine/engine.c lib/engine/device.c \
+           lib/engine/engine.c lib/engine/device.c lib/engine/fleet.c lib/engine/summary.c \
            lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
            lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
            lib/steps/authenticate.c lib/steps/register.c lib/steps/time.c \
@@ -32,10 +32,11 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/auth/auth.c lib/auth/digest.c lib/auth/ntlm.c lib/diag/diagnose.c lib/logon.c \
            lib/ntlm/ntlm.c lib/sipae/sipae.c
 CLI_SRC := src/main.c src/opts.c src/help.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c \
-           src/cmd_report.c src/report.c src/render_text.c src/html.c src/paths.c
+           src/cmd_report.c src/report.c src/render_text.c src/html.c src/paths.c \
+           src/cmd_fleet.c src/cmd_matrix.c src/fleet_util.c src/fleet_csv.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
            test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag \
-           test_time_devupdate
+           test_time_devupdate test_fleet
 
 B := build
 
@@ -110,6 +111,7 @@ $(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: $(MOCK_SIPREG)
 $(B)/unit/test_engine $(B)/asan/test_engine: tests/mock/dnsd.c $(MOCK_SIPREG)
 $(B)/unit/test_time_devupdate $(B)/asan/test_time_devupdate: tests/mock/dnsd.c $(MOCK_SIPREG) \
   tests/mock/sntpd.c tests/mock/httpd.c
+$(B)/unit/test_fleet $(B)/asan/test_fleet: tests/mock/dnsd.c $(MOCK_SIPREG)
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -169,7 +171,9 @@ lab-test: phoneboot $(B)/asan/phoneboot
 	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
 	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/logon.sh && \
 	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
-	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/dhcp.sh; \
+	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/dhcp.sh && \
+	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
+	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/fleet.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
 check: all lint unit unit-asan torture cli-tests install-test browser-test fuzz-replay lab-test
@@ -200,6 +204,7 @@ $(B)/bench/%: bench/%.c $(B)/libphoneboot.a
 bench: $(B)/bench/bench_judge $(B)/bench/bench_dhcp $(FIXTURES) phoneboot
 	$(B)/bench/bench_judge profiles $(B)/fixtures /etc/ssl/certs/ca-certificates.crt
 	@if [ "$$(id -u)" = 0 ]; then bash bench/bench_cert_tls.sh && python3 bench/bench_logon.py && \
+	  python3 bench/bench_fleet.py && \
 	  lab/lab up --netns >/dev/null && ip netns exec labphone $(B)/bench/bench_dhcp veth-phone 100 10 20; fi
 
 clean:

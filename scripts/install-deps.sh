@@ -19,6 +19,8 @@ libwbclient-dev util-linux"
 # the HTML report's test in a real browser (tests/browser/run.sh); script(1)
 # and man for the CLI tests
 TEST="chromium bsdutils man-db"
+# bench/bench_fleet.py: SIPp (sip-tester) and sipsak beside phoneboot fleet
+LAB="$LAB sip-tester sipsak"
 want=$BUILD
 [ "${1:-build}" = lab ] && want="$BUILD $LAB $TEST"
 [ "${1:-build}" = test ] && want="$BUILD $TEST"

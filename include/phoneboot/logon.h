@@ -47,6 +47,10 @@ struct pb_logon_opts {
 	unsigned short devupdate_port;      /* the Device Update service's port; 0: the
 					       device's (80 HTTP, 443 HTTPS). Tests and labs
 					       on unprivileged ports */
+	unsigned skip_steps;                /* bits (1u << enum pb_step): steps left out
+					       of every cycle, as if not in the flow (a
+					       probe of part of the boot: fleet --skip);
+					       0: the whole flow */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on

@@ -10,5 +10,6 @@
 #include "phoneboot/probe.h"
 #include "phoneboot/logon.h"
 #include "phoneboot/boot.h"
+#include "phoneboot/fleet.h"
 
 #endif

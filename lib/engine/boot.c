@@ -212,6 +212,8 @@ static int start_from(struct boot *b, size_t si)
 
 		if (fs->when == WHEN_DHCP && !b->o->dhcp_iface)
 			continue;           /* not part of this boot */
+		if (b->o->skip_steps & (1u << fs->ops->id))
+			continue;           /* left out by the caller */
 		if (missing) {
 			rec_skipped(&b->rec, fs->ops->id, flow_missing(missing));
 			boot_trace(b, "cycle %u: %s skipped: %s", b->cycle,

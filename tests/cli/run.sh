@@ -162,5 +162,71 @@ n = len(re.findall(r'<g class="arrow', t))
 sys.exit(0 if n == len(d['exchanges']) + len(d['alternative']['exchanges']) and 'Content-Security-Policy' in t else 1)
 PY
 rm -f /tmp/pb-cli.json /tmp/pb-cli.pw /tmp/pb-cli.tty /tmp/pb-cli.html
+# fleet and matrix: usage errors up front, and runs that meet nothing
+PF="$P fleet --identity u%04d@corp.example --profile generic-modern --dns 127.0.0.1:9 --timeout 100 --progress none"
+expect_rc 0 "fleet --help" $P fleet --help
+expect_rc 0 "matrix --help" $P matrix --help
+expect_rc 2 "fleet without phones" $P fleet --profile generic-modern --dns 127.0.0.1
+expect_rc 2 "fleet --count without --identity" $P fleet --count 3 --profile generic-modern --dns 127.0.0.1
+expect_rc 2 "fleet --identity without %d" env PHONEBOOT_PASSWORD=x $P fleet --count 3 --identity u%s@x --profile generic-modern --dns 127.0.0.1
+expect_rc 2 "fleet --identity with two %d" env PHONEBOOT_PASSWORD=x $P fleet --count 3 --identity u%d%d@x --profile generic-modern --dns 127.0.0.1
+expect_rc 2 "fleet --count without network" $P fleet --count 3 --identity u%d@x --profile generic-modern
+expect_rc 2 "fleet --shard 3/3" env PHONEBOOT_PASSWORD=x $PF --count 3 --shard 3/3
+expect_rc 2 "fleet --shard garbage" env PHONEBOOT_PASSWORD=x $PF --count 3 --shard a/b
+expect_rc 2 "fleet --rate 0" env PHONEBOOT_PASSWORD=x $PF --count 3 --rate 0
+expect_rc 2 "fleet --skip register" env PHONEBOOT_PASSWORD=x $PF --count 3 --skip register
+expect_rc 2 "fleet --concurrency over ulimit -n" env PHONEBOOT_PASSWORD=x bash -c "ulimit -n 100; $PF --count 3 --concurrency 500"
+grep -q 'needs about 1064 file descriptors' /tmp/pb-cli.err && grep -q 'may open 100' /tmp/pb-cli.err && ok || ko "ulimit message says the numbers: $(cat /tmp/pb-cli.err)"
+expect_rc 2 "fleet no password, no terminal" env -u PHONEBOOT_PASSWORD setsid -w $PF --count 3 </dev/null
+csv=$(mktemp); secret="S3cr3t-$$-never-shown"
+printf 'identity,profile,mac,network,password\nalice@corp.example,generic-modern,,,plain:%s\n' "$secret" > "$csv"; chmod 644 "$csv"
+expect_rc 2 "fleet --csv: a password in a file others may read" $P fleet --csv "$csv" --dns 127.0.0.1:9 --progress none
+grep -q 'not private' /tmp/pb-cli.err && ! grep -q "$secret" /tmp/pb-cli.err /tmp/pb-cli.out && ok || ko "refused, secret not echoed"
+chmod 600 "$csv"
+expect_rc 1 "fleet --csv: a password in a private file" timeout 20 $P fleet --csv "$csv" --dns 127.0.0.1:9 --timeout 100 --progress none --jsonl /tmp/pb-cli.jsonl
+! grep -q "$secret" /tmp/pb-cli.err /tmp/pb-cli.out /tmp/pb-cli.jsonl && ok || ko "the CSV's secret appears in the output"
+printf 'alice@corp.example,generic-modern,,,bogus:%s\n' "$secret" > "$csv"
+expect_rc 2 "fleet --csv: unknown password source" $P fleet --csv "$csv" --dns 127.0.0.1:9 --progress none
+! grep -q "$secret" /tmp/pb-cli.err && ok || ko "unknown source: secret not echoed"
+printf 'alice@corp.example,no-such-profile,,,\n' > "$csv"
+expect_rc 2 "fleet --csv: unknown profile" env PHONEBOOT_PASSWORD=x $P fleet --csv "$csv" --dns 127.0.0.1:9
+printf 'alice@corp.example,generic-modern,,dns:127.0.0.1:9;127.0.0.2:9,env:PB_ALICE_PW\nbob@corp.example,,,,\n' > "$csv"
+expect_rc 1 "fleet --csv: two phones, env: password" env PB_ALICE_PW=y PHONEBOOT_PASSWORD=x timeout 20 $P fleet --csv "$csv" --profile polycom-cx700-ocpe --dns 127.0.0.1:9 --timeout 100 --progress none --json
+python3 -c 'import json,sys; d=json.load(open("/tmp/pb-cli.out")); sys.exit(0 if d["phones"]==2 and sum(d["outcomes"].values())==2 else 1)' && ok || ko "csv summary counts"
+rm -f "$csv"
+# a generated fleet against a port where nothing answers: every phone reported
+expect_rc 1 "fleet --count 40" env PHONEBOOT_PASSWORD=x timeout 30 $PF --count 40 --concurrency 8 --jsonl /tmp/pb-cli.jsonl --json=/tmp/pb-cli.sum --html /tmp/pb-cli.html
+python3 - <<'PY' && ok || ko "fleet: 40 lines, counts add up, the summary names the cause"
+import json
+lines = [json.loads(l) for l in open("/tmp/pb-cli.jsonl")]
+s = json.load(open("/tmp/pb-cli.sum"))
+assert len(lines) == 40 and sorted(l["index"] for l in lines) == list(range(40))
+assert {l["identity"] for l in lines} == {"u%04d@corp.example" % i for i in range(1, 41)}
+assert s["phones"] == 40 and sum(s["outcomes"].values()) == 40
+assert sum(c["count"] for c in s["causes"]) == 40 and s["causes"][0]["examples"][0] == "u0001@corp.example"
+assert s["run"]["concurrency"] == 8
+PY
+grep -q '<h2>Causes</h2>' /tmp/pb-cli.html && ok || ko "fleet --html"
+grep -q 'outcomes:' /tmp/pb-cli.out && ok || ko "fleet --json=FILE still prints the text summary"
+# shards of that fleet merged: the same summary as the whole run's lines
+for k in 0 1 2; do python3 -c "
+import json,sys
+for l in open('/tmp/pb-cli.jsonl'):
+    if json.loads(l)['index'] % 3 == $k: sys.stdout.write(l)" > /tmp/pb-cli.shard$k; done
+expect_rc 1 "fleet --merge of 3 shards" $P fleet --merge /tmp/pb-cli.shard2 /tmp/pb-cli.shard0 /tmp/pb-cli.shard1 --json
+python3 -c 'import json,sys; a=json.load(open("/tmp/pb-cli.out")); b=json.load(open("/tmp/pb-cli.sum")); del a["run"], b["run"]; sys.exit(0 if a==b else 1)' && ok || ko "merged shards == the whole run's summary"
+expect_rc 1 "fleet --shard 1/3 runs its third" env PHONEBOOT_PASSWORD=x timeout 30 $PF --count 40 --shard 1/3 --jsonl /tmp/pb-cli.jsonl
+[ "$(wc -l < /tmp/pb-cli.jsonl)" = 13 ] && ok || ko "shard 1/3 of 40 is 13 phones"
+echo '{"not":"a report"}' > /tmp/pb-cli.shard0
+expect_rc 2 "fleet --merge of something else" $P fleet --merge /tmp/pb-cli.shard0
+expect_rc 2 "fleet --merge of no file" $P fleet --merge /nonexistent
+rm -f /tmp/pb-cli.shard[012] /tmp/pb-cli.jsonl /tmp/pb-cli.sum /tmp/pb-cli.html
+expect_rc 2 "matrix without --path" $P matrix a@corp.example --profile generic-modern
+expect_rc 2 "matrix without --profile" $P matrix a@corp.example --path i=dns:127.0.0.1
+expect_rc 2 "matrix bad --path" $P matrix a@corp.example --profile generic-modern --path i=udp:1.2.3.4
+expect_rc 2 "matrix two paths of one name" $P matrix a@corp.example --profile generic-modern --path i=dns:127.0.0.1 --path i=dns:127.0.0.2
+expect_rc 2 "matrix --path dhcp: no interface" $P matrix a@corp.example --profile generic-modern --path i=dhcp:nosuch0
+expect_rc 1 "matrix, nothing answers" env PHONEBOOT_PASSWORD=x timeout 20 $P matrix a@corp.example --profile generic-modern --profile polycom-cx700-ocpe --path a=dns:127.0.0.1:9 --path b=dns:127.0.0.2:9 --timeout 100 --json
+python3 -c 'import json,sys; d=json.load(open("/tmp/pb-cli.out")); sys.exit(0 if len(d["cells"])==4 and not d["all_signed_in"] and all(c["text"]=="locate-dc/dns-timeout" for c in d["cells"]) else 1)' && ok || ko "matrix: 4 cells, each its cause"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
