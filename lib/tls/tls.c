@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -506,6 +507,14 @@ enum pb_err tls_connect(uv_loop_t *loop, struct tls_ctx *x, const struct sockadd
 	if (c->fd < 0) {
 		rc = PB_ERR_NETWORK;
 		goto fail;
+	}
+	/* a request goes out whole, at once: without TCP_NODELAY, Nagle's
+	 * algorithm holds the REGISTER behind the handshake's last unacked
+	 * segment until the server's delayed ACK (about 40 ms a request) */
+	{
+		int one = 1;
+
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	if ((rc = setup_ssl(c, x, sni)) != PB_OK)
 		goto fail;

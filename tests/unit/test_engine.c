@@ -107,7 +107,7 @@ static void fake_start(struct step_run *r, enum pb_step id)
 	case FK_OK: step_done(r, PB_CAUSE_NONE, NULL, NULL); break;
 	case FK_FAIL: step_done(r, c, "a fake failure", NULL); break;
 	case FK_INTERNAL: step_internal(r, PB_ERR_NOMEM, "a fake allocation failed"); break;
-	case FK_WAIT: break;
+	case FK_WAIT: uv_stop(r->loop); break;     /* the test cancels it now */
 	case FK_LATER: step_timer(r, 1, later); break;
 	case FK_GOTO:
 		if (!f->jumped++)
@@ -157,6 +157,7 @@ static void fakes_reset(void)
 struct result {
 	int done, calls;
 	struct pb_boot *b;
+	uv_loop_t *loop;            /* stopped when the boot is over */
 };
 
 static void on_done(struct pb_boot *b, void *arg)
@@ -166,6 +167,8 @@ static void on_done(struct pb_boot *b, void *arg)
 	res->done = 1;
 	res->calls++;
 	assert_ptr_equal(b, res->b);
+	if (res->loop)
+		uv_stop(res->loop);     /* no wait in the poll phase after it */
 }
 
 static void opts_init(struct pb_logon_opts *o, const char *const *dns)
@@ -195,6 +198,7 @@ static json_t *fake_boot(struct result *res, const char **outcome, int cancel_at
 	opts_init(&o, dns);
 	memset(res, 0, sizeof(*res));
 	uv_loop_init(&loop);
+	res->loop = &loop;
 	assert_int_equal(pb_engine_new(&loop, &e), PB_OK);
 	assert_int_equal(pb_boot_start(e, &o, on_done, res, &res->b, err, sizeof(err)), PB_OK);
 	boot_set_flow(res->b, &fake_flow);
@@ -349,6 +353,7 @@ static void internal(void **st)
 	opts_init(&o, dns);
 	memset(&res, 0, sizeof(res));
 	uv_loop_init(&loop);
+	res.loop = &loop;
 	assert_int_equal(pb_engine_new(&loop, &e), PB_OK);
 	assert_int_equal(pb_boot_start(e, &o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
 	boot_set_flow(res.b, &fake_flow);
