@@ -32,7 +32,7 @@ struct command {
 	const char *exits;      /* what exit 0 and 1 mean for it */
 };
 
-cmd_run_fn cmd_logon, cmd_cert, cmd_profiles, cmd_report;
+cmd_run_fn cmd_logon, cmd_cert, cmd_profiles, cmd_report, cmd_fleet, cmd_matrix;
 
 /* The one map from a program error to the exit code. */
 int exit_code(enum pb_err e);

@@ -4,10 +4,10 @@
  *   phoneboot fleet --csv FILE [--profile ID] [--dns S | --dhcp IF] ...
  *   phoneboot fleet --merge FILE...
  *
+ * The options are rows of src/opts.c (the command's row is in main.c).
  * The library schedules and sums up (phoneboot/fleet.h); this file reads
  * the phones, shows progress, writes the lines and renders the summary. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,68 +18,15 @@
 #include "fleet_cli.h"
 
 
-static void help(void)
-{
-	printf("usage: phoneboot fleet --count N --identity FMT --profile ID|FILE\n"
-	       "                       (--dns SERVER[:PORT]... | --dhcp IFACE) [options]\n"
-	       "       phoneboot fleet --csv FILE [--profile ID] [--dns ...|--dhcp IFACE] [options]\n"
-	       "       phoneboot fleet --merge FILE... [--json[=FILE]] [--html FILE]\n"
-	       "\n"
-	       "Boot many emulated phones at once, each a full boot (DHCP when asked, DNS,\n"
-	       "directory, trust, TLS, authentication, registration), all on one event loop;\n"
-	       "then a summary: outcomes, causes ranked with example phones, per-step\n"
-	       "latency percentiles.\n"
-	       "\n"
-	       "phones:\n"
-	       "  --count N              N generated phones ...\n"
-	       "  --identity FMT         ... named by FMT with one %%d (e.g. %%04d), the\n"
-	       "                         phone's number: 'user%%04d@corp.example'\n"
-	       "  --first N              the first phone's number (default 1)\n"
-	       "  --csv FILE             phones from FILE: identity,profile,mac,network,password\n"
-	       "                         (network dns:IP[;IP] or dhcp:IFACE; password file:PATH,\n"
-	       "                         env:NAME, or plain:SECRET only in a file of mode 0600\n"
-	       "                         owned by you; empty fields take the options' values)\n"
-	       "  --profile ID|FILE      the device (for --count; the default for --csv)\n"
-	       "  --dns SERVER[:PORT]    DNS servers the phones are given (repeatable)\n"
-	       "  --dhcp IFACE           a DHCP exchange on IFACE first (root)\n"
-	       "  --password-file FILE   the shared password (else $PHONEBOOT_PASSWORD, else\n"
-	       "                         a prompt); never on the command line\n"
-	       "  --device-roots FILE    the firmware's built-in roots ($PHONEBOOT_DEVICE_ROOTS)\n"
-	       "  --auth SCHEME          digest|ntlm|kerberos|certificate|tls-dsk for every phone\n"
-	       "  --attempts N           boot cycles per phone (default 2)\n"
-	       "  --timeout MS           every network wait (default 2000)\n"
-	       "  --time ISO8601         the devices' clock (default: now)\n"
-	       "  --skip STEP[,STEP]     leave steps out of every boot (a partial probe, e.g.\n"
-	       "                         locate-dc,download-root,install-root)\n"
-	       "pace:\n"
-	       "  --concurrency C        boots in flight at most (default 10)\n"
-	       "  --rate R               boots started per second at most (default: no limit)\n"
-	       "  --shard K/N            only phones whose index i has i mod N = K (K from 0):\n"
-	       "                         one task of an indexed batch job\n"
-	       "output:\n"
-	       "  --jsonl FILE           one report per phone, JSON Lines ('-': stdout)\n"
-	       "  --json[=FILE]          the summary as JSON (instead of text on stdout)\n"
-	       "  --html FILE            the summary as an HTML page\n"
-	       "  --progress MODE        bar (a terminal), lines (a statistics line every\n"
-	       "                         --interval s), none; default bar on a terminal\n"
-	       "  --interval S           seconds between statistics lines (default 5)\n"
-	       "  --merge FILE...        no boots: sum up the JSON Lines of shards\n"
-	       "\n"
-	       "Ctrl-C stops starting phones; those in flight finish (within their timeouts),\n"
-	       "and the summary is still printed. A second Ctrl-C cancels them.\n"
-	       "Exit: 0 every phone signed in, 1 some did not, 2 usage, 3 internal.\n");
-}
-
-
 struct fleet_cli {
 	/* options */
 	const char *csv, *ident_fmt, *jsonl_to, *json_to, *html_to, *pwfile;
 	const char *roots_file, *profile_arg;
-	int json, progress;               /* progress: 0 none, 1 lines, 2 bar */
+	int json, progress, merge;        /* progress: 0 none, 1 lines, 2 bar */
 	unsigned long count, first, conc, attempts, timeout, interval;
 	double rate;
 	unsigned shard, shards, auth, skip;
-	const char *dns[FLEET_MAX_DNS];
+	const char *const *dns;           /* borrowed from argv */
 	size_t n_dns;
 	const char *dhcp;
 	time_t now;
@@ -335,17 +282,19 @@ static void on_sigint(uv_signal_t *s, int signum)
 
 /* ---- output ---- */
 
-static int output(struct fleet_cli *c, json_t *summary, json_t *run)
+static enum pb_err output(struct fleet_cli *c, json_t *summary, json_t *run, int *verdict)
 {
 	const json_t *o = json_object_get(summary, "outcomes");
-	int rc;
+	long long internal = (long long)json_integer_value(json_object_get(o, "internal-error"));
 
 	if (c->json) {
 		FILE *f = c->json_to ? fopen(c->json_to, "w") : stdout;
-		json_t *doc = json_deep_copy(summary);
+		json_t *doc;
 
 		if (!f)
-			die_usage("fleet: --json=%s: %s", c->json_to, strerror(errno));
+			return cli_error(PB_ERR_IO, "fleet: --json=%s: %s", c->json_to,
+					 strerror(errno));
+		doc = json_deep_copy(summary);
 		json_object_set(doc, "run", run);
 		json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 		fputc('\n', f);
@@ -357,53 +306,66 @@ static int output(struct fleet_cli *c, json_t *summary, json_t *run)
 	} else {
 		fleet_summary_text(c->jsonl == stdout ? stderr : stdout, summary, run);
 	}
-	if (c->html_to && fleet_summary_html(c->html_to, summary, run) < 0) {
-		fprintf(stderr, "phoneboot: fleet: --html %s: %s\n", c->html_to, strerror(errno));
-		return EXIT_USAGE;
+	if (c->html_to && fleet_summary_html(c->html_to, summary, run) < 0)
+		return cli_error(PB_ERR_IO, "fleet: --html %s: %s", c->html_to, strerror(errno));
+	/* the summary is out; a phone that met phoneboot's own failure still
+	 * makes the run's exit 3 */
+	if (internal)
+		return cli_error(PB_ERR_INTERNAL, "fleet: %lld phone%s met phoneboot's own "
+				 "failure (outcome internal-error)", internal,
+				 internal == 1 ? "" : "s");
+	*verdict = json_integer_value(json_object_get(o, "signed-in")) ==
+		   json_integer_value(json_object_get(summary, "phones")) ? EXIT_OK : EXIT_FAILED;
+	return PB_OK;
+}
+
+/* The JSON Lines of one shard into the summary. */
+static enum pb_err merge_file(struct fleet_cli *c, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	enum pb_err rc = PB_OK;
+
+	if (!f)
+		return cli_error(PB_ERR_IO, "fleet: --merge %s: %s", path, strerror(errno));
+	while (rc == PB_OK && getline(&line, &cap, f) >= 0) {
+		json_error_t je;
+		json_t *l;
+
+		n++;
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		if (!(l = json_loads(line, JSON_DECODE_ANY, &je)) ||
+		    pb_fleet_summary_add(c->sum, l) != PB_OK)
+			rc = cli_error(PB_ERR_PARSE, "fleet: --merge %s line %zu: not a phone's "
+				       "report%s%s", path, n, l ? "" : ": ", l ? "" : je.text);
+		json_decref(l);
 	}
-	rc = json_integer_value(json_object_get(o, "signed-in")) ==
-	     json_integer_value(json_object_get(summary, "phones")) ? EXIT_OK : EXIT_FAILED;
-	if (json_integer_value(json_object_get(o, "internal-error")))
-		rc = EXIT_INTERNAL;
+	free(line);
+	if (f != stdin)
+		fclose(f);
 	return rc;
 }
 
-static int merge(struct fleet_cli *c, int argc, char **argv)
+static enum pb_err merge(struct fleet_cli *c, int n, char *const *files, int *verdict)
 {
-	json_t *summary, *run;
-	int i, rc;
+	json_t *summary = NULL, *run = NULL;
+	enum pb_err rc;
+	int i;
 
-	if (pb_fleet_summary_new(&c->sum) != PB_OK)
-		return EXIT_INTERNAL;
-	for (i = 0; i < argc; i++) {
-		FILE *f = strcmp(argv[i], "-") ? fopen(argv[i], "r") : stdin;
-		char *line = NULL;
-		size_t cap = 0, n = 0;
-
-		if (!f)
-			die_usage("fleet: --merge %s: %s", argv[i], strerror(errno));
-		while (getline(&line, &cap, f) >= 0) {
-			json_error_t je;
-			json_t *l;
-
-			n++;
-			if (line[strspn(line, " \t\r\n")] == '\0')
-				continue;
-			if (!(l = json_loads(line, JSON_DECODE_ANY, &je)) ||
-			    pb_fleet_summary_add(c->sum, l) != PB_OK)
-				die_usage("fleet: --merge %s line %zu: not a phone's report%s%s",
-					  argv[i], n, l ? "" : ": ", l ? "" : je.text);
-			json_decref(l);
-		}
-		free(line);
-		if (f != stdin)
-			fclose(f);
-	}
+	if ((rc = pb_fleet_summary_new(&c->sum)) != PB_OK)
+		return cli_error(rc, "fleet: out of memory");
+	for (i = 0; i < n && rc == PB_OK; i++)
+		rc = merge_file(c, files[i]);
+	if (rc != PB_OK)
+		return rc;
 	summary = pb_fleet_summary_json(c->sum);
-	run = json_pack("{s:i}", "merged_files", argc);
+	run = json_pack("{s:i}", "merged_files", n);
 	if (!summary || !run)
-		return EXIT_INTERNAL;
-	rc = output(c, summary, run);
+		rc = cli_error(PB_ERR_NOMEM, "fleet: out of memory");
+	else
+		rc = output(c, summary, run, verdict);
 	json_decref(summary);
 	json_decref(run);
 	return rc;
@@ -414,7 +376,7 @@ static void close_cb(uv_handle_t *h)
 	(void)h;
 }
 
-static int run_fleet(struct fleet_cli *c)
+static enum pb_err run_fleet(struct fleet_cli *c, int *verdict)
 {
 	struct pb_fleet_conf fc;
 	char err[512];
@@ -422,14 +384,14 @@ static int run_fleet(struct fleet_cli *c)
 	json_t *summary, *run;
 	double secs;
 	struct pb_fleet_progress p;
-	enum pb_err ferr;
+	enum pb_err ferr, rc;
 	size_t count = c->phones ? c->n_phones : c->count;
-	int rc;
 
-	if (pb_fleet_summary_new(&c->sum) != PB_OK || uv_loop_init(&c->loop) < 0 ||
-	    pb_engine_new(&c->loop, &c->eng) != PB_OK) {
-		fprintf(stderr, "phoneboot: fleet: internal error: out of memory\n");
-		return EXIT_INTERNAL;
+	if (pb_fleet_summary_new(&c->sum) != PB_OK || uv_loop_init(&c->loop) < 0)
+		return cli_error(PB_ERR_NOMEM, "fleet: out of memory");
+	if (pb_engine_new(&c->loop, &c->eng) != PB_OK) {
+		uv_loop_close(&c->loop);
+		return cli_error(PB_ERR_NOMEM, "fleet: out of memory");
 	}
 	memset(&fc, 0, sizeof(fc));
 	fc.count = count;
@@ -441,8 +403,12 @@ static int run_fleet(struct fleet_cli *c)
 	fc.done = done_cb;
 	fc.over = over_cb;
 	fc.arg = c;
-	if (pb_fleet_new(c->eng, &fc, &c->fleet, err, sizeof(err)) != PB_OK)
-		die_usage("fleet: %s", err);
+	if ((rc = pb_fleet_new(c->eng, &fc, &c->fleet, err, sizeof(err))) != PB_OK) {
+		pb_engine_free(c->eng);
+		uv_run(&c->loop, UV_RUN_DEFAULT);
+		uv_loop_close(&c->loop);
+		return cli_error(rc == PB_ERR_NOMEM ? rc : PB_ERR_USAGE, "fleet: %s", err);
+	}
 	uv_timer_init(&c->loop, &c->stats);
 	c->stats.data = c;
 	uv_signal_init(&c->loop, &c->sigint);
@@ -462,36 +428,36 @@ static int run_fleet(struct fleet_cli *c)
 	pb_fleet_get_progress(c->fleet, &p);
 	ferr = pb_fleet_error(c->fleet, &msg);
 	secs = p.elapsed_s;
+	if (ferr != PB_OK)      /* msg lives in the fleet */
+		cli_error(ferr == PB_ERR_USAGE ? ferr : PB_ERR_INTERNAL, "fleet: %s", msg);
 	pb_fleet_free(c->fleet);
 	uv_close((uv_handle_t *)&c->stats, close_cb);
 	uv_close((uv_handle_t *)&c->sigint, close_cb);
 	pb_engine_free(c->eng);
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&c->loop);
-	if (ferr != PB_OK) {
-		fprintf(stderr, "phoneboot: fleet: %s%s\n", ferr == PB_ERR_USAGE ? "" :
-			"internal error: ", msg);
-		return ferr == PB_ERR_USAGE ? EXIT_USAGE : EXIT_INTERNAL;
-	}
-	if (c->write_error) {
-		fprintf(stderr, "phoneboot: fleet: --jsonl %s: a write failed\n", c->jsonl_to);
-		return EXIT_INTERNAL;
-	}
+	if (ferr != PB_OK)
+		return ferr == PB_ERR_USAGE ? ferr : PB_ERR_INTERNAL;
+	if (c->write_error)
+		return cli_error(PB_ERR_INTERNAL, "fleet: --jsonl %s: a write failed", c->jsonl_to);
 	summary = pb_fleet_summary_json(c->sum);
 	run = json_pack("{s:f,s:f,s:i,s:f,s:b}", "seconds", secs, "boots_per_s",
 			secs > 0 ? (double)p.finished / secs : 0.0, "concurrency", (int)c->conc,
 			"rate", c->rate, "interrupted", c->interrupts > 0 && p.started < p.total);
-	if (!summary || !run)
-		return EXIT_INTERNAL;
+	if (!summary || !run) {
+		rc = cli_error(PB_ERR_NOMEM, "fleet: out of memory");
+		goto out;
+	}
 	if (c->shards > 1) {
 		char sh[32];
 
 		snprintf(sh, sizeof(sh), "%u/%u", c->shard, c->shards);
 		json_object_set_new(run, "shard", json_string(sh));
 	}
-	rc = output(c, summary, run);
-	if (rc == EXIT_OK && c->interrupts && p.started < p.total)
-		rc = EXIT_FAILED;       /* not every phone was booted */
+	rc = output(c, summary, run, verdict);
+	if (rc == PB_OK && c->interrupts && p.started < p.total)
+		*verdict = EXIT_FAILED;       /* not every phone was booted */
+out:
 	json_decref(summary);
 	json_decref(run);
 	return rc;
@@ -514,130 +480,66 @@ static void parse_shard(struct fleet_cli *c, const char *s)
 	c->shards = (unsigned)b;
 }
 
-int cmd_fleet(int argc, char **argv)
+/* The options (parsed and bounds-checked by cli_parse()), checked
+ * together, into c; dies on a usage error, before anything is held. */
+static void fleet_opts(const struct cli_args *a, struct fleet_cli *c)
 {
-	static const struct option lo[] = {
-		{ "count", required_argument, NULL, 'c' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "first", required_argument, NULL, 'F' },
-		{ "csv", required_argument, NULL, 'V' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "dns", required_argument, NULL, 'd' },
-		{ "dhcp", required_argument, NULL, 'D' },
-		{ "password-file", required_argument, NULL, 'P' },
-		{ "device-roots", required_argument, NULL, 'r' },
-		{ "auth", required_argument, NULL, 'A' },
-		{ "attempts", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 'o' },
-		{ "time", required_argument, NULL, 't' },
-		{ "skip", required_argument, NULL, 'S' },
-		{ "concurrency", required_argument, NULL, 'C' },
-		{ "rate", required_argument, NULL, 'R' },
-		{ "shard", required_argument, NULL, 's' },
-		{ "jsonl", required_argument, NULL, 'l' },
-		{ "json", optional_argument, NULL, 'j' },
-		{ "html", required_argument, NULL, 'H' },
-		{ "progress", required_argument, NULL, 'g' },
-		{ "interval", required_argument, NULL, 'I' },
-		{ "merge", no_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct fleet_cli *c = calloc(1, sizeof(*c));
-	int opt, do_merge = 0, rc;
-	const char *progress = NULL;
-	char err[512];
-	size_t i;
+	const char *rate = opt_str(a, OPT_RATE), *skip = opt_str(a, OPT_SKIP);
+	const char *progress = opt_str(a, OPT_PROGRESS);
 
-	if (!c)
-		return EXIT_INTERNAL;
-	c->conc = 10;
-	c->interval = 5;
-	c->first = 1;
-	c->roots_file = getenv("PHONEBOOT_DEVICE_ROOTS");
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	c->count = opt_uint(a, OPT_FLEET_COUNT, 0);
+	c->ident_fmt = opt_str(a, OPT_IDENTITY);
+	c->first = opt_uint(a, OPT_FIRST, 1);
+	c->csv = opt_str(a, OPT_CSV);
+	c->profile_arg = a->v[OPT_PROFILE].n ? a->v[OPT_PROFILE].list[0] : NULL;
+	c->dns = a->v[OPT_DNS].list;
+	c->n_dns = a->v[OPT_DNS].n;
+	c->dhcp = opt_str(a, OPT_DHCP);
+	c->pwfile = opt_str(a, OPT_PASSWORD_FILE);
+	c->roots_file = opt_set(a, OPT_DEVICE_ROOTS) ? opt_str(a, OPT_DEVICE_ROOTS)
+						     : getenv("PHONEBOOT_DEVICE_ROOTS");
+	c->auth = fleet_auth_bits(opt_str(a, OPT_AUTH));
+	/* 0: the library's defaults (2 cycles, 2000 ms) */
+	c->attempts = opt_uint(a, OPT_ATTEMPTS, 0);
+	c->timeout = opt_uint(a, OPT_TIMEOUT, 0);
+	c->now = opt_set(a, OPT_TIME) ? a->v[OPT_TIME].time : 0;
+	if (skip && (fleet_parse_steps(skip, &c->skip) < 0 ||
+		     (c->skip & (1u << PB_STEP_REGISTER))))
+		die_usage("fleet: --skip '%s': expected step ids (phoneboot profiles shows "
+			  "them), never register", skip);
+	c->conc = opt_uint(a, OPT_CONCURRENCY, 10);
+	if (rate) {
 		char *end;
 
-		switch (opt) {
-		case 'c':
-			if (fleet_parse_ulong(optarg, 1, 100000000, &c->count) < 0)
-				die_usage("fleet: --count '%s': expected 1..100000000", optarg);
-			break;
-		case 'i': c->ident_fmt = optarg; break;
-		case 'F':
-			if (fleet_parse_ulong(optarg, 0, 4000000000UL, &c->first) < 0)
-				die_usage("fleet: --first '%s': expected a number", optarg);
-			break;
-		case 'V': c->csv = optarg; break;
-		case 'p': c->profile_arg = optarg; break;
-		case 'd':
-			if (c->n_dns == FLEET_MAX_DNS)
-				die_usage("fleet: at most %d --dns", FLEET_MAX_DNS);
-			c->dns[c->n_dns++] = optarg;
-			break;
-		case 'D': c->dhcp = optarg; break;
-		case 'P': c->pwfile = optarg; break;
-		case 'r': c->roots_file = optarg; break;
-		case 'A': c->auth = fleet_auth_arg("fleet", optarg); break;
-		case 'n':
-			if (fleet_parse_ulong(optarg, 1, 20, &c->attempts) < 0)
-				die_usage("fleet: --attempts '%s': expected 1..20", optarg);
-			break;
-		case 'o':
-			if (fleet_parse_ulong(optarg, 10, 60000, &c->timeout) < 0)
-				die_usage("fleet: --timeout '%s': expected 10..60000 ms", optarg);
-			break;
-		case 't':
-			if (parse_time(optarg, &c->now) < 0)
-				die_usage("fleet: --time '%s': expected YYYY-MM-DD or "
-					  "YYYY-MM-DDTHH:MM:SSZ", optarg);
-			break;
-		case 'S':
-			if (fleet_parse_steps(optarg, &c->skip) < 0 ||
-			    (c->skip & (1u << PB_STEP_REGISTER)))
-				die_usage("fleet: --skip '%s': expected step ids (phoneboot "
-					  "profiles shows them), never register", optarg);
-			break;
-		case 'C':
-			if (fleet_parse_ulong(optarg, 1, 1000000, &c->conc) < 0)
-				die_usage("fleet: --concurrency '%s': expected 1..1000000", optarg);
-			break;
-		case 'R':
-			errno = 0;
-			c->rate = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(c->rate > 0) || c->rate > 1e6)
-				die_usage("fleet: --rate '%s': expected boots per second, > 0",
-					  optarg);
-			break;
-		case 's': parse_shard(c, optarg); break;
-		case 'l': c->jsonl_to = optarg; break;
-		case 'j': c->json = 1; c->json_to = optarg; break;
-		case 'H': c->html_to = optarg; break;
-		case 'g': progress = optarg; break;
-		case 'I':
-			if (fleet_parse_ulong(optarg, 1, 3600, &c->interval) < 0)
-				die_usage("fleet: --interval '%s': expected 1..3600 s", optarg);
-			break;
-		case 'M': do_merge = 1; break;
-		case 'h': help(); free(c); return EXIT_OK;
-		default: free(c); return EXIT_USAGE;
-		}
+		errno = 0;
+		c->rate = strtod(rate, &end);
+		if (errno || *end || end == rate || !(c->rate > 0) || c->rate > 1e6)
+			die_usage("fleet: --rate '%s': expected boots per second, > 0", rate);
 	}
+	if (opt_set(a, OPT_SHARD))
+		parse_shard(c, opt_str(a, OPT_SHARD));
+	c->jsonl_to = opt_str(a, OPT_JSONL);
+	c->json = opt_set(a, OPT_JSON);
+	c->json_to = opt_str(a, OPT_JSON);
+	c->html_to = opt_str(a, OPT_HTML);
+	c->interval = opt_uint(a, OPT_INTERVAL, 5);
+	c->merge = opt_set(a, OPT_MERGE);
+	if (!progress)
+		c->progress = isatty(STDERR_FILENO) ? 2 : 1;
+	else
+		c->progress = !strcmp(progress, "bar") ? 2 : !strcmp(progress, "lines") ? 1 : 0;
+
 	if (c->jsonl_to && !strcmp(c->jsonl_to, "-") && c->json && !c->json_to)
 		die_usage("fleet: --jsonl - and --json both on stdout: give one a FILE");
-	if (do_merge) {
-		if (optind == argc)
+	if (c->merge) {
+		if (!a->n_pos)
 			die_usage("fleet: --merge FILE...: which files?");
 		if (c->csv || c->count)
 			die_usage("fleet: --merge sums up files; it boots no phones");
-		rc = merge(c, argc - optind, argv + optind);
-		pb_fleet_summary_free(c->sum);
-		free(c);
-		return rc;
+		return;
 	}
-	if (optind != argc)
-		die_usage("fleet: unexpected '%s' (files go with --merge)", argv[optind]);
+	if (a->n_pos)
+		die_usage("fleet: unexpected '%s' (files go with --merge)", a->pos[0]);
 	if (!c->csv == !c->count)
 		die_usage("fleet: give the phones: --count N --identity FMT, or --csv FILE");
 	if (c->count && !c->ident_fmt)
@@ -653,52 +555,65 @@ int cmd_fleet(int argc, char **argv)
 		die_usage("fleet: --dhcp takes the DNS servers from the lease; drop --dns");
 	if (c->count && !c->n_dns && !c->dhcp)
 		die_usage("fleet: give the phones' network: --dns SERVER or --dhcp IFACE");
-	if (!progress)
-		c->progress = isatty(STDERR_FILENO) ? 2 : 1;
-	else if (!strcmp(progress, "bar"))
-		c->progress = 2;
-	else if (!strcmp(progress, "lines"))
-		c->progress = 1;
-	else if (!strcmp(progress, "none"))
-		c->progress = 0;
-	else
-		die_usage("fleet: --progress '%s': expected bar, lines or none", progress);
-	fleet_check_nofile("fleet", (unsigned)c->conc);
-	c->cat = catalog_or_die();
-	if (c->profile_arg)
-		c->profile = profile_arg(c->cat, c->profile_arg, &c->owned);
-	if (c->csv) {
-		struct fleet_csv_in in = { c->csv, c->cat, c->profile, c->profile_arg,
-					   c->n_dns > 0, c->dhcp };
+}
 
-		c->phones = fleet_csv_read(&in, &c->n_phones);
+enum pb_err cmd_fleet(const struct cli_args *a, int *verdict)
+{
+	struct fleet_cli c;
+	enum pb_err rc = PB_OK;
+	char err[512];
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	fleet_opts(a, &c);
+	if (c.merge) {
+		rc = merge(&c, a->n_pos, a->pos, verdict);
+		goto out;
 	}
-	if (c->roots_file && *c->roots_file) {
-		if (pb_trust_new(&c->roots) != PB_OK ||
-		    pb_trust_add_file(c->roots, c->roots_file, err, sizeof(err)) != PB_OK)
-			die_usage("fleet: device roots: %s", err);
+	fleet_check_nofile("fleet", (unsigned)c.conc);
+	c.cat = catalog_or_die();
+	if (c.profile_arg)
+		c.profile = profile_arg(c.cat, c.profile_arg, &c.owned);
+	if (c.csv) {
+		struct fleet_csv_in in = { c.csv, c.cat, c.profile, c.profile_arg,
+					   c.n_dns > 0, c.dhcp };
+
+		c.phones = fleet_csv_read(&in, &c.n_phones);
+	}
+	if (c.roots_file && *c.roots_file) {
+		if ((rc = pb_trust_new(&c.roots)) != PB_OK) {
+			cli_error(rc, "fleet: out of memory");
+			goto out;
+		}
+		if ((rc = pb_trust_add_file(c.roots, c.roots_file, err, sizeof(err))) != PB_OK) {
+			cli_error(rc, "fleet: device roots: %s", err);
+			goto out;
+		}
 	}
 	/* the shared password, when a phone needs it */
-	for (i = 0; c->phones && i < c->n_phones && c->phones[i].password; i++)
+	for (i = 0; c.phones && i < c.n_phones && c.phones[i].password; i++)
 		;
-	if (!c->phones || i < c->n_phones)
-		c->password = fleet_password("fleet", c->pwfile);
-	if (c->jsonl_to) {
-		c->jsonl = strcmp(c->jsonl_to, "-") ? fopen(c->jsonl_to, "w") : stdout;
-		if (!c->jsonl)
-			die_usage("fleet: --jsonl %s: %s", c->jsonl_to, strerror(errno));
+	if (!c.phones || i < c.n_phones)
+		c.password = fleet_password("fleet", c.pwfile);
+	if (c.jsonl_to) {
+		c.jsonl = strcmp(c.jsonl_to, "-") ? fopen(c.jsonl_to, "w") : stdout;
+		if (!c.jsonl) {
+			rc = cli_error(PB_ERR_IO, "fleet: --jsonl %s: %s", c.jsonl_to,
+				       strerror(errno));
+			goto out;
+		}
 	}
-	rc = run_fleet(c);
-	if (c->jsonl && c->jsonl != stdout && fclose(c->jsonl) != 0 && rc != EXIT_USAGE) {
-		fprintf(stderr, "phoneboot: fleet: --jsonl %s: %s\n", c->jsonl_to, strerror(errno));
-		rc = EXIT_INTERNAL;
-	}
-	pb_fleet_summary_free(c->sum);
-	fleet_csv_free(c->phones, c->n_phones);
-	fleet_secret_free(c->password);
-	pb_trust_free(c->roots);
-	pb_profile_free(c->owned);
-	pb_catalog_free(c->cat);
-	free(c);
+	rc = run_fleet(&c, verdict);
+	if (c.jsonl && c.jsonl != stdout && fclose(c.jsonl) != 0 &&
+	    exit_code(rc) != EXIT_USAGE)
+		rc = cli_error(PB_ERR_INTERNAL, "fleet: --jsonl %s: %s", c.jsonl_to,
+			       strerror(errno));
+out:
+	pb_fleet_summary_free(c.sum);
+	fleet_csv_free(c.phones, c.n_phones);
+	fleet_secret_free(c.password);
+	pb_trust_free(c.roots);
+	pb_profile_free(c.owned);
+	pb_catalog_free(c.cat);
 	return rc;
 }

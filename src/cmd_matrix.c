@@ -5,9 +5,9 @@
  * profile, a column per path, each cell "signed in (server)" or the
  * primary cause (step/cause). The founding case reads as the CX700
  * failing on the internal path and signing in on the external one while
- * a modern phone does the opposite (issue 12; docs/fleet.md). */
+ * a modern phone does the opposite (issue 12; docs/fleet.md). The options
+ * are rows of src/opts.c (the command's row is in main.c). */
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,39 +15,10 @@
 
 #include "fleet_cli.h"
 
+/* the rows of --profile and --path in src/opts.c say the same */
 #define MAX_PROFILES 32
 #define MAX_PATHS 16
 #define MAX_DNS 8
-
-static void help(void)
-{
-	printf("usage: phoneboot matrix USER@DOMAIN --profile ID|FILE... \n"
-	       "                        --path NAME=dns:SERVER[:PORT][,SERVER...]...\n"
-	       "                        --path NAME=dhcp:IFACE[:MAC]... [options]\n"
-	       "\n"
-	       "Boot the user's phone as every profile on every network path, all at\n"
-	       "once on one loop, and show one table: a row per profile, a column per\n"
-	       "path, each cell 'signed in (server)' or the step and cause that stopped it.\n"
-	       "\n"
-	       "  --profile ID|FILE      a device (repeatable; at most %d)\n"
-	       "  --path NAME=dns:S[,S]  a path: these DNS servers (repeatable; at most %d)\n"
-	       "  --path NAME=dhcp:IFACE[:MAC]  a path: a DHCP exchange on IFACE (root),\n"
-	       "                         as the phone with MAC (a reservation)\n"
-	       "  --password-file FILE   the password (else $PHONEBOOT_PASSWORD, else a\n"
-	       "                         prompt); never on the command line\n"
-	       "  --device-roots FILE    the firmware's built-in roots ($PHONEBOOT_DEVICE_ROOTS)\n"
-	       "  --auth SCHEME          digest|ntlm|kerberos|certificate|tls-dsk, every cell\n"
-	       "  --attempts N           boot cycles per cell (default 2)\n"
-	       "  --timeout MS           every network wait (default 2000)\n"
-	       "  --time ISO8601         the devices' clock (default: now)\n"
-	       "  --concurrency C        cells in flight at most (default: all)\n"
-	       "  --jsonl FILE           every cell's report, JSON Lines\n"
-	       "  --json[=FILE]          the table as JSON\n"
-	       "  --html FILE            the table as an HTML page\n"
-	       "\n"
-	       "Exit: 0 when every cell signs in, 1 otherwise, 2 usage, 3 internal.\n",
-	       MAX_PROFILES, MAX_PATHS);
-}
 
 struct path {
 	char name[64];
@@ -88,7 +59,7 @@ static void parse_path(struct matrix *m, const char *arg)
 	const char *eq = strchr(arg, '=');
 	const char *spec;
 
-	if (m->n_paths == MAX_PATHS)
+	if (m->n_paths == MAX_PATHS)     /* the table's bound: never */
 		die_usage("matrix: at most %d --path", MAX_PATHS);
 	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(p->name))
 		die_usage("matrix: --path '%s': expected NAME=dns:SERVER[,SERVER] or "
@@ -340,114 +311,59 @@ static int render_html_page(const struct matrix *m, const char *path)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-int cmd_matrix(int argc, char **argv)
+/* The options (parsed and bounds-checked by cli_parse()), checked
+ * together, into m; dies on a usage error, before anything is held. */
+static void matrix_opts(const struct cli_args *a, struct matrix *m)
 {
-	static const struct option lo[] = {
-		{ "profile", required_argument, NULL, 'p' },
-		{ "path", required_argument, NULL, 'x' },
-		{ "password-file", required_argument, NULL, 'P' },
-		{ "device-roots", required_argument, NULL, 'r' },
-		{ "auth", required_argument, NULL, 'A' },
-		{ "attempts", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 'o' },
-		{ "time", required_argument, NULL, 't' },
-		{ "concurrency", required_argument, NULL, 'C' },
-		{ "jsonl", required_argument, NULL, 'l' },
-		{ "json", optional_argument, NULL, 'j' },
-		{ "html", required_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *profile_args[MAX_PROFILES], *pwfile = NULL, *json_to = NULL;
-	const char *html_to = NULL, *jsonl_to = NULL;
-	const char *roots_file = getenv("PHONEBOOT_DEVICE_ROOTS");
-	struct matrix *m = calloc(1, sizeof(*m));
+	const struct opt_val *paths = &a->v[OPT_PATH];
+	char *at;
+	size_t i, k;
+
+	if (a->n_pos != 1)
+		die_usage("matrix: expected one USER@DOMAIN; see phoneboot matrix --help");
+	snprintf(m->user, sizeof(m->user), "%s", a->pos[0]);
+	at = strchr(m->user, '@');
+	if (!at || at == m->user || !at[1] || strchr(at + 1, '@'))
+		die_usage("matrix: '%s': expected USER@DOMAIN", a->pos[0]);
+	*at = '\0';
+	m->domain = at + 1;
+	if (!a->v[OPT_PROFILE].n)
+		die_usage("matrix: give at least one --profile ID (phoneboot profiles lists them)");
+	if (a->v[OPT_PROFILE].n > MAX_PROFILES)
+		die_usage("matrix: at most %d --profile", MAX_PROFILES);
+	m->n_profiles = a->v[OPT_PROFILE].n;
+	for (i = 0; i < paths->n; i++)
+		parse_path(m, paths->list[i]);
+	if (!m->n_paths)
+		die_usage("matrix: give at least one --path NAME=dns:SERVER or NAME=dhcp:IFACE");
+	for (i = 0; i < m->n_paths; i++)
+		for (k = 0; k < i; k++)
+			if (!strcmp(m->paths[i].name, m->paths[k].name))
+				die_usage("matrix: two paths named '%s'", m->paths[i].name);
+	m->auth = fleet_auth_bits(opt_str(a, OPT_AUTH));
+	/* 0: the library's defaults (2 cycles, 2000 ms); all cells at once */
+	m->attempts = opt_uint(a, OPT_ATTEMPTS, 0);
+	m->timeout = opt_uint(a, OPT_TIMEOUT, 0);
+	m->now = opt_set(a, OPT_TIME) ? a->v[OPT_TIME].time : 0;
+	m->conc = opt_uint(a, OPT_CONCURRENCY, 0);
+}
+
+/* Every cell on one loop; each cell's outcome lands in m->cells. */
+static enum pb_err run_cells(struct matrix *m, size_t n_cells)
+{
 	struct pb_fleet_conf fc;
 	struct pb_engine *eng = NULL;
 	struct pb_fleet *fleet = NULL;
 	const char *msg;
 	uv_loop_t loop;
-	char err[512], *at;
-	int opt, json = 0, rc = EXIT_OK;
-	size_t i, n_cells;
-	enum pb_err ferr;
+	char err[512];
+	enum pb_err rc;
 
-	if (!m)
-		return EXIT_INTERNAL;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (m->n_profiles == MAX_PROFILES)
-				die_usage("matrix: at most %d --profile", MAX_PROFILES);
-			profile_args[m->n_profiles++] = optarg;
-			break;
-		case 'x': parse_path(m, optarg); break;
-		case 'P': pwfile = optarg; break;
-		case 'r': roots_file = optarg; break;
-		case 'A': m->auth = fleet_auth_arg("matrix", optarg); break;
-		case 'n':
-			if (fleet_parse_ulong(optarg, 1, 20, &m->attempts) < 0)
-				die_usage("matrix: --attempts '%s': expected 1..20", optarg);
-			break;
-		case 'o':
-			if (fleet_parse_ulong(optarg, 10, 60000, &m->timeout) < 0)
-				die_usage("matrix: --timeout '%s': expected 10..60000 ms", optarg);
-			break;
-		case 't':
-			if (parse_time(optarg, &m->now) < 0)
-				die_usage("matrix: --time '%s': expected YYYY-MM-DD or "
-					  "YYYY-MM-DDTHH:MM:SSZ", optarg);
-			break;
-		case 'C':
-			if (fleet_parse_ulong(optarg, 1, 100000, &m->conc) < 0)
-				die_usage("matrix: --concurrency '%s': expected 1..100000", optarg);
-			break;
-		case 'l': jsonl_to = optarg; break;
-		case 'j': json = 1; json_to = optarg; break;
-		case 'H': html_to = optarg; break;
-		case 'h': help(); free(m); return EXIT_OK;
-		default: free(m); return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1)
-		die_usage("matrix: expected one USER@DOMAIN; see --help");
-	snprintf(m->user, sizeof(m->user), "%s", argv[optind]);
-	at = strchr(m->user, '@');
-	if (!at || at == m->user || !at[1] || strchr(at + 1, '@'))
-		die_usage("matrix: '%s': expected USER@DOMAIN", argv[optind]);
-	*at = '\0';
-	m->domain = at + 1;
-	if (!m->n_profiles)
-		die_usage("matrix: give at least one --profile ID (phoneboot profiles lists them)");
-	if (!m->n_paths)
-		die_usage("matrix: give at least one --path NAME=dns:SERVER or NAME=dhcp:IFACE");
-	for (i = 0; i < m->n_paths; i++) {
-		size_t k;
-
-		for (k = 0; k < i; k++)
-			if (!strcmp(m->paths[i].name, m->paths[k].name))
-				die_usage("matrix: two paths named '%s'", m->paths[i].name);
-	}
-	n_cells = m->n_profiles * m->n_paths;
-	if (!m->conc || m->conc > n_cells)
-		m->conc = n_cells;
-	fleet_check_nofile("matrix", (unsigned)m->conc);
-	m->cat = catalog_or_die();
-	for (i = 0; i < m->n_profiles; i++)
-		m->profiles[i] = profile_arg(m->cat, profile_args[i], &m->owned[i]);
-	if (roots_file && *roots_file) {
-		if (pb_trust_new(&m->roots) != PB_OK ||
-		    pb_trust_add_file(m->roots, roots_file, err, sizeof(err)) != PB_OK)
-			die_usage("matrix: device roots: %s", err);
-	}
-	m->password = fleet_password("matrix", pwfile);
-	if (jsonl_to && !(m->jsonl = fopen(jsonl_to, "w")))
-		die_usage("matrix: --jsonl %s: %s", jsonl_to, strerror(errno));
-	if (!(m->cells = calloc(n_cells, sizeof(*m->cells))) || uv_loop_init(&loop) < 0 ||
-	    pb_engine_new(&loop, &eng) != PB_OK) {
-		fprintf(stderr, "phoneboot: matrix: internal error: out of memory\n");
-		return EXIT_INTERNAL;
+	if (uv_loop_init(&loop) < 0)
+		return cli_error(PB_ERR_NOMEM, "matrix: out of memory");
+	if ((rc = pb_engine_new(&loop, &eng)) != PB_OK) {
+		uv_loop_close(&loop);
+		return cli_error(rc, "matrix: out of memory");
 	}
 	memset(&fc, 0, sizeof(fc));
 	fc.count = n_cells;
@@ -456,58 +372,118 @@ int cmd_matrix(int argc, char **argv)
 	fc.done = done_cb;
 	fc.over = over_cb;
 	fc.arg = m;
-	if (pb_fleet_new(eng, &fc, &fleet, err, sizeof(err)) != PB_OK) {
-		fprintf(stderr, "phoneboot: matrix: internal error: %s\n", err);
-		return EXIT_INTERNAL;
+	if ((rc = pb_fleet_new(eng, &fc, &fleet, err, sizeof(err))) != PB_OK) {
+		cli_error(rc == PB_ERR_NOMEM ? rc : PB_ERR_INTERNAL, "matrix: %s", err);
+		rc = rc == PB_ERR_NOMEM ? rc : PB_ERR_INTERNAL;
+	} else {
+		pb_fleet_start(fleet);
+		while (!m->over && uv_run(&loop, UV_RUN_ONCE))
+			;
+		/* msg lives in the fleet */
+		if ((rc = pb_fleet_error(fleet, &msg)) != PB_OK) {
+			rc = rc == PB_ERR_USAGE ? rc : PB_ERR_INTERNAL;
+			cli_error(rc, "matrix: %s", msg);
+		}
+		pb_fleet_free(fleet);
 	}
-	pb_fleet_start(fleet);
-	while (!m->over && uv_run(&loop, UV_RUN_ONCE))
-		;
-	ferr = pb_fleet_error(fleet, &msg);
-	pb_fleet_free(fleet);
 	pb_engine_free(eng);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	if (m->jsonl)
-		fclose(m->jsonl);
-	if (ferr != PB_OK) {
-		fprintf(stderr, "phoneboot: matrix: %s%s\n",
-			ferr == PB_ERR_USAGE ? "" : "internal error: ", msg);
-		rc = ferr == PB_ERR_USAGE ? EXIT_USAGE : EXIT_INTERNAL;
-		goto out;
-	}
-	{
-		json_t *doc = to_json(m);
+	return rc;
+}
 
-		if (json) {
-			FILE *f = json_to ? fopen(json_to, "w") : stdout;
+/* The table as the options ask: JSON (stdout, or a file and the text),
+ * the text, HTML; *verdict from the cells. */
+static enum pb_err output(const struct cli_args *a, const struct matrix *m, size_t n_cells,
+			  int *verdict)
+{
+	const char *json_to = opt_str(a, OPT_JSON), *html_to = opt_str(a, OPT_HTML);
+	json_t *doc = to_json(m);
+	enum pb_err rc = PB_OK;
+	size_t i;
 
-			if (!f)
-				die_usage("matrix: --json=%s: %s", json_to, strerror(errno));
-			json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-			fputc('\n', f);
-			if (json_to) {
-				fclose(f);
-				render_text(m);
-			}
-		} else {
+	if (!doc)
+		return cli_error(PB_ERR_NOMEM, "matrix: out of memory");
+	if (opt_set(a, OPT_JSON)) {
+		FILE *f = json_to ? fopen(json_to, "w") : stdout;
+
+		if (!f) {
+			rc = cli_error(PB_ERR_IO, "matrix: --json=%s: %s", json_to,
+				       strerror(errno));
+			goto out;
+		}
+		json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+		fputc('\n', f);
+		if (json_to) {
+			fclose(f);
 			render_text(m);
 		}
-		if (html_to && render_html_page(m, html_to) < 0) {
-			fprintf(stderr, "phoneboot: matrix: --html %s: %s\n", html_to,
-				strerror(errno));
-			rc = EXIT_USAGE;
-		} else {
-			rc = json_is_true(json_object_get(doc, "all_signed_in")) ? EXIT_OK
-										  : EXIT_FAILED;
-		}
-		for (i = 0; i < n_cells; i++)
-			if (m->cells[i].outcome && !strcmp(m->cells[i].outcome, "internal-error"))
-				rc = EXIT_INTERNAL;
-		json_decref(doc);
+	} else {
+		render_text(m);
 	}
+	if (html_to && render_html_page(m, html_to) < 0) {
+		rc = cli_error(PB_ERR_IO, "matrix: --html %s: %s", html_to, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < n_cells; i++)
+		if (m->cells[i].outcome && !strcmp(m->cells[i].outcome, "internal-error")) {
+			rc = cli_error(PB_ERR_INTERNAL, "matrix: the cell %s on %s met "
+				       "phoneboot's own failure (outcome internal-error)",
+				       m->profiles[i / m->n_paths]->id,
+				       m->paths[i % m->n_paths].name);
+			goto out;
+		}
+	*verdict = json_is_true(json_object_get(doc, "all_signed_in")) ? EXIT_OK : EXIT_FAILED;
 out:
-	for (i = 0; i < n_cells; i++) {
+	json_decref(doc);
+	return rc;
+}
+
+enum pb_err cmd_matrix(const struct cli_args *a, int *verdict)
+{
+	const char *roots_file = opt_set(a, OPT_DEVICE_ROOTS) ? opt_str(a, OPT_DEVICE_ROOTS)
+							      : getenv("PHONEBOOT_DEVICE_ROOTS");
+	const char *jsonl_to = opt_str(a, OPT_JSONL);
+	struct matrix *m = calloc(1, sizeof(*m));
+	char err[512];
+	enum pb_err rc = PB_OK;
+	size_t i, n_cells = 0;
+
+	if (!m)
+		return cli_error(PB_ERR_NOMEM, "matrix: out of memory");
+	matrix_opts(a, m);
+	n_cells = m->n_profiles * m->n_paths;
+	if (!m->conc || m->conc > n_cells)
+		m->conc = n_cells;
+	fleet_check_nofile("matrix", (unsigned)m->conc);
+	m->cat = catalog_or_die();
+	for (i = 0; i < m->n_profiles; i++)
+		m->profiles[i] = profile_arg(m->cat, a->v[OPT_PROFILE].list[i], &m->owned[i]);
+	if (roots_file && *roots_file) {
+		if ((rc = pb_trust_new(&m->roots)) != PB_OK) {
+			cli_error(rc, "matrix: out of memory");
+			goto out;
+		}
+		if ((rc = pb_trust_add_file(m->roots, roots_file, err, sizeof(err))) != PB_OK) {
+			cli_error(rc, "matrix: device roots: %s", err);
+			goto out;
+		}
+	}
+	m->password = fleet_password("matrix", opt_str(a, OPT_PASSWORD_FILE));
+	if (jsonl_to && !(m->jsonl = fopen(jsonl_to, "w"))) {
+		rc = cli_error(PB_ERR_IO, "matrix: --jsonl %s: %s", jsonl_to, strerror(errno));
+		goto out;
+	}
+	if (!(m->cells = calloc(n_cells, sizeof(*m->cells)))) {
+		rc = cli_error(PB_ERR_NOMEM, "matrix: out of memory");
+		goto out;
+	}
+	if ((rc = run_cells(m, n_cells)) == PB_OK)
+		rc = output(a, m, n_cells, verdict);
+out:
+	if (m->jsonl)
+		fclose(m->jsonl);
+	for (i = 0; m->cells && i < n_cells; i++) {
 		free(m->cells[i].outcome);
 		free(m->cells[i].target);
 		free(m->cells[i].step);

@@ -1,7 +1,7 @@
 /* What `phoneboot fleet` and `phoneboot matrix` share (src/fleet_util.c):
  * secrets, option values, the descriptor limit, and the summary rendered
- * as text and HTML. Each command keeps its own static option table, so
- * that it can move into the command's one option table as it is. */
+ * as text and HTML. Their options are rows of src/opts.c, as every
+ * command's; cmd_fleet() and cmd_matrix() are declared in cli.h. */
 #ifndef PB_FLEET_CLI_H
 #define PB_FLEET_CLI_H
 
@@ -10,8 +10,6 @@
 #include <jansson.h>
 
 #include "cli.h"
-
-int cmd_fleet(int argc, char **argv);
 
 #define FLEET_MAX_DNS 8
 
@@ -44,7 +42,6 @@ void fleet_csv_free(struct fleet_phone *phones, size_t n);
 /* "user@domain" into one allocation "user\0domain" (*domain into it);
  * NULL when malformed or out of memory. */
 char *fleet_split_identity(const char *id, char **domain);
-int cmd_matrix(int argc, char **argv);
 
 /* The shared password: --password-file FILE, else $PHONEBOOT_PASSWORD,
  * else a prompt on the terminal; a usage error when there is none.
@@ -55,8 +52,9 @@ char *fleet_password(const char *cmd, const char *file);
 char *fleet_read_secret(const char *file);
 /* Wipe and free a secret. NULL is fine. */
 void fleet_secret_free(char *s);
-/* --auth SCHEME as enum pb_auth bits; a usage error otherwise. */
-unsigned fleet_auth_arg(const char *cmd, const char *s);
+/* --auth SCHEME (one of opts.c's choices, pb_auth_str()'s names) as enum
+ * pb_auth bits; 0 for NULL: the profiles' own schemes. */
+unsigned fleet_auth_bits(const char *scheme);
 /* xx:xx:xx:xx:xx:xx into mac; 0 or -1. */
 int fleet_parse_mac(const char *s, unsigned char mac[6]);
 /* A whole decimal number in [min, max]; 0 or -1. */

@@ -73,20 +73,13 @@ char *fleet_password(const char *cmd, const char *file)
 	return p;
 }
 
-unsigned fleet_auth_arg(const char *cmd, const char *s)
+unsigned fleet_auth_bits(const char *scheme)
 {
-	static const struct { const char *n; unsigned b; } t[] = {
-		{ "digest", PB_AUTH_DIGEST }, { "ntlm", PB_AUTH_NTLM },
-		{ "kerberos", PB_AUTH_KERBEROS }, { "certificate", PB_AUTH_CERTIFICATE },
-		{ "tls-dsk", PB_AUTH_TLS_DSK },
-	};
-	size_t i;
+	unsigned b;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(s, t[i].n))
-			return t[i].b;
-	die_usage("%s: --auth '%s': expected digest, ntlm, kerberos, certificate or tls-dsk",
-		  cmd, s);
+	for (b = 1; scheme && b <= PB_AUTH_TLS_DSK; b <<= 1)
+		if (!strcmp(pb_auth_str((enum pb_auth)b), scheme))
+			return b;
 	return 0;
 }
 

@@ -15,9 +15,9 @@
 static const struct {
 	const char *name, *help;
 } env_table[] = {
-	{ "PHONEBOOT_PASSWORD", "The password for logon when --password-file is not given. "
-	  "Without either, logon asks on the terminal; with no terminal to ask on it "
-	  "is a usage error." },
+	{ "PHONEBOOT_PASSWORD", "The password for logon, fleet and matrix when "
+	  "--password-file is not given. Without either, phoneboot asks on the "
+	  "terminal; with no terminal to ask on it is a usage error." },
 	{ "PHONEBOOT_PROFILES", "The profile catalog's directory, instead of profiles/ "
 	  "beside the executable (a source tree), ../share/phoneboot/profiles from it "
 	  "(an installed tree) or " PB_DATADIR "/profiles." },

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fleet_cli.h"
 
 /* One row per command, in the order phoneboot --help and the man page
  * show them. A new command: a value in enum cmd (opts.h), a row here, its
@@ -50,21 +49,32 @@ static const struct command commands[] = {
 	  "standard input) and render it again, as logon would have: the text, "
 	  "--json, or --html with the ladder diagram. Nothing is sent on the network.",
 	  "0 the report's phone signed in, 1 it failed or looped" },
+	{ "fleet", CMD_FLEET, cmd_fleet,
+	  "(--count N --identity FMT | --csv FILE | --merge FILE...)",
+	  "many phones at once on one loop: progress, JSON Lines, a summary (--merge: "
+	  "of shards)",
+	  "Boot many emulated phones at once, each a full boot (DHCP when asked, DNS, "
+	  "directory, trust, TLS, authentication, registration), all on one event "
+	  "loop; then a summary: outcomes, causes ranked with example phones, per-step "
+	  "latency percentiles, as text, --json or an --html page.\n\nThe phones are "
+	  "generated (--count N --identity FMT --profile ID|FILE, with --dns "
+	  "SERVER[:PORT]... or --dhcp IFACE) or read from a CSV file (--csv FILE). "
+	  "With --merge, no phone is booted: the operands are the --jsonl files of "
+	  "shards (--shard K/N), summed up as the whole run's lines would be.\n\n"
+	  "Ctrl-C stops starting phones; those in flight finish (within their "
+	  "timeouts), and the summary is still printed. A second Ctrl-C cancels "
+	  "them. docs/fleet.md tells more.",
+	  "0 every phone signed in, 1 some did not (or Ctrl-C left some unbooted)" },
+	{ "matrix", CMD_MATRIX, cmd_matrix,
+	  "USER@DOMAIN --profile ID|FILE... --path NAME=NETWORK...",
+	  "profiles x network paths, every cell booted, one table",
+	  "Boot the user's phone as every profile on every network path, all at once "
+	  "on one loop, and show one table: a row per profile, a column per path, "
+	  "each cell 'signed in (server)' or the step and cause that stopped it. "
+	  "NETWORK is dns:SERVER[:PORT][,SERVER...] or dhcp:IFACE[:MAC].",
+	  "0 every cell signed in, 1 some did not" },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-/* Commands that still parse their own options (src/cmd_fleet.c,
- * src/cmd_matrix.c, one static getopt table each); they move into the
- * option table (src/opts.c) as the others did. */
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-} own_parsers[] = {
-	{ "fleet", cmd_fleet, "many phones at once on one loop: progress, JSON Lines, a "
-	  "summary (--merge: of shards)" },
-	{ "matrix", cmd_matrix, "profiles x network paths, every cell booted, one table" },
-};
 
 /* The one map from a program error to an exit code (DESIGN.md section 4).
  * A switch with no default: -Wswitch names an error left out. */
@@ -132,8 +142,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		help_main(stdout, commands, N_COMMANDS);
-		for (i = 0; i < sizeof(own_parsers) / sizeof(own_parsers[0]); i++)
-			printf("  %-9s %s\n", own_parsers[i].name, own_parsers[i].summary);
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
@@ -149,9 +157,6 @@ int main(int argc, char **argv)
 		help_bash(stdout, commands, N_COMMANDS);
 		return EXIT_OK;
 	}
-	for (i = 0; i < sizeof(own_parsers) / sizeof(own_parsers[0]); i++)
-		if (!strcmp(argv[1], own_parsers[i].name))
-			return own_parsers[i].run(argc - 1, argv + 1);
 	for (i = 0; i < N_COMMANDS && !c; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			c = &commands[i];

@@ -14,11 +14,15 @@ enum {
 	LOGON = CMD_BIT(CMD_LOGON),
 	CERT = CMD_BIT(CMD_CERT),
 	REPORT = CMD_BIT(CMD_REPORT),
+	FLEET = CMD_BIT(CMD_FLEET),
+	MATRIX = CMD_BIT(CMD_MATRIX),
 };
 
 static const char *const auth_names[] = {
 	"digest", "ntlm", "kerberos", "certificate", "tls-dsk", NULL
 };
+
+static const char *const progress_names[] = { "bar", "lines", "none", NULL };
 
 /* Sorted by the order --help shows them in. */
 const struct opt_row opt_table[] = {
@@ -82,6 +86,99 @@ const struct opt_row opt_table[] = {
 	{ OPT_KEYLOG, "keylog", OK_STRING, ARG_REQUIRED, "FILE", LOGON, 0, 0, NULL,
 	  "Append the TLS secrets (NSS key log format, as $SSLKEYLOGFILE) so that "
 	  "a capture can be decrypted." },
+	/* fleet and matrix. A name they share with logon or cert has its own
+	 * row here (their help speaks of many phones), parsed as the others:
+	 * opt_table_check() holds every row of a name to one id, kind and
+	 * bounds. */
+	{ OPT_FLEET_COUNT, "count", OK_UINT, ARG_REQUIRED, "N", FLEET, 1, 100000000, NULL,
+	  "N generated phones, named by --identity and numbered from --first." },
+	{ OPT_IDENTITY, "identity", OK_STRING, ARG_REQUIRED, "FMT", FLEET, 0, 0, NULL,
+	  "The generated phones' USER@DOMAIN: text with one %d (or %0Nd), the "
+	  "phone's number, e.g. 'user%04d@corp.example'; %% is a %." },
+	{ OPT_FIRST, "first", OK_UINT, ARG_REQUIRED, "N", FLEET, 0, 4000000000UL, NULL,
+	  "The first generated phone's number (default 1)." },
+	{ OPT_CSV, "csv", OK_STRING, ARG_REQUIRED, "FILE", FLEET, 0, 0, NULL,
+	  "The phones of FILE, one a line: identity,profile,mac,network,password "
+	  "(network dns:IP[;IP] or dhcp:IFACE; password file:PATH, env:NAME, or "
+	  "plain:SECRET only in a file of mode 0600 owned by you); empty fields "
+	  "take the options' values." },
+	{ OPT_PROFILE, "profile", OK_LIST, ARG_REQUIRED, "ID|FILE", FLEET, 0, 1, NULL,
+	  "The device: a catalog id or a profile file. Required with --count; for "
+	  "--csv, the profile of the lines that name none." },
+	{ OPT_PROFILE, "profile", OK_LIST, ARG_REQUIRED, "ID|FILE", MATRIX, 0, 32, NULL,
+	  "A device, a row of the table: a catalog id or a profile file "
+	  "(repeatable, up to 32; at least one)." },
+	{ OPT_PATH, "path", OK_LIST, ARG_REQUIRED, "NAME=NETWORK", MATRIX, 0, 16, NULL,
+	  "A network path, a column of the table (repeatable, up to 16; at least "
+	  "one): NAME=dns:SERVER[:PORT][,SERVER...] gives the phone these DNS "
+	  "servers (up to 8); NAME=dhcp:IFACE[:MAC] a DHCP exchange on IFACE (root), "
+	  "as the phone with MAC (a reservation)." },
+	{ OPT_DNS, "dns", OK_LIST, ARG_REQUIRED, "SERVER[:PORT]", FLEET, 0, 8, NULL,
+	  "A DNS server the phones are given (repeatable, up to 8), instead of "
+	  "DHCP; for --csv, of the lines that name no network." },
+	{ OPT_DHCP, "dhcp", OK_STRING, ARG_REQUIRED, "IFACE", FLEET, 0, 0, NULL,
+	  "Start each phone with a DHCP exchange on IFACE (root); its DNS servers "
+	  "come from the lease." },
+	{ OPT_PASSWORD_FILE, "password-file", OK_STRING, ARG_REQUIRED, "FILE", FLEET, 0, 0, NULL,
+	  "The password of the phones that have none of their own, first line of "
+	  "FILE (else $PHONEBOOT_PASSWORD, else a prompt on the terminal); never "
+	  "on the command line." },
+	{ OPT_PASSWORD_FILE, "password-file", OK_STRING, ARG_REQUIRED, "FILE", MATRIX, 0, 0, NULL,
+	  "The password, first line of FILE (else $PHONEBOOT_PASSWORD, else a "
+	  "prompt on the terminal); never on the command line." },
+	{ OPT_DEVICE_ROOTS, "device-roots", OK_STRING, ARG_REQUIRED, "FILE", FLEET | MATRIX,
+	  0, 0, NULL,
+	  "The firmware's built-in roots (default $PHONEBOOT_DEVICE_ROOTS)." },
+	{ OPT_AUTH, "auth", OK_CHOICE, ARG_REQUIRED, "SCHEME", FLEET | MATRIX, 0, 0, auth_names,
+	  "Override the authentication schemes the profiles speak, for every phone "
+	  "(the reports say so)." },
+	{ OPT_ATTEMPTS, "attempts", OK_UINT, ARG_REQUIRED, "N", FLEET | MATRIX, 1, 20, NULL,
+	  "Boot cycles per phone (default 2; the same failure twice is a loop)." },
+	{ OPT_TIMEOUT, "timeout", OK_UINT, ARG_REQUIRED, "MS", FLEET | MATRIX, 10, 600000, NULL,
+	  "Every network wait, in milliseconds (default 2000)." },
+	{ OPT_TIME, "time", OK_TIME, ARG_REQUIRED, "ISO8601", FLEET | MATRIX, 0, 0, NULL,
+	  "The devices' clock: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (default: now)." },
+	{ OPT_SKIP, "skip", OK_STRING, ARG_REQUIRED, "STEP[,STEP]", FLEET, 0, 0, NULL,
+	  "Leave steps out of every boot, a partial probe (e.g. "
+	  "locate-dc,download-root,install-root, with the company root given as "
+	  "--device-roots); step ids as 'phoneboot profiles' shows them, never "
+	  "register." },
+	{ OPT_CONCURRENCY, "concurrency", OK_UINT, ARG_REQUIRED, "C", FLEET, 1, 1000000, NULL,
+	  "Boots in flight at most (default 10). Each may hold two file "
+	  "descriptors; the soft limit is raised up to the hard one, and a hard "
+	  "limit too low is a usage error that says the numbers." },
+	{ OPT_CONCURRENCY, "concurrency", OK_UINT, ARG_REQUIRED, "C", MATRIX, 1, 1000000, NULL,
+	  "Cells in flight at most (default: all)." },
+	{ OPT_RATE, "rate", OK_STRING, ARG_REQUIRED, "R", FLEET, 0, 0, NULL,
+	  "Boots started per second at most, a number > 0 (default: no limit)." },
+	{ OPT_SHARD, "shard", OK_STRING, ARG_REQUIRED, "K/N", FLEET, 0, 0, NULL,
+	  "Only the phones whose index i (from 0) has i mod N = K, K from 0 to "
+	  "N-1: one task of an indexed batch job; --merge sums up the shards' "
+	  "--jsonl files." },
+	{ OPT_JSONL, "jsonl", OK_STRING, ARG_REQUIRED, "FILE", FLEET, 0, 0, NULL,
+	  "One report per phone, JSON Lines ('-': standard output)." },
+	{ OPT_JSONL, "jsonl", OK_STRING, ARG_REQUIRED, "FILE", MATRIX, 0, 0, NULL,
+	  "Every cell's report, JSON Lines, each with its path's name." },
+	{ OPT_JSON, "json", OK_STRING, ARG_OPTIONAL, "FILE", FLEET, 0, 0, NULL,
+	  "The summary as JSON, on standard output instead of the text, or into "
+	  "FILE with the text on standard output." },
+	{ OPT_JSON, "json", OK_STRING, ARG_OPTIONAL, "FILE", MATRIX, 0, 0, NULL,
+	  "The table as JSON, on standard output instead of the text, or into "
+	  "FILE with the text on standard output." },
+	{ OPT_HTML, "html", OK_STRING, ARG_REQUIRED, "FILE", FLEET, 0, 0, NULL,
+	  "The summary as one self-contained HTML page." },
+	{ OPT_HTML, "html", OK_STRING, ARG_REQUIRED, "FILE", MATRIX, 0, 0, NULL,
+	  "The table as one self-contained HTML page." },
+	{ OPT_PROGRESS, "progress", OK_CHOICE, ARG_REQUIRED, "MODE", FLEET, 0, 0,
+	  progress_names,
+	  "While the phones boot, on standard error: a progress bar, a statistics "
+	  "line every --interval seconds, or nothing (default: bar on a terminal, "
+	  "else lines)." },
+	{ OPT_INTERVAL, "interval", OK_UINT, ARG_REQUIRED, "S", FLEET, 1, 3600, NULL,
+	  "Seconds between statistics lines (default 5)." },
+	{ OPT_MERGE, "merge", OK_FLAG, ARG_NONE, NULL, FLEET, 0, 0, NULL,
+	  "Boot no phones: sum up the JSON Lines files of shards, the operands "
+	  "FILE... ('-': standard input)." },
 };
 const size_t opt_table_len = sizeof(opt_table) / sizeof(opt_table[0]);
 

@@ -24,7 +24,8 @@ enum cmd {
 	CMD_CERT = 1,
 	CMD_PROFILES = 2,
 	CMD_REPORT = 3,
-	/* fleet, matrix: add them here */
+	CMD_FLEET = 4,
+	CMD_MATRIX = 5,
 };
 #define CMD_BIT(c) (1u << (c))
 
@@ -46,6 +47,20 @@ enum opt_id {
 	OPT_TIME,
 	OPT_NAME,
 	OPT_TRUST,
+	/* fleet, matrix */
+	OPT_FLEET_COUNT,    /* --count (OPT_COUNT is the number of ids) */
+	OPT_IDENTITY,
+	OPT_FIRST,
+	OPT_CSV,
+	OPT_SKIP,
+	OPT_CONCURRENCY,
+	OPT_RATE,
+	OPT_SHARD,
+	OPT_JSONL,
+	OPT_PROGRESS,
+	OPT_INTERVAL,
+	OPT_MERGE,
+	OPT_PATH,
 	OPT_JSON,
 	OPT_HTML,
 	OPT_QUIET,

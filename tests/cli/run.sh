@@ -104,7 +104,7 @@ grep -q cert-sig-hash-unsupported /tmp/pb-cli.out && ok || ko "modern refuses SH
 kill $srv 2>/dev/null; wait $srv 2>/dev/null
 # issue 13: the option table, help and man page from it, the exit map
 expect_rc 0 "docs/phoneboot.1 is what the table makes" sh -c "$P --man | cmp -s - docs/phoneboot.1"
-for c in logon cert profiles report; do
+for c in logon cert profiles report fleet matrix; do
 	expect_rc 0 "$c --help" $P $c --help
 	h=$(sed -n '/^options:/,/^Exit/p' /tmp/pb-cli.out | grep -oE '^  (-h, )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u)
 	m=$($P --man | awk -v c="$c" '/^\.SS /{on=index($0, "\"phoneboot " c " ")>0} /^\.SH /{on=0} on' |
@@ -117,7 +117,9 @@ expect_rc 2 "unknown option" $P logon --frobnicate
 expect_rc 2 "missing argument" $P logon alice@corp.example --dns
 grep -q -- "--dns needs an argument" /tmp/pb-cli.err && ok || ko "missing argument named"
 # shared options: parsed once, the same bounds for every command
-for c in "logon alice@corp.example --profile generic-modern --dns 127.0.0.1" "cert $F/chain-legacy.pem"; do
+for c in "logon alice@corp.example --profile generic-modern --dns 127.0.0.1" "cert $F/chain-legacy.pem" \
+	"fleet --count 3 --identity u%d@corp.example --profile generic-modern --dns 127.0.0.1" \
+	"matrix a@corp.example --profile generic-modern --path i=dns:127.0.0.1"; do
 	expect_rc 2 "${c%% *} --timeout 5" $P $c --timeout 5
 	grep -q "expected MS from 10 to 600000" /tmp/pb-cli.err && ok || ko "${c%% *}: timeout bounds"
 	expect_rc 2 "${c%% *} --time bad" $P $c --time 2024-13-45
