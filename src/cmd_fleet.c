@@ -117,6 +117,7 @@ static void common_opts(const struct fleet_cli *c, struct pb_logon_opts *o)
 	o->attempts = (unsigned)c->attempts;
 	o->timeout_ms = (unsigned)c->timeout;
 	o->now = c->now ? c->now : time(NULL);
+	o->time_set = c->now != 0;      /* --time: the device's clock, over NTP's */
 	o->skip_steps = c->skip;
 	o->dns = c->dns;
 	o->n_dns = c->n_dns;

@@ -127,6 +127,7 @@ static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, void *
 	o->attempts = (unsigned)m->attempts;
 	o->timeout_ms = (unsigned)m->timeout;
 	o->now = m->now ? m->now : time(NULL);
+	o->time_set = m->now != 0;      /* --time: the device's clock, over NTP's */
 	o->label = p->name;
 	if (p->n_dns) {
 		o->dns = p->dns;
