@@ -43,23 +43,26 @@ static const char *const exit_text[] = {
 static void wrap(FILE *f, const char *text, int col, int indent)
 {
 	const char *p = text;
+	int line_start = 1;         /* nothing written on this line yet */
 
 	while (*p) {
 		size_t w = strcspn(p, " \n");
 
-		if (col > indent && col + 1 + (int)w > WIDTH) {
+		if (!line_start && col + 1 + (int)w > WIDTH) {
 			fprintf(f, "\n%*s", indent, "");
 			col = indent;
-		} else if (col > indent) {
+		} else if (!line_start) {
 			fputc(' ', f);
 			col++;
 		}
 		fwrite(p, 1, w, f);
 		col += (int)w;
+		line_start = 0;
 		p += w;
 		if (p[0] == '\n' && p[1] == '\n') {
 			fprintf(f, "\n\n%*s", indent, "");
 			col = indent;
+			line_start = 1;
 		}
 		p += strspn(p, " \n");
 	}
