@@ -129,7 +129,8 @@ ntpdu_status() {
 	return $rc
 }
 
-# ---- the hook lab/lab needs (not applied: lab/lab is being rewritten) ----
+# ---- the hook, as applied in lab/lab (and in lab/check, lab/check-ad:
+#      lab.d/check-ntp-devupdate.sh) ----
 #   after the functions:      . "$LAB/lab.d/ntp-devupdate.sh"
 #   SCENARIOS:                SCENARIOS="$SCENARIOS $NTPDU_SCENARIOS"
 #   end of pki():             ntpdu_pki || return 1
