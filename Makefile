@@ -173,7 +173,9 @@ lab-test: phoneboot $(B)/asan/phoneboot
 	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
 	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/dhcp.sh && \
 	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
-	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/fleet.sh; \
+	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/fleet.sh && \
+	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
+	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/ad.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
 check: all lint unit unit-asan torture cli-tests install-test browser-test fuzz-replay lab-test
