@@ -92,8 +92,9 @@ expect "$(diag authenticate sip-auth-failed) and 'NT_STATUS_ACCOUNT_DISABLED' in
 
 echo "== the pool's scenarios (a phone that reaches the pool, speaking NTLM only)"
 # the CX700 never reaches the pool (it cannot use the internal chain); a
-# modern phone made to speak only NTLM meets the pool's registrar
-NT="--profile generic-modern --auth ntlm"
+# Yealink T4x (SHA-256 capable, the lpe flow: _sipinternaltls) made to speak
+# only NTLM meets the pool
+NT="--profile yealink-t4x-sfb --auth ntlm"
 if up tls-dsk-only; then
 	run 1 "tls-dsk-only, internal DNS" $ID $NT --dns $I
 	expect "$(diag authenticate sip-auth-scheme-unsupported) and 'TLS-DSK' in json.dumps(d['diagnosis'])" "sip-auth-scheme-unsupported (the pool offers TLS-DSK only)"
