@@ -20,7 +20,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/core/isotime.c lib/core/jx.c lib/sntp/packet.c lib/sntp/client.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
-           lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c \
+           lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c lib/tls/fd.c \
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \
@@ -175,7 +175,9 @@ lab-test: phoneboot $(B)/asan/phoneboot
 	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/dhcp.sh && \
 	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
 	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/fleet.sh && \
-	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=exitcode=86 bash tests/integration/time.sh; \
+	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=exitcode=86 bash tests/integration/time.sh && \
+	  PB_BIN=$(B)/asan/phoneboot ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
+	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/ad.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
 check: all lint unit unit-asan torture cli-tests install-test browser-test fuzz-replay lab-test

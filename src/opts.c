@@ -57,6 +57,9 @@ const struct opt_row opt_table[] = {
 	{ OPT_AUTH, "auth", OK_CHOICE, ARG_REQUIRED, "SCHEME", LOGON, 0, 0, auth_names,
 	  "Override the authentication schemes the profile speaks (the report says "
 	  "so)." },
+	{ OPT_LDAP_PLAIN_BIND, "ldap-plain-bind", OK_FLAG, ARG_NONE, NULL, LOGON, 0, 0, NULL,
+	  "Old directories: where neither StartTLS nor LDAPS works, send the password "
+	  "in a simple bind in clear text on port 389 (the report warns)." },
 	{ OPT_ATTEMPTS, "attempts", OK_UINT, ARG_REQUIRED, "N", LOGON, 1, 20, NULL,
 	  "Boot cycles (default 2; the same failure twice is a loop)." },
 	{ OPT_TIMEOUT, "timeout", OK_UINT, ARG_REQUIRED, "MS", LOGON, 10, 600000, NULL,

@@ -66,6 +66,7 @@ enum opt_id {
 	OPT_QUIET,
 	OPT_TRACE,
 	OPT_KEYLOG,
+	OPT_LDAP_PLAIN_BIND,
 	OPT_COUNT
 };
 

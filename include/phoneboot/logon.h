@@ -51,6 +51,10 @@ struct pb_logon_opts {
 					       of every cycle, as if not in the flow (a
 					       probe of part of the boot: fleet --skip);
 					       0: the whole flow */
+	int ldap_plain_bind;                /* download-root: when neither StartTLS nor
+					       LDAPS can be had, bind with the password in
+					       clear text on 389 (old directories; the
+					       report warns). 0: never */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on

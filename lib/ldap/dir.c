@@ -17,22 +17,35 @@
 
 #include "core/nopipe.h"
 #include "ldap/dir.h"
+#include "tls/fd.h"
 
-/* One state per request sent; the request of the state is in flight. */
+/* One state per request sent, or per wait of the transport. */
 enum st {
 	ST_START,       /* waiting for the loop's first turn */
+	ST_CONNECT,     /* the TCP connect */
+	ST_STARTTLS,    /* the StartTLS extended request (RFC 4511 4.14) */
+	ST_HANDSHAKE,   /* the TLS handshake, StartTLS's or LDAPS's */
 	ST_BIND_USER,   /* bind as user@domain */
 	ST_FIND_DN,     /* anonymous search for the user's DN */
 	ST_BIND_DN,     /* bind as that DN */
-	ST_BIND_ANON,   /* no password: an explicit anonymous bind */
+	ST_BIND_ANON,   /* an explicit anonymous bind */
 	ST_READ_CA,     /* the search for cACertificate */
 	ST_DONE,
 };
 static const char *const st_names[] = {
-	"start", "bind-user", "find-dn", "bind-dn", "bind-anonymous", "read-ca", "done",
+	"start", "connect", "starttls", "tls-handshake", "bind-user", "find-dn", "bind-dn",
+	"bind-anonymous", "read-ca", "done",
 };
 _Static_assert(sizeof(st_names) / sizeof(st_names[0]) == ST_DONE + 1,
 	       "a name for every state");
+
+/* How the session is carried, tried in this order with a password
+ * (docs/engine.md, "Directory bind"): StartTLS on the plain port, LDAPS,
+ * then the plain port in clear (anonymous, or --ldap-plain-bind). */
+enum way { WAY_STARTTLS, WAY_LDAPS, WAY_CLEAR };
+static const char *const way_names[] = { "StartTLS", "LDAPS", "clear" };
+_Static_assert(sizeof(way_names) / sizeof(way_names[0]) == WAY_CLEAR + 1,
+	       "a name for every way");
 
 /* A bind method. start sends the first BindRequest as who (NULL:
  * anonymous). answer reads a BindResponse: LDAP_SUCCESS, the result code of
@@ -50,12 +63,16 @@ struct bind_method {
 struct dir_req {
 	uv_loop_t *loop;
 	uv_timer_t timer;            /* the first turn, then each phase's bound */
-	uv_poll_t poll;              /* the connection's descriptor */
-	int polling;                 /* poll initialised */
+	uv_poll_t *poll;             /* this connection's descriptor (one per
+				      * connection: a closing one may still hold
+				      * the old descriptor's number) */
 	int handles;                 /* still to close before the free */
 	int fd;
 	int connected;               /* the TCP connect is known to be over */
 	LDAP *ld;
+	struct tls_fd *tls;          /* the session under libldap, or NULL */
+	int tls_on;                  /* ... pushed into libldap's Sockbuf */
+	enum way way;
 	enum st st;
 	int msgid;                   /* the request in flight; -1 before it is sent */
 	const struct bind_method *method;
@@ -63,8 +80,11 @@ struct dir_req {
 	char *user_dn;               /* from ST_FIND_DN (ldap_get_dn) */
 	int sys_errno;               /* errno just after the last request was sent */
 	int refused;                 /* the bind as the user was refused */
+	int plain_bind;              /* --ldap-plain-bind */
 	char refusal[200];           /* why (the last refusal) */
-	char url[80], domain_dn[256], user[256], upn[512];
+	char no_tls[400];            /* why StartTLS and LDAPS were not had */
+	char host[48], url[80], domain_dn[256], user[256], upn[512];
+	unsigned port, ldaps_port;
 	unsigned timeout_ms;
 	dir_cb *cb;
 	void *arg;
@@ -117,6 +137,73 @@ static int simple_answer(LDAP *ld, LDAPMessage *res, const char *who, const char
 
 static const struct bind_method simple_bind = { "simple", simple_start, simple_answer };
 
+/* ---- TLS under libldap ----
+ *
+ * libldap 2.5 (Debian 12: 2.5.13) cannot handshake without waiting:
+ * ldap_install_tls() and ldap_start_tls_s() end in ldap_int_tls_start(),
+ * which with LDAP_OPT_CONNECT_ASYNC loops on ldap_int_poll() until the
+ * handshake is over or LDAP_OPT_NETWORK_TIMEOUT has passed (tls2.c; only
+ * 2.7 returns LDAP_X_CONNECTING there, ITS#8047). So the StartTLS request
+ * goes out with libldap's asynchronous ldap_extended_operation(), the
+ * handshake is tls/fd.h's, one step per uv_poll event, and the session is
+ * then pushed into libldap's Sockbuf as a layer of its own (lber.h's
+ * Sockbuf_IO, as libldap's own TLS and SASL layers are): every later
+ * request and answer goes through it. */
+
+static int sb_setup(Sockbuf_IO_Desc *d, void *arg)
+{
+	d->sbiod_pvt = arg;
+	return 0;
+}
+
+/* The session is the request's: freed after ldap_unbind_ext(). */
+static int sb_remove(Sockbuf_IO_Desc *d)
+{
+	d->sbiod_pvt = NULL;
+	return 0;
+}
+
+static int sb_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
+{
+	/* decrypted bytes wait in the session: the socket may be quiet */
+	if (opt == LBER_SB_OPT_DATA_READY && d->sbiod_pvt && tls_fd_pending(d->sbiod_pvt) > 0)
+		return 1;
+	return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
+}
+
+static ber_slen_t sb_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
+{
+	if (!d->sbiod_pvt) {
+		errno = EBADF;
+		return -1;
+	}
+	return tls_fd_read(d->sbiod_pvt, buf, len);
+}
+
+static ber_slen_t sb_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
+{
+	if (!d->sbiod_pvt) {
+		errno = EBADF;
+		return -1;
+	}
+	return tls_fd_write(d->sbiod_pvt, buf, len);
+}
+
+static int sb_close(Sockbuf_IO_Desc *d)
+{
+	(void)d;
+	return 0;
+}
+
+static Sockbuf_IO tls_layer = {
+	.sbi_setup = sb_setup,
+	.sbi_remove = sb_remove,
+	.sbi_ctrl = sb_ctrl,
+	.sbi_read = sb_read,
+	.sbi_write = sb_write,
+	.sbi_close = sb_close,
+};
+
 /* ---- the end of a request ---- */
 
 static void on_closed(uv_handle_t *h)
@@ -124,6 +211,8 @@ static void on_closed(uv_handle_t *h)
 	struct dir_req *q = h->data;
 	size_t i;
 
+	if (h != (uv_handle_t *)&q->timer)
+		free(h);                  /* a connection's poll */
 	if (--q->handles > 0)
 		return;
 	for (i = 0; i < q->r.n; i++)
@@ -132,34 +221,46 @@ static void on_closed(uv_handle_t *h)
 	free(q);
 }
 
-/* Stop watching, then unbind (which closes the descriptor: libuv allows
- * that once the poll is stopped), then close the handles; the last close
- * frees. */
-static void teardown(struct dir_req *q)
+/* Close the connection: the poll first (libuv forgets the descriptor
+ * then, before its number can be reused), then unbind (which closes the
+ * descriptor, the unbind request going through the TLS layer), then the
+ * TLS session. */
+static void drop_conn(struct dir_req *q)
 {
 	struct nopipe g;
 
-	q->st = ST_DONE;
 	uv_timer_stop(&q->timer);
-	if (q->polling)
-		uv_poll_stop(&q->poll);
+	if (q->poll) {
+		uv_close((uv_handle_t *)q->poll, on_closed);
+		q->poll = NULL;
+	}
 	if (q->ld) {
 		nopipe_on(&g);
 		ldap_unbind_ext(q->ld, NULL, NULL);
 		nopipe_off(&g);
 		q->ld = NULL;
 	}
+	tls_fd_free(q->tls);
+	q->tls = NULL;
+	q->tls_on = 0;
+	q->fd = -1;
+	q->connected = 0;
+	q->msgid = -1;
+}
+
+static void teardown(struct dir_req *q)
+{
+	q->st = ST_DONE;
+	drop_conn(q);
 	uv_close((uv_handle_t *)&q->timer, on_closed);
-	if (q->polling)
-		uv_close((uv_handle_t *)&q->poll, on_closed);
 }
 
 static void finish(struct dir_req *q)
 {
 	q->st = ST_DONE;     /* dir_cancel() from the callback does nothing */
 	uv_timer_stop(&q->timer);
-	if (q->polling)
-		uv_poll_stop(&q->poll);
+	if (q->poll)
+		uv_poll_stop(q->poll);
 	q->r.ms = (double)(uv_hrtime() - q->t0) / 1e6;
 	q->cb(&q->r, q->arg);
 	teardown(q);
@@ -198,6 +299,16 @@ static void fail_ldap(struct dir_req *q, int rc, const char *doing)
 		     ldap_err2string(rc));
 }
 
+/* "; StartTLS: ..." after what the attempts without TLS said, if any */
+static const char *no_tls_note(const struct dir_req *q, char *buf, size_t len)
+{
+	if (q->no_tls[0])
+		snprintf(buf, len, " (no TLS: %s)", q->no_tls);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 /* ---- sending ---- */
 
 static const char *phase(const struct dir_req *q)
@@ -205,7 +316,9 @@ static const char *phase(const struct dir_req *q)
 	switch (q->st) {
 	case ST_BIND_USER: case ST_BIND_DN: case ST_BIND_ANON: return "bind";
 	case ST_FIND_DN: case ST_READ_CA: return "search";
-	case ST_START: case ST_DONE: break;
+	case ST_STARTTLS: return "StartTLS request";
+	case ST_HANDSHAKE: return "TLS handshake";
+	case ST_START: case ST_CONNECT: case ST_DONE: break;
 	}
 	return st_names[q->st];
 }
@@ -261,6 +374,20 @@ static int read_ca_start(struct dir_req *q)
 			       &tl, 50, &q->msgid);
 }
 
+/* The password leaves only inside TLS, or in clear when the caller said
+ * so; the warning is set before it is sent, whatever the answer. */
+static int bind_start(struct dir_req *q, const char *who)
+{
+	if (!q->tls_on) {
+		if (!q->plain_bind)
+			return LDAP_LOCAL_ERROR;     /* never reached: see first_bind */
+		snprintf(q->r.warning, sizeof(q->r.warning), "the password was sent to %s "
+			 "in clear text (--ldap-plain-bind): no StartTLS, no LDAPS%s%s",
+			 q->url, q->no_tls[0] ? ": " : "", q->no_tls);
+	}
+	return q->method->start(q->ld, who, q->password, &q->msgid);
+}
+
 /* Send the request of the current state. */
 static int send_req(struct dir_req *q)
 {
@@ -269,14 +396,19 @@ static int send_req(struct dir_req *q)
 
 	nopipe_on(&g);
 	switch (q->st) {
-	case ST_BIND_USER: rc = q->method->start(q->ld, q->upn, q->password, &q->msgid); break;
+	/* RFC 4511 4.14.1: an ExtendedRequest with the StartTLS OID */
+	case ST_STARTTLS:
+		rc = ldap_extended_operation(q->ld, LDAP_EXOP_START_TLS, NULL, NULL, NULL,
+					     &q->msgid);
+		break;
+	case ST_BIND_USER: rc = bind_start(q, q->upn); break;
 	case ST_FIND_DN: rc = find_dn_start(q); break;
-	case ST_BIND_DN: rc = q->method->start(q->ld, q->user_dn, q->password, &q->msgid); break;
+	case ST_BIND_DN: rc = bind_start(q, q->user_dn); break;
 	/* an explicit anonymous bind (RFC 4513 5.1.1), so that a directory
 	 * that refuses them says so */
 	case ST_BIND_ANON: rc = simple_bind.start(q->ld, NULL, NULL, &q->msgid); break;
 	case ST_READ_CA: rc = read_ca_start(q); break;
-	case ST_START: case ST_DONE: break;
+	case ST_START: case ST_CONNECT: case ST_HANDSHAKE: case ST_DONE: break;
 	}
 	q->sys_errno = errno;
 	nopipe_off(&g);
@@ -286,30 +418,36 @@ static int send_req(struct dir_req *q)
 static void on_poll(uv_poll_t *h, int status, int events);
 static void on_timer(uv_timer_t *t);
 
-/* Watch the descriptor (known once the first request has started the
- * connect) and bound the phase now under way. */
-static int watch(struct dir_req *q)
+/* Watch the connection's descriptor for events. */
+static int poll_on(struct dir_req *q, int events)
 {
 	int fl;
 
-	if (!q->polling) {
+	if (!q->poll) {
 		if (ldap_get_option(q->ld, LDAP_OPT_DESC, &q->fd) != LDAP_OPT_SUCCESS || q->fd < 0)
 			return -1;
-		if (uv_poll_init_socket(q->loop, &q->poll, q->fd) < 0)
+		if (!(q->poll = malloc(sizeof(*q->poll))))
 			return -1;
-		q->poll.data = q;
-		q->polling = 1;
+		if (uv_poll_init_socket(q->loop, q->poll, q->fd) < 0) {
+			free(q->poll);
+			q->poll = NULL;
+			return -1;
+		}
+		q->poll->data = q;
 		q->handles++;
 	}
-	/* libldap's own poll of a finished connect sets the socket blocking
-	 * again (2.6: ldap_int_poll); a read of a half-arrived message must
-	 * not block the loop */
+	/* libldap's poll of a finished connect sets the socket blocking
+	 * again (os-ip.c, ldap_int_poll); a read of a half-arrived message
+	 * must not block the loop */
 	if (q->connected && (fl = fcntl(q->fd, F_GETFL)) >= 0 && !(fl & O_NONBLOCK))
 		fcntl(q->fd, F_SETFL, fl | O_NONBLOCK);
-	if (uv_poll_start(&q->poll, q->connected ? UV_READABLE : UV_WRITABLE, on_poll) < 0)
-		return -1;
+	return uv_poll_start(q->poll, events, on_poll) < 0 ? -1 : 0;
+}
+
+/* Bound the phase now under way. */
+static void bound(struct dir_req *q)
+{
 	uv_timer_start(&q->timer, on_timer, q->timeout_ms, 0);
-	return 0;
 }
 
 /* Enter a state: send its request and wait for the answer. */
@@ -320,24 +458,176 @@ static void go(struct dir_req *q, enum st next)
 	q->st = next;
 	q->msgid = -1;
 	rc = send_req(q);
-	/* LDAP_X_CONNECTING (libldap 2.5.15+ and 2.6, ITS#10023): the connect
-	 * is under way and nothing was sent; sent again once the socket is
-	 * writable. 2.5.13 (Debian 12) instead queues the request and returns
-	 * its msgid (see on_connect). */
-	if (rc != LDAP_SUCCESS && rc != LDAP_X_CONNECTING) {
-		/* a connect refused at once (loopback): libldap says only
-		 * "Can't contact LDAP server"; errno has the reason */
-		if (!q->polling && rc == LDAP_SERVER_DOWN && q->sys_errno == ECONNREFUSED)
-			fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s", q->url,
-			     uv_strerror(-ECONNREFUSED));
-		else
-			fail_ldap(q, rc, q->polling ? "sending the request" : "cannot connect");
+	if (rc != LDAP_SUCCESS) {
+		fail_ldap(q, rc, "sending the request");
 		return;
 	}
-	if (rc == LDAP_X_CONNECTING)
-		q->msgid = -1;
-	if (watch(q) < 0)
+	if (poll_on(q, UV_READABLE) < 0) {
 		fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
+		return;
+	}
+	bound(q);
+}
+
+static void open_conn(struct dir_req *q, enum way way);
+
+/* What the attempt with TLS met, kept for the report; then the next way. */
+__attribute__((format(printf, 2, 3)))
+static void no_tls(struct dir_req *q, const char *fmt, ...)
+{
+	size_t off = strlen(q->no_tls);
+	va_list ap;
+
+	if (off && off < sizeof(q->no_tls) - 2)
+		off += (size_t)snprintf(q->no_tls + off, sizeof(q->no_tls) - off, "; ");
+	va_start(ap, fmt);
+	if (off < sizeof(q->no_tls))
+		vsnprintf(q->no_tls + off, sizeof(q->no_tls) - off, fmt, ap);
+	va_end(ap);
+	drop_conn(q);
+	open_conn(q, q->way == WAY_STARTTLS ? WAY_LDAPS : WAY_CLEAR);
+}
+
+/* The first request once the session is as safe as it will get. */
+static void first_bind(struct dir_req *q)
+{
+	int pw = q->password && *q->password;
+
+	if (pw && (q->tls_on || q->plain_bind))
+		go(q, ST_BIND_USER);
+	else
+		go(q, ST_BIND_ANON);   /* no password, or no TLS and no leave */
+}
+
+/* The TLS session is up: under libldap it goes, and the certificate is
+ * recorded. It is not verified: the phone has no trust for the DC's
+ * certificate before it has installed the root this very exchange
+ * downloads (a chicken-and-egg every such device has); so the session
+ * hides the password from a passive listener, and the report shows which
+ * certificate it was given (subject, issuer, SHA-256) for a person to
+ * check. */
+static void tls_up(struct dir_req *q)
+{
+	Sockbuf *sb = NULL;
+
+	if (ldap_get_option(q->ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS || !sb ||
+	    ber_sockbuf_add_io(sb, &tls_layer, LBER_SBIOD_LEVEL_TRANSPORT, q->tls) < 0) {
+		fail_own(q, PB_ERR_INTERNAL, "putting TLS under libldap");
+		return;
+	}
+	q->tls_on = 1;
+	snprintf(q->r.tls, sizeof(q->r.tls), "%s, %s", way_names[q->way], tls_fd_version(q->tls));
+	q->r.have_dc_cert = tls_fd_peer(q->tls, &q->r.dc_cert) == 0;
+	first_bind(q);
+}
+
+static void handshake(struct dir_req *q)
+{
+	enum tls_fd_step s = tls_fd_handshake(q->tls);
+
+	switch (s) {
+	case TLS_FD_DONE:
+		tls_up(q);
+		return;
+	case TLS_FD_WANT_READ:
+	case TLS_FD_WANT_WRITE:
+		if (poll_on(q, s == TLS_FD_WANT_READ ? UV_READABLE : UV_WRITABLE) < 0)
+			fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
+		return;
+	case TLS_FD_FAILED:
+		break;
+	}
+	no_tls(q, "%s %s: the TLS handshake failed: %s", way_names[q->way], q->url,
+	       tls_fd_detail(q->tls));
+}
+
+/* RFC 4511 4.14.2: after a successful StartTLS response the client
+ * starts the handshake; for LDAPS it starts at once (RFC 8314's
+ * implicit TLS, as Active Directory's port 636). Bounded as a whole. */
+static void handshake_start(struct dir_req *q)
+{
+	enum pb_err rc;
+
+	q->st = ST_HANDSHAKE;
+	q->msgid = -1;
+	if ((rc = tls_fd_new(q->fd, NULL, &q->tls)) != PB_OK) {
+		fail_own(q, rc, "starting TLS");
+		return;
+	}
+	bound(q);
+	handshake(q);
+}
+
+/* The TCP connect is over: the session's first step. */
+static void connected(struct dir_req *q)
+{
+	q->connected = 1;
+	switch (q->way) {
+	case WAY_STARTTLS: go(q, ST_STARTTLS); return;
+	case WAY_LDAPS: handshake_start(q); return;
+	case WAY_CLEAR: first_bind(q); return;
+	}
+}
+
+/* No TCP connection: the DC is unreachable, unless this was LDAPS, which
+ * a directory need not offer. */
+static void no_conn(struct dir_req *q, const char *why)
+{
+	char note[420];
+
+	if (q->way == WAY_LDAPS) {
+		no_tls(q, "LDAPS %s: %s", q->url, why);
+		return;
+	}
+	fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s%s", q->url, why,
+	     no_tls_note(q, note, sizeof(note)));
+}
+
+/* Connect for a way: a new libldap handle, the connect started with
+ * ldap_connect() (non-blocking with LDAP_OPT_CONNECT_ASYNC) and nothing
+ * sent before it is over, so no request can go out before the TLS. */
+static int set_options(LDAP *ld, unsigned timeout_ms);
+
+static void open_conn(struct dir_req *q, enum way way)
+{
+	unsigned port = way == WAY_LDAPS ? q->ldaps_port : q->port;
+	int v6 = strchr(q->host, ':') != NULL, rc, saved;
+	char url[80];
+	struct nopipe g;
+
+	q->way = way;
+	q->st = ST_CONNECT;
+	q->connected = 0;
+	/* libldap is always given ldap://: the TLS is ours */
+	snprintf(url, sizeof(url), v6 ? "ldap://[%s]:%u" : "ldap://%s:%u", q->host, port);
+	snprintf(q->url, sizeof(q->url), v6 ? "%s://[%s]:%u" : "%s://%s:%u",
+		 way == WAY_LDAPS ? "ldaps" : "ldap", q->host, port);
+	if (ldap_initialize(&q->ld, url) != LDAP_SUCCESS) {
+		q->ld = NULL;
+		fail_own(q, PB_ERR_NOMEM, "starting libldap");
+		return;
+	}
+	if (set_options(q->ld, q->timeout_ms) < 0) {
+		fail_own(q, PB_ERR_INTERNAL, "setting libldap's options");
+		return;
+	}
+	nopipe_on(&g);
+	errno = 0;
+	rc = ldap_connect(q->ld);
+	saved = errno;
+	nopipe_off(&g);
+	if (rc != LDAP_SUCCESS) {
+		/* refused at once (loopback): libldap says only "Can't
+		 * contact LDAP server"; errno has the reason */
+		no_conn(q, saved == ECONNREFUSED ? uv_strerror(-ECONNREFUSED)
+						 : ldap_err2string(LDAP_SERVER_DOWN));
+		return;
+	}
+	if (poll_on(q, UV_WRITABLE) < 0) {
+		fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
+		return;
+	}
+	bound(q);
 }
 
 /* ---- answers ---- */
@@ -395,7 +685,7 @@ static int take_certs(struct dir_req *q, LDAPMessage *res)
 
 static void read_ca_answer(struct dir_req *q, LDAPMessage *res)
 {
-	char *msg = NULL;
+	char *msg = NULL, note[420];
 	int err = LDAP_OTHER;
 
 	if (ldap_parse_result(q->ld, res, &err, NULL, &msg, NULL, NULL, 0) != LDAP_SUCCESS)
@@ -408,10 +698,11 @@ static void read_ca_answer(struct dir_req *q, LDAPMessage *res)
 			fail(q, PB_CAUSE_LDAP_BIND_FAILED, "%s: the bind as %s was refused: %s; "
 			     "reading anonymously was refused too: %s", q->url, q->upn,
 			     q->refusal, ldap_err2string(err));
-		else if (!strcmp(q->r.bind, "anonymous"))
-			fail(q, PB_CAUSE_LDAP_BIND_FAILED, "%s: reading anonymously was refused: %s%s%s%s",
-			     q->url, ldap_err2string(err), msg && *msg ? " (" : "",
-			     msg && *msg ? msg : "", msg && *msg ? ")" : "");
+		else if (!strncmp(q->r.bind, "anonymous", 9))
+			fail(q, PB_CAUSE_LDAP_BIND_FAILED, "%s: reading anonymously was refused: "
+			     "%s%s%s%s%s", q->url, ldap_err2string(err), msg && *msg ? " (" : "",
+			     msg && *msg ? msg : "", msg && *msg ? ")" : "",
+			     no_tls_note(q, note, sizeof(note)));
 		else
 			fail(q, PB_CAUSE_LDAP_NO_CA_CERTIFICATES, "%s: the search under %s was "
 			     "refused: %s", q->url, q->r.base, ldap_err2string(err));
@@ -430,13 +721,25 @@ static void read_ca_answer(struct dir_req *q, LDAPMessage *res)
 	finish(q);
 }
 
+/* "StartTLS, " or "" */
+static const char *inside(const struct dir_req *q, char *buf, size_t len)
+{
+	if (q->tls_on)
+		snprintf(buf, len, "%s, ", way_names[q->way]);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 /* The bind as the user was refused: read anonymously. After a failed bind
  * the session is anonymous (RFC 4513 4), so no bind is sent. */
 static void read_anonymously(struct dir_req *q)
 {
+	char in[16];
+
 	q->refused = 1;
-	snprintf(q->r.bind, sizeof(q->r.bind), "anonymous (the bind as %s was refused: %s)",
-		 q->upn, q->refusal);
+	snprintf(q->r.bind, sizeof(q->r.bind), "%sanonymous (the bind as %s was refused: %s)",
+		 inside(q, in, sizeof(in)), q->upn, q->refusal);
 	go(q, ST_READ_CA);
 }
 
@@ -445,38 +748,79 @@ static void refused(struct dir_req *q, int rc, const char *diag)
 	snprintf(q->refusal, sizeof(q->refusal), "%s%s", ldap_err2string(rc), diag);
 }
 
+static void bind_answer(struct dir_req *q, LDAPMessage *res)
+{
+	const char *who = q->st == ST_BIND_USER ? q->upn : q->user_dn;
+	char diag[160] = "";
+	int rc;
+
+	rc = q->method->answer(q->ld, res, who, q->password, &q->msgid, diag, sizeof(diag));
+	ldap_msgfree(res);
+	if (rc == LDAP_SASL_BIND_IN_PROGRESS) {
+		bound(q);
+		return;
+	}
+	if (rc == LDAP_SUCCESS) {
+		if (q->tls_on)
+			snprintf(q->r.bind, sizeof(q->r.bind), "%s, %s bind as %s",
+				 way_names[q->way], q->method->name, who);
+		else
+			snprintf(q->r.bind, sizeof(q->r.bind), "%s bind in clear text as %s "
+				 "(--ldap-plain-bind)", q->method->name, who);
+		go(q, ST_READ_CA);
+		return;
+	}
+	/* any result other than success is a refusal (RFC 4511 4.2.2),
+	 * its reason in the server's diagnosticMessage (AD: "Strong(er)
+	 * authentication required" in clear). Active Directory takes the
+	 * UPN as the name; a directory that needs a DN (OpenLDAP) refuses
+	 * it: look the DN up. */
+	refused(q, rc, diag);
+	if (q->st == ST_BIND_USER)
+		go(q, ST_FIND_DN);
+	else
+		read_anonymously(q);
+}
+
+static void starttls_answer(struct dir_req *q, LDAPMessage *res)
+{
+	char *msg = NULL;
+	int err = LDAP_OTHER;
+
+	if (ldap_parse_result(q->ld, res, &err, NULL, &msg, NULL, NULL, 0) != LDAP_SUCCESS)
+		err = LDAP_OTHER;
+	ldap_msgfree(res);
+	if (err == LDAP_SUCCESS) {
+		ldap_memfree(msg);
+		handshake_start(q);
+		return;
+	}
+	/* RFC 4511 4.14.2: protocolError where StartTLS is not known,
+	 * unavailable where TLS is not configured */
+	{
+		char why[200];
+
+		snprintf(why, sizeof(why), "%s%s%s%s", ldap_err2string(err), msg && *msg ? " (" : "",
+			 msg && *msg ? msg : "", msg && *msg ? ")" : "");
+		ldap_memfree(msg);
+		no_tls(q, "StartTLS refused by %s: %s", q->url, why);
+	}
+}
+
 /* One answer to the request in flight; res is ours to free. */
 static void answer(struct dir_req *q, LDAPMessage *res)
 {
-	char diag[160] = "";
+	char diag[160] = "", note[420], in[16];
 	LDAPMessage *e;
 	int rc;
 
 	switch (q->st) {
+	case ST_STARTTLS:
+		starttls_answer(q, res);
+		return;
 	case ST_BIND_USER:
 	case ST_BIND_DN:
-		rc = q->method->answer(q->ld, res, q->st == ST_BIND_USER ? q->upn : q->user_dn,
-				       q->password, &q->msgid, diag, sizeof(diag));
-		ldap_msgfree(res);
-		if (rc == LDAP_SASL_BIND_IN_PROGRESS) {
-			if (watch(q) < 0)
-				fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
-			return;
-		}
-		if (rc == LDAP_SUCCESS) {
-			snprintf(q->r.bind, sizeof(q->r.bind), "%s",
-				 q->st == ST_BIND_USER ? q->upn : q->user_dn);
-			go(q, ST_READ_CA);
-			return;
-		}
-		/* any result other than success is a refusal (RFC 4511 4.2.2).
-		 * Active Directory takes the UPN as the name; a directory that
-		 * needs a DN (OpenLDAP) refuses it: look the DN up. */
-		refused(q, rc, diag);
-		if (q->st == ST_BIND_USER)
-			go(q, ST_FIND_DN);
-		else
-			read_anonymously(q);
+		bind_answer(q, res);
 		return;
 	case ST_FIND_DN:
 		if ((e = ldap_first_entry(q->ld, res)))
@@ -491,11 +835,15 @@ static void answer(struct dir_req *q, LDAPMessage *res)
 		rc = simple_bind.answer(q->ld, res, NULL, NULL, &q->msgid, diag, sizeof(diag));
 		ldap_msgfree(res);
 		if (rc != LDAP_SUCCESS) {
-			fail(q, PB_CAUSE_LDAP_BIND_FAILED, "%s: the anonymous bind was refused: %s%s",
-			     q->url, ldap_err2string(rc), diag);
+			fail(q, PB_CAUSE_LDAP_BIND_FAILED, "%s: the anonymous bind was refused: %s%s%s",
+			     q->url, ldap_err2string(rc), diag, no_tls_note(q, note, sizeof(note)));
 			return;
 		}
-		snprintf(q->r.bind, sizeof(q->r.bind), "anonymous");
+		if (q->password && *q->password && !q->tls_on)
+			snprintf(q->r.bind, sizeof(q->r.bind), "anonymous, in clear text (no bind as "
+				 "%s without TLS: %s)", q->upn, q->no_tls);
+		else
+			snprintf(q->r.bind, sizeof(q->r.bind), "%sanonymous", inside(q, in, sizeof(in)));
 		go(q, ST_READ_CA);
 		return;
 	case ST_READ_CA:
@@ -503,6 +851,8 @@ static void answer(struct dir_req *q, LDAPMessage *res)
 		ldap_msgfree(res);
 		return;
 	case ST_START:
+	case ST_CONNECT:
+	case ST_HANDSHAKE:
 	case ST_DONE:
 		break;
 	}
@@ -521,7 +871,7 @@ static int data_ready(struct dir_req *q)
  * message or so per call and never waits; a search's entries are kept
  * inside libldap until its SearchResultDone (LDAP_MSG_ALL). The poll is
  * level-triggered, so what stays in the socket brings us back; what
- * libldap has buffered is read here. */
+ * libldap or the TLS session has buffered is read here. */
 static void drain(struct dir_req *q)
 {
 	struct timeval zero = { 0, 0 };
@@ -529,7 +879,8 @@ static void drain(struct dir_req *q)
 	LDAPMessage *res;
 	int rc, err;
 
-	while (q->st != ST_DONE && q->msgid >= 0) {
+	while (q->ld && q->msgid >= 0 && q->st != ST_DONE && q->st != ST_CONNECT &&
+	       q->st != ST_HANDSHAKE) {
 		res = NULL;
 		nopipe_on(&g);
 		rc = ldap_result(q->ld, q->msgid, LDAP_MSG_ALL, &zero, &res);
@@ -565,32 +916,31 @@ static void on_connect(struct dir_req *q, int status)
 		err = -status;
 	if (err) {
 		/* ECONNREFUSED: nothing listens (RFC 793's RST) */
-		fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s", q->url, uv_strerror(-err));
+		no_conn(q, uv_strerror(-err));
 		return;
 	}
-	q->connected = 1;
-	if (q->msgid < 0) {             /* LDAP_X_CONNECTING: send it now */
-		go(q, q->st);
-		return;
-	}
-	/* libldap 2.5.13: the request waits in libldap (LDAP_REQST_WRITING);
-	 * ldap_result() writes it */
-	if (watch(q) < 0) {
-		fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
-		return;
-	}
-	drain(q);
+	connected(q);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events)
 {
 	struct dir_req *q = h->data;
 
-	if (q->st == ST_DONE)
+	if (q->st == ST_DONE || h != q->poll)
 		return;
-	if (!q->connected) {
+	switch (q->st) {
+	case ST_CONNECT:
 		on_connect(q, status);
 		return;
+	case ST_HANDSHAKE:
+		if (status < 0)
+			no_tls(q, "%s %s: the TLS handshake failed: %s", way_names[q->way], q->url,
+			       uv_strerror(status));
+		else
+			handshake(q);
+		return;
+	default:
+		break;
 	}
 	if (status < 0) {
 		fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s", q->url, uv_strerror(status));
@@ -603,19 +953,32 @@ static void on_poll(uv_poll_t *h, int status, int events)
 static void on_timer(uv_timer_t *t)
 {
 	struct dir_req *q = t->data;
+	char note[420];
 
-	if (q->st == ST_DONE)
+	switch (q->st) {
+	case ST_DONE:
 		return;
-	if (q->st == ST_START) {
-		go(q, q->password && *q->password ? ST_BIND_USER : ST_BIND_ANON);
+	case ST_START:
+		open_conn(q, q->password && *q->password ? WAY_STARTTLS : WAY_CLEAR);
 		return;
-	}
-	if (!q->connected)
-		fail(q, PB_CAUSE_LDAP_TIMEOUT, "%s: no TCP connection within %u ms", q->url,
-		     q->timeout_ms);
-	else
+	case ST_CONNECT:
+		if (q->way == WAY_LDAPS) {
+			no_tls(q, "LDAPS %s: no TCP connection within %u ms", q->url,
+			       q->timeout_ms);
+			return;
+		}
+		fail(q, PB_CAUSE_LDAP_TIMEOUT, "%s: no TCP connection within %u ms%s", q->url,
+		     q->timeout_ms, no_tls_note(q, note, sizeof(note)));
+		return;
+	case ST_HANDSHAKE:
+		no_tls(q, "%s %s: no TLS handshake within %u ms", way_names[q->way], q->url,
+		       q->timeout_ms);
+		return;
+	default:
 		fail(q, PB_CAUSE_LDAP_TIMEOUT, "%s: no answer to the %s within %u ms", q->url,
 		     phase(q), q->timeout_ms);
+		return;
+	}
 }
 
 /* ---- the API ---- */
@@ -636,16 +999,18 @@ static int set_options(LDAP *ld, unsigned timeout_ms)
 
 enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 			    const char *domain, const char *user,
-			    const char *password, unsigned timeout_ms,
-			    dir_cb *cb, void *arg, struct dir_req **out)
+			    const char *password, const struct dir_opts *o,
+			    unsigned timeout_ms, dir_cb *cb, void *arg,
+			    struct dir_req **out)
 {
 	struct dir_req *q = NULL;
 	unsigned char addr[16];
+	unsigned ldaps = o && o->ldaps_port ? o->ldaps_port : 636;
 	enum pb_err rc = PB_ERR_USAGE;
 	int v6;
 
-	if (!loop || !host || !domain || !cb || port == 0 || port > 65535 ||
-	    strlen(domain) >= 200 || (user && strlen(user) >= 256))
+	if (!loop || !host || !domain || !cb || port == 0 || port > 65535 || ldaps > 65535 ||
+	    strlen(domain) >= 200 || (user && strlen(user) >= 256) || strlen(host) >= 48)
 		goto out;
 	v6 = inet_pton(AF_INET6, host, addr) == 1;
 	if (!v6 && inet_pton(AF_INET, host, addr) != 1)
@@ -659,10 +1024,14 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	q->st = ST_START;
 	q->method = &simple_bind;
 	q->password = password;
+	q->plain_bind = o && o->plain_bind;
+	q->port = port;
+	q->ldaps_port = ldaps;
 	q->timeout_ms = timeout_ms ? timeout_ms : 5000;
 	q->cb = cb;
 	q->arg = arg;
 	q->t0 = uv_hrtime();
+	snprintf(q->host, sizeof(q->host), "%s", host);
 	snprintf(q->url, sizeof(q->url), v6 ? "ldap://[%s]:%u" : "ldap://%s:%u", host, port);
 	snprintf(q->user, sizeof(q->user), "%s", user ? user : "");
 	snprintf(q->upn, sizeof(q->upn), "%s@%s", q->user, domain);
@@ -672,16 +1041,11 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 			     "CN=Certification Authorities,CN=Public Key Services,CN=Services,"
 			     "CN=Configuration,%s", q->domain_dn) >= sizeof(q->r.base))
 		goto out;
-	rc = PB_ERR_NOMEM;
-	if (ldap_initialize(&q->ld, q->url) != LDAP_SUCCESS) {
-		q->ld = NULL;
-		goto out;
-	}
 	rc = PB_ERR_INTERNAL;
-	if (set_options(q->ld, q->timeout_ms) < 0 || uv_timer_init(loop, &q->timer) < 0)
+	if (uv_timer_init(loop, &q->timer) < 0)
 		goto out;
-	/* the first request goes out on the loop's next turn: the callback
-	 * never runs inside this call */
+	/* the connect starts on the loop's next turn: the callback never
+	 * runs inside this call */
 	q->timer.data = q;
 	q->handles = 1;
 	uv_timer_start(&q->timer, on_timer, 0, 0);
@@ -690,11 +1054,7 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	q = NULL;
 	rc = PB_OK;
 out:
-	if (q) {
-		if (q->ld)
-			ldap_unbind_ext(q->ld, NULL, NULL);
-		free(q);
-	}
+	free(q);
 	return rc;
 }
 

@@ -7,7 +7,8 @@
  * non-blocking connect (LDAP_OPT_CONNECT_ASYNC), the descriptor watched with
  * uv_poll, answers collected with ldap_result() and a zero timeout, and a
  * uv_timer bounding each phase (connect, every bind, every search). No
- * thread; thousands can run on one loop. docs/engine.md, "Directory bind",
+ * thread; thousands can run on one loop. The TLS of StartTLS and LDAPS is
+ * phoneboot's own (tls/fd.h) under libldap, handshaking on the loop too. docs/engine.md, "Directory bind",
  * says what is tried in which order. */
 #ifndef PB_LDAP_DIR_H
 #define PB_LDAP_DIR_H
@@ -16,17 +17,33 @@
 
 #include <uv.h>
 
+#include "phoneboot/cert.h"
 #include "phoneboot/codes.h"
 
 #define DIR_MAX_CERTS 8
+
+struct dir_opts {
+	unsigned ldaps_port;         /* 0: 636 (RFC 4516 2: ldaps is not in
+				      * it; 636 is IANA's and AD's) */
+	int plain_bind;              /* a simple bind in clear on the plain port
+				      * when no TLS could be had (--ldap-plain-bind:
+				      * old directories); the result warns */
+};
 
 struct dir_result {
 	enum pb_cause cause;         /* PB_CAUSE_NONE: certificates downloaded */
 	enum pb_err err;             /* PB_OK, or phoneboot's own failure (out of
 				      * memory): then cause says nothing about
 				      * the network */
-	char detail[256];
-	char bind[256];              /* "anonymous" or the name bound as */
+	char detail[512];
+	char bind[512];              /* which way it went: "StartTLS, simple bind
+				      * as alice@corp.example", "anonymous (...)" */
+	char tls[64];                /* "StartTLS, TLSv1.3", "LDAPS, TLSv1.2"; ""
+				      * when the session was in clear */
+	int have_dc_cert;            /* dc_cert: the server's certificate in TLS,
+				      * as seen (not verified: see dir.c) */
+	struct pb_cert_info dc_cert;
+	char warning[256];           /* the password crossed in clear, or "" */
 	char base[256];              /* where the certificates were looked for */
 	unsigned char *der[DIR_MAX_CERTS];   /* malloc'd; the callback may take
 					      * one (set der[i] to NULL), the
@@ -47,7 +64,9 @@ struct dir_req;
  * PB_ERR_USAGE otherwise. user is the name before the '@' (the UPN bound as
  * is user@domain); with a NULL or empty password the read is anonymous.
  * password is borrowed until the callback or dir_cancel(), and never
- * copied into the result. timeout_ms (0: 5000) bounds each phase.
+ * copied into the result; it is sent only inside TLS (StartTLS on port,
+ * else LDAPS), or in clear when o->plain_bind says so. o may be NULL (the
+ * defaults above). timeout_ms (0: 5000) bounds each phase.
  *
  * cb runs exactly once, from the loop, never inside this call - unless
  * dir_cancel() comes first. On PB_OK *out (if out is not NULL) is the
@@ -55,8 +74,9 @@ struct dir_req;
  * *out is untouched and cb never runs. */
 enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 			    const char *domain, const char *user,
-			    const char *password, unsigned timeout_ms,
-			    dir_cb *cb, void *arg, struct dir_req **out);
+			    const char *password, const struct dir_opts *o,
+			    unsigned timeout_ms, dir_cb *cb, void *arg,
+			    struct dir_req **out);
 
 /* Stop a request before its callback: cb will not run. The connection is
  * closed and the request freed once its handles have closed (the loop must

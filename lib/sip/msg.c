@@ -274,6 +274,7 @@ int sip_parse_response(const char *buf, size_t len, struct sip_response *m,
 	size_t head_end = 0, i;
 	unsigned long cl, st;
 	int have_cl = 0;
+	bool seen_warning = false, seen_diag = false;
 
 	/* the head ends at the first empty line */
 	for (i = 0; i + 3 < len && i < MAX_HEAD; i++)
@@ -371,9 +372,23 @@ int sip_parse_response(const char *buf, size_t len, struct sip_response *m,
 			asserted(m, v);
 		} else if (hname(name, "Warning", NULL) || hname(name, "ms-diagnostics", NULL)) {
 			/* what the registrar says of a refusal (RFC 3261 20.43;
-			 * [MS-SIPRE] ms-diagnostics): the first one */
-			if (!m->warning[0])
-				copy(m->warning, sizeof(m->warning), v);
+			 * [MS-SIPRE] ms-diagnostics): the first of each, joined
+			 * (OCS puts the reason, e.g. NT_STATUS_ACCOUNT_DISABLED,
+			 * in Warning after a generic ms-diagnostics) */
+			bool w = hname(name, "Warning", NULL);
+
+			if (!(w ? seen_warning : seen_diag)) {
+				size_t at = strlen(m->warning);
+
+				if (at && at + 3 < sizeof(m->warning)) {
+					memcpy(m->warning + at, "; ", 3);
+					at += 2;
+				}
+				if (at + 1 < sizeof(m->warning))
+					copy(m->warning + at, sizeof(m->warning) - at, v);
+			}
+			seen_warning |= w;
+			seen_diag |= !w;
 		} else if (hname(name, "Server", NULL)) {
 			copy(m->server, sizeof(m->server), v);
 		}

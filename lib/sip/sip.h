@@ -41,7 +41,8 @@ struct sip_response {
 	char from_uri[256], from_tag[64];
 	char to_uri[256], to_tag[64];
 	char pai_sip[256], pai_tel[64];      /* P-Asserted-Identity */
-	char warning[256];           /* Warning or ms-diagnostics, the first */
+	char warning[512];           /* the first Warning and the first
+				      * ms-diagnostics, "; " between */
 	char server[96];
 	size_t len;                  /* bytes of this message, body included */
 };

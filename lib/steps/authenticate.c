@@ -185,8 +185,12 @@ static void answer(struct step_run *r, const struct sip_response *m)
 	fill_in(r, &in, uri, sizeof(uri), from, sizeof(from));
 	st = c->mech->answer(c->mst, &in, ch, buf, sizeof(buf), &c->credentials, &e);
 	if (st == AUTH_REFUSED) {
-		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, "the registrar challenged the answer "
-			  "again: the credentials were refused", NULL);
+		/* a 401 after the answer: what the registrar said is the
+		 * reason (OCS: NT_STATUS_ACCOUNT_DISABLED, _WRONG_PASSWORD) */
+		snprintf(buf, sizeof(buf), "the registrar challenged the answer again: the "
+			 "credentials were refused%s%s", m->warning[0] ? "; the registrar says: " : "",
+			 m->warning);
+		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, buf, NULL);
 	} else if (st == AUTH_INTERNAL) {
 		step_internal(r, PB_ERR_NOMEM, e.detail);
 	} else if (st == AUTH_FAIL) {

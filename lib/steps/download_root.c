@@ -26,6 +26,16 @@ static void on_roots(struct dir_result *res, void *arg)
 	}
 	entries = json_array();
 	step_fact(r, "bind", json_string(res->bind[0] ? res->bind : "(none)"));
+	if (res->tls[0])
+		step_fact(r, "tls", json_string(res->tls));
+	/* not verified (the root that would verify it is what is being
+	 * downloaded): shown for a person to compare */
+	if (res->have_dc_cert)
+		step_fact(r, "dc-certificate", json_pack("{s:s,s:s,s:s}",
+			  "subject", res->dc_cert.subject, "issuer", res->dc_cert.issuer,
+			  "sha256", res->dc_cert.sha256));
+	if (res->warning[0])
+		step_fact(r, "warning", json_string(res->warning));
 	step_fact(r, "base", json_string(res->base));
 	for (i = 0; i < res->n && d->n_roots < DEV_MAX_ROOTS; i++) {
 		entries = jx_push(entries, json_pack("{s:s,s:i}", "entry",
@@ -55,6 +65,7 @@ static void start(struct step_run *r)
 {
 	struct ctx *c = r->ctx;
 	struct device *d = r->dev;
+	struct dir_opts dopts = { 0, 0 };
 
 	step_factf(r, "server", "ldap://%s:%u", d->dc_addr, d->dc_port);
 	step_peer(r, "ldap://%s:%u", d->dc_addr, d->dc_port);
@@ -62,10 +73,12 @@ static void start(struct step_run *r)
 		char peer[96];
 
 		snprintf(peer, sizeof(peer), "ldap %s:%u", d->dc_addr, d->dc_port);
-		step_exchange(r, peer, 1, 0, "bind, search cACertificate");
+		step_exchange(r, peer, 1, 0, "StartTLS, bind, search cACertificate");
 	}
+	dopts.plain_bind = r->o->ldap_plain_bind;
 	if (dir_fetch_roots(r->loop, d->dc_addr, d->dc_port, r->o->domain, r->o->user,
-			    r->o->password, r->timeout_ms, on_roots, r, &c->req) != PB_OK)
+			    r->o->password, &dopts, r->timeout_ms, on_roots, r,
+			    &c->req) != PB_OK)
 		step_internal(r, PB_ERR_NOMEM, "could not start the directory query");
 }
 

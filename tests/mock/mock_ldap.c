@@ -7,6 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "mock_ldap.h"
 
 #define MAX_MSG 65536
@@ -14,6 +19,10 @@
 struct mock_ldap {
 	uv_loop_t *loop;
 	uv_tcp_t server;
+	uv_tcp_t server_tls;      /* LDAPS, when opts.ldaps */
+	int has_tls_server;
+	unsigned ldaps_port;
+	SSL_CTX *ctx;
 	struct mock_ldap_opts o;
 	struct mock_ldap_seen seen;
 	struct conn *conns;
@@ -27,8 +36,11 @@ struct conn {
 	struct conn *next;
 	int bound;                /* as alice */
 	int closing;
+	SSL *ssl;                 /* TLS on: bytes go through rbio/wbio */
+	BIO *rbio, *wbio;         /* owned by ssl */
 	size_t n;
-	uint8_t in[MAX_MSG + 16];
+	uint8_t in[MAX_MSG + 16]; /* LDAP bytes (decrypted, under TLS) */
+	uint8_t raw[16384];       /* TLS records as read */
 };
 
 /* ---- reading BER ---- */
@@ -212,27 +224,69 @@ static void on_written(uv_write_t *req, int status)
 	free(req->data);
 }
 
-static void send_wr(struct conn *c, const struct wr *w)
+static void send_raw(struct conn *c, const void *b, size_t n)
 {
 	struct wreq *q;
 
-	if (w->over || c->closing || !(q = malloc(sizeof(*q) + w->n)))
+	if (c->closing || !n || !(q = malloc(sizeof(*q) + n)))
 		return;
-	memcpy(q->data, w->b, w->n);
-	q->buf = uv_buf_init((char *)q->data, (unsigned)w->n);
+	memcpy(q->data, b, n);
+	q->buf = uv_buf_init((char *)q->data, (unsigned)n);
 	q->req.data = q;
 	if (uv_write(&q->req, (uv_stream_t *)&c->h, &q->buf, 1, on_written) < 0)
 		free(q);
+}
+
+/* What OpenSSL has written into the memory BIO, onto the wire. */
+static void flush_tls(struct conn *c)
+{
+	uint8_t b[4096];
+	int n;
+
+	while (c->wbio && (n = BIO_read(c->wbio, b, sizeof(b))) > 0)
+		send_raw(c, b, (size_t)n);
+}
+
+static void send_wr(struct conn *c, const struct wr *w)
+{
+	if (w->over || c->closing)
+		return;
+	if (c->ssl && SSL_is_init_finished(c->ssl)) {
+		SSL_write(c->ssl, w->b, (int)w->n);
+		flush_tls(c);
+		return;
+	}
+	send_raw(c, w->b, w->n);
+}
+
+/* TLS from now on, as the server side. 0 or -1. */
+static int tls_on(struct conn *c)
+{
+	if (!(c->ssl = SSL_new(c->m->ctx)) || !(c->rbio = BIO_new(BIO_s_mem())) ||
+	    !(c->wbio = BIO_new(BIO_s_mem()))) {
+		BIO_free(c->rbio);
+		c->rbio = NULL;
+		return -1;
+	}
+	SSL_set_bio(c->ssl, c->rbio, c->wbio);
+	SSL_set_accept_state(c->ssl);
+	return 0;
 }
 
 static void on_closed(uv_handle_t *h)
 {
 	struct mock_ldap *m = h->data;
 
-	if (h != (uv_handle_t *)&m->server)
-		free(h);     /* a struct conn: its handle comes first */
-	if (--m->handles == 0 && m->stopping)
+	if (h != (uv_handle_t *)&m->server && h != (uv_handle_t *)&m->server_tls) {
+		struct conn *c = (struct conn *)h;    /* its handle comes first */
+
+		SSL_free(c->ssl);
+		free(c);
+	}
+	if (--m->handles == 0 && m->stopping) {
+		SSL_CTX_free(m->ctx);
 		free(m);
+	}
 }
 
 static void conn_close(struct conn *c)
@@ -270,14 +324,20 @@ static void on_bind(struct conn *c, long id, struct rd op)
 		str(name, dn, sizeof(dn));
 		str(auth, pw, sizeof(pw));
 		snprintf(m->seen.last_bind, sizeof(m->seen.last_bind), "%s", dn);
+		m->seen.tls_binds += c->ssl != NULL;
+		m->seen.clear_pw_binds += !c->ssl && auth.n > 0;
 		if (!*dn && !*pw)
 			code = m->o.anon_bind_refused ? 53 : 0;
+		else if (!c->ssl && m->o.strong_auth)
+			code = 8;      /* strongerAuthRequired (RFC 4513 6.3.1) */
 		else if (!strcmp(dn, "alice@corp.example"))
 			code = !m->o.upn_ok ? 34 : strcmp(pw, "secret") ? 49 : 0;
 		else if (!strcasecmp(dn, MOCK_LDAP_USER_DN))
 			code = strcmp(pw, "secret") ? 49 : 0;
 		c->bound = code == 0 && *dn;
-		result(w, id, 0x61, code, code ? "refused by the mock" : "");
+		/* Samba's words for the strong-auth refusal */
+		result(w, id, 0x61, code, code == 8 ? "BindSimple: Transport encryption required." :
+		       code ? "refused by the mock" : "");
 	}
 	send_wr(c, w);
 	free(w);
@@ -372,6 +432,44 @@ out:
 	free(w);
 }
 
+/* ExtendedRequest (RFC 4511 4.12): only StartTLS (4.14) is known. The
+ * response goes out in clear; TLS starts after it. */
+static void on_extended(struct conn *c, long id, struct rd op)
+{
+	static const char oid[] = "1.3.6.1.4.1.1466.20037";
+	struct mock_ldap *m = c->m;
+	struct rd name;
+	uint8_t t;
+	size_t msg, r;
+	int known, code;
+	struct wr *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return;
+	known = !tlv(&op, &t, &name) && t == 0x80 && name.n == sizeof(oid) - 1 &&
+		!memcmp(name.p, oid, name.n);
+	m->seen.starttls += known;
+	/* protocolError for an unknown request or a directory without TLS;
+	 * operationsError for StartTLS inside TLS (4.14.1) */
+	code = !known || m->o.starttls_refused ? 2 : c->ssl ? 1 : 0;
+	msg = open_tlv(w, 0x30);
+	put_int(w, 0x02, id);
+	r = open_tlv(w, 0x78);
+	put_int(w, 0x0a, code);
+	put_str(w, "");
+	put_str(w, code == 2 ? "unsupported extended operation" : "");
+	if (known)
+		put(w, 0x8a, oid, sizeof(oid) - 1);
+	close_tlv(w, r);
+	close_tlv(w, msg);
+	send_wr(c, w);
+	free(w);
+	if (code == 0 && m->o.starttls_broken)
+		conn_close(c);
+	else if (code == 0 && tls_on(c) < 0)
+		conn_close(c);
+}
+
 /* One LDAPMessage (RFC 4511 4.1.1). */
 static void message(struct conn *c, struct rd msg)
 {
@@ -385,6 +483,7 @@ static void message(struct conn *c, struct rd msg)
 	if (c->m->o.silent) {
 		c->m->seen.binds += optag == 0x60;
 		c->m->seen.searches += optag == 0x63;
+		c->m->seen.starttls += optag == 0x77;
 		return;
 	}
 	switch (optag) {
@@ -396,6 +495,7 @@ static void message(struct conn *c, struct rd msg)
 			on_search(c, integer(id), op);
 		break;
 	case 0x42: c->m->seen.unbinds++; conn_close(c); break;
+	case 0x77: on_extended(c, integer(id), op); break;
 	default: break;        /* abandon and the rest: no answer */
 	}
 }
@@ -405,22 +505,69 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	struct conn *c = (struct conn *)h;
 
 	(void)hint;
-	*buf = uv_buf_init((char *)c->in + c->n, (unsigned)(sizeof(c->in) - c->n));
+	if (c->ssl)
+		*buf = uv_buf_init((char *)c->raw, sizeof(c->raw));
+	else
+		*buf = uv_buf_init((char *)c->in + c->n, (unsigned)(sizeof(c->in) - c->n));
+}
+
+static void messages(struct conn *c);
+
+/* Records in: the handshake, then the LDAP bytes they carry. */
+static void tls_pump(struct conn *c)
+{
+	int r;
+
+	if (!SSL_is_init_finished(c->ssl)) {
+		r = SSL_do_handshake(c->ssl);
+		flush_tls(c);
+		if (r != 1) {
+			if (SSL_get_error(c->ssl, r) != SSL_ERROR_WANT_READ)
+				conn_close(c);
+			ERR_clear_error();
+			return;
+		}
+		c->m->seen.handshakes++;
+	}
+	while (c->n < sizeof(c->in) &&
+	       (r = SSL_read(c->ssl, c->in + c->n, (int)(sizeof(c->in) - c->n))) > 0)
+		c->n += (size_t)r;
+	ERR_clear_error();
+	flush_tls(c);
+	messages(c);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn *c = (struct conn *)s;
-	struct rd all, msg;
-	uint8_t t;
-	size_t used;
 
-	(void)buf;
 	if (nread < 0) {
 		conn_close(c);
 		return;
 	}
+	if (c->ssl) {
+		BIO_write(c->rbio, buf->base, (int)nread);
+		tls_pump(c);
+		return;
+	}
 	c->n += (size_t)nread;
+	messages(c);
+	/* StartTLS came with more behind it: that is the ClientHello */
+	if (c->ssl && !c->closing && c->n) {
+		BIO_write(c->rbio, c->in, (int)c->n);
+		c->n = 0;
+		tls_pump(c);
+	}
+}
+
+/* The whole LDAPMessages in c->in. */
+static void messages(struct conn *c)
+{
+	struct rd all, msg;
+	uint8_t t;
+	size_t used;
+	int had_tls = c->ssl != NULL;
+
 	for (;;) {
 		all.p = c->in;
 		all.n = c->n;
@@ -436,12 +583,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			return;
 		memmove(c->in, c->in + used, c->n - used);
 		c->n -= used;
+		if (!had_tls && c->ssl)
+			return;        /* what follows StartTLS is TLS */
 	}
 }
 
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct mock_ldap *m = server->data;
+	int ldaps = server == (uv_stream_t *)&m->server_tls;
 	struct conn *c;
 
 	if (status < 0 || !(c = calloc(1, sizeof(*c))))
@@ -456,37 +606,102 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	m->seen.connections++;
+	if (ldaps) {
+		m->seen.ldaps_connections++;
+		if (tls_on(c) < 0) {
+			conn_close(c);
+			return;
+		}
+	}
 	c->next = m->conns;
 	m->conns = c;
 	uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read);
+}
+
+/* A server context with a fresh self-signed P-256 certificate for
+ * dc01.corp.example. */
+static SSL_CTX *server_ctx(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *n;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	int ok = k && x && ctx;
+
+	if (ok) {
+		X509_set_version(x, 2);
+		ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+		X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+		X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+		n = X509_get_subject_name(x);
+		X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+					   (const unsigned char *)"dc01.corp.example", -1, -1, 0);
+		X509_set_issuer_name(x, n);
+		ok = X509_set_pubkey(x, k) && X509_sign(x, k, EVP_sha256()) &&
+		     SSL_CTX_use_certificate(ctx, x) == 1 && SSL_CTX_use_PrivateKey(ctx, k) == 1;
+	}
+	X509_free(x);
+	EVP_PKEY_free(k);
+	if (!ok) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+static int listen_on(struct mock_ldap *m, uv_tcp_t *h, unsigned *port)
+{
+	struct sockaddr_in sa;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), rc;
+
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	if ((rc = uv_tcp_init(m->loop, h)) < 0)
+		return rc;
+	h->data = m;
+	m->handles++;
+	if ((rc = uv_tcp_bind(h, (const struct sockaddr *)&sa, 0)) < 0 ||
+	    (rc = uv_listen((uv_stream_t *)h, 128, on_connection)) < 0 ||
+	    (rc = uv_tcp_getsockname(h, (struct sockaddr *)&ss, &len)) < 0)
+		return rc;
+	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+unsigned mock_ldap_ldaps_port(const struct mock_ldap *m)
+{
+	return m->ldaps_port;
 }
 
 int mock_ldap_start(uv_loop_t *loop, const struct mock_ldap_opts *o,
 		    struct mock_ldap **out, unsigned *port)
 {
 	struct mock_ldap *m = calloc(1, sizeof(*m));
-	struct sockaddr_in sa;
-	struct sockaddr_storage ss;
-	int len = sizeof(ss), rc;
+	int rc;
 
 	if (!m)
 		return UV_ENOMEM;
 	m->loop = loop;
 	m->o = *o;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	if ((rc = uv_tcp_init(loop, &m->server)) < 0) {
+	if (!(m->ctx = server_ctx())) {
+		free(m);
+		return UV_ENOMEM;
+	}
+	if ((rc = listen_on(m, &m->server, port)) < 0 && m->handles == 0) {
+		SSL_CTX_free(m->ctx);
 		free(m);
 		return rc;
 	}
-	m->server.data = m;
-	m->handles = 1;
-	if ((rc = uv_tcp_bind(&m->server, (const struct sockaddr *)&sa, 0)) < 0 ||
-	    (rc = uv_listen((uv_stream_t *)&m->server, 128, on_connection)) < 0 ||
-	    (rc = uv_tcp_getsockname(&m->server, (struct sockaddr *)&ss, &len)) < 0) {
+	if (rc == 0 && o->ldaps) {
+		m->has_tls_server = 1;
+		rc = listen_on(m, &m->server_tls, &m->ldaps_port);
+		if (rc < 0 && m->handles == 1)
+			m->has_tls_server = 0;     /* its init failed: nothing to close */
+	}
+	if (rc < 0) {
 		mock_ldap_stop(m);
 		return rc;
 	}
-	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	*out = m;
 	return 0;
 }
@@ -504,4 +719,6 @@ void mock_ldap_stop(struct mock_ldap *m)
 	while (m->conns)
 		conn_close(m->conns);
 	uv_close((uv_handle_t *)&m->server, on_closed);
+	if (m->has_tls_server)
+		uv_close((uv_handle_t *)&m->server_tls, on_closed);
 }

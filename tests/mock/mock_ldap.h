@@ -1,7 +1,10 @@
 /* A small LDAP server for the unit tests, in process on 127.0.0.1 and on
  * the test's own libuv loop (as libre and c-ares test their clients). It
  * speaks just enough of RFC 4511: BindRequest (simple), SearchRequest,
- * UnbindRequest; BER written and read by hand, every length checked.
+ * UnbindRequest, the StartTLS ExtendedRequest (4.14); BER written and read
+ * by hand, every length checked. TLS (StartTLS, and LDAPS on a second
+ * port) is OpenSSL through memory BIOs, with a self-signed certificate for
+ * CN=dc01.corp.example made at start.
  *
  * The directory: dc=corp,dc=example with one user, alice
  * (cn=alice,cn=Users,dc=corp,dc=example, uid alice, mail and UPN
@@ -15,6 +18,7 @@
 #include <uv.h>
 
 #define MOCK_LDAP_USER_DN "cn=alice,cn=Users,dc=corp,dc=example"
+#define MOCK_LDAP_CERT_SUBJECT "CN=dc01.corp.example"
 #define MOCK_LDAP_CA_BASE "CN=Certification Authorities,CN=Public Key Services," \
 			  "CN=Services,CN=Configuration,DC=corp,DC=example"
 
@@ -28,11 +32,24 @@ struct mock_ldap_opts {
 	size_t n_certs;          /* values on the CA entry; 0: no CA entry */
 	size_t cert_len;         /* bytes each (0: 100); value i is bytes of i+1 */
 	const char *attr;        /* its attribute name (NULL: "cACertificate;binary") */
+	int starttls_refused;    /* StartTLS: protocolError, "unsupported extended
+				  * operation" (a directory without TLS) */
+	int starttls_broken;     /* StartTLS: success, then the connection closes
+				  * instead of a handshake */
+	int ldaps;               /* also listen for LDAPS: mock_ldap_ldaps_port() */
+	int strong_auth;         /* a simple bind with a password outside TLS:
+				  * strongerAuthRequired (Active Directory, Samba's
+				  * "ldap server require strong auth") */
 };
 
 /* What the server saw. */
 struct mock_ldap_seen {
 	unsigned connections, binds, searches, unbinds;
+	unsigned starttls;       /* StartTLS requests */
+	unsigned handshakes;     /* TLS handshakes completed (StartTLS and LDAPS) */
+	unsigned ldaps_connections;
+	unsigned tls_binds;      /* binds received inside TLS */
+	unsigned clear_pw_binds; /* binds with a password received in clear */
 	char last_bind[256];
 	/* the last search under the domain (the user's DN): an OR of equality
 	 * matches, each attribute and value as received */
@@ -48,6 +65,8 @@ struct mock_ldap;
 int mock_ldap_start(uv_loop_t *loop, const struct mock_ldap_opts *o,
 		    struct mock_ldap **out, unsigned *port);
 const struct mock_ldap_seen *mock_ldap_seen(const struct mock_ldap *m);
+/* The LDAPS port (opts.ldaps), else 0. */
+unsigned mock_ldap_ldaps_port(const struct mock_ldap *m);
 /* Close the listener and every connection; freed once they have closed. */
 void mock_ldap_stop(struct mock_ldap *m);
 

@@ -1,7 +1,9 @@
 /* The directory download (lib/ldap/dir.c) against the mock LDAP server
  * (tests/mock/mock_ldap.c) on the test's own loop: certificates, each way
  * the bind can go, no CA entry, nothing listening, a server that never
- * answers, cancel, the escaped filter, many downloads on one loop. */
+ * answers, cancel, the escaped filter, many downloads on one loop; and the
+ * order of the ways to the directory (StartTLS, LDAPS, clear), the mock
+ * checking that no password ever arrives in clear unless asked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,8 +34,26 @@ struct env {
 	uv_loop_t loop;
 	struct mock_ldap *m;
 	unsigned port;
+	struct dir_opts dopts;        /* LDAPS: the mock's, else closed_port */
+	int closed_fd;                /* bound, not listening: a refused port */
 	struct mock_ldap_seen seen;   /* copied before the mock stops */
 };
+
+/* A port bound but not listening: a connect to it is refused (RST). */
+static unsigned closed_port(int *fd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	*fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(*fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(*fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&sa, &len), 0);
+	return ntohs(sa.sin_port);
+}
 
 static void on_done(struct dir_result *r, void *arg)
 {
@@ -58,8 +78,11 @@ static void env_up(struct env *e, const struct mock_ldap_opts *o)
 {
 	memset(e, 0, sizeof(*e));
 	assert_int_equal(uv_loop_init(&e->loop), 0);
+	e->dopts.ldaps_port = closed_port(&e->closed_fd);
 	if (o)
 		assert_int_equal(mock_ldap_start(&e->loop, o, &e->m, &e->port), 0);
+	if (o && o->ldaps)
+		e->dopts.ldaps_port = mock_ldap_ldaps_port(e->m);
 }
 
 /* Everything closes: the mock, and every handle of the requests. */
@@ -71,6 +94,10 @@ static void env_down(struct env *e)
 	}
 	uv_run(&e->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&e->loop), 0);
+	close(e->closed_fd);
+	/* the password never crossed in clear, unless asked to */
+	if (!e->dopts.plain_bind)
+		assert_int_equal(e->seen.clear_pw_binds, 0);
 }
 
 static void wait_for(struct env *e, const struct got *g, int calls)
@@ -86,8 +113,19 @@ static void fetch(struct env *e, const char *user, const char *pw, unsigned tmo,
 	memset(g, 0, sizeof(*g));
 	g->t0 = uv_hrtime();
 	assert_int_equal(dir_fetch_roots(&e->loop, "127.0.0.1", e->port, "corp.example", user,
-					 pw, tmo, on_done, g, &g->req), PB_OK);
+					 pw, &e->dopts, tmo, on_done, g, &g->req), PB_OK);
 	assert_int_equal(g->calls, 0);       /* never inside the call */
+}
+
+static void run_opts(const struct mock_ldap_opts *o, int plain_bind, const char *user,
+		     const char *pw, struct got *g, struct env *e)
+{
+	env_up(e, o);
+	e->dopts.plain_bind = plain_bind;
+	fetch(e, user, pw, 2000, g);
+	wait_for(e, g, 1);
+	env_down(e);
+	assert_int_equal(g->calls, 1);
 }
 
 static void run(const struct mock_ldap_opts *o, const char *user, const char *pw,
@@ -116,8 +154,12 @@ static void success_openldap_style(void **st)
 	assert_int_equal(g.der0[0], 1);
 	assert_int_equal(g.der0[1499], 1);
 	free(g.der0);
-	/* the UPN refused (invalidDNSyntax), the DN looked up and bound */
-	assert_string_equal(g.r.bind, MOCK_LDAP_USER_DN);
+	/* inside StartTLS: the UPN refused (invalidDNSyntax), the DN looked
+	 * up and bound */
+	assert_string_equal(g.r.bind, "StartTLS, simple bind as " MOCK_LDAP_USER_DN);
+	assert_int_equal(e.seen.starttls, 1);
+	assert_int_equal(e.seen.handshakes, 1);
+	assert_int_equal(e.seen.tls_binds, 2);
 	assert_string_equal(g.r.base, MOCK_LDAP_CA_BASE);
 	assert_string_equal(g.r.entry[0], "cn=corp-ROOT-CA," MOCK_LDAP_CA_BASE);
 	assert_int_equal(e.seen.binds, 2);
@@ -135,8 +177,9 @@ static void success_ad_style(void **st)
 	run(&o, "alice", "secret", &g, &e);
 	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
 	assert_int_equal(g.r.n, 2);
-	assert_string_equal(g.r.bind, "alice@corp.example");
+	assert_string_equal(g.r.bind, "StartTLS, simple bind as alice@corp.example");
 	assert_int_equal(e.seen.binds, 1);
+	assert_int_equal(e.seen.tls_binds, 1);
 	assert_int_equal(e.seen.searches, 1);
 	free(g.der0);
 }
@@ -152,6 +195,8 @@ static void anonymous_without_password(void **st)
 	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
 	assert_string_equal(g.r.bind, "anonymous");
 	assert_string_equal(e.seen.last_bind, "");
+	assert_int_equal(e.seen.starttls, 0);      /* nothing to hide */
+	assert_string_equal(g.r.tls, "");
 	assert_int_equal(g.r.n, 1);
 	free(g.der0);
 }
@@ -338,9 +383,10 @@ static void never_answers(void **st)
 	env_down(&e);
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_TIMEOUT);
-	assert_non_null(strstr(g.r.detail, "no answer to the bind within 300 ms"));
+	assert_non_null(strstr(g.r.detail, "no answer to the StartTLS request within 300 ms"));
 	assert_true(g.wall_ms >= 290 && g.wall_ms < 1500);
-	assert_int_equal(e.seen.binds, 1);
+	assert_int_equal(e.seen.starttls, 1);
+	assert_int_equal(e.seen.binds, 0);
 }
 
 static void on_cancel_timer(uv_timer_t *t)
@@ -371,7 +417,7 @@ static void cancel_midway(void **st)
 	env_down(&e);
 	assert_int_equal(g.calls, 0);
 	assert_int_equal(e.seen.connections, 1);
-	assert_int_equal(e.seen.binds, 1);
+	assert_int_equal(e.seen.starttls, 1);
 }
 
 static void cancel_while_connecting(void **st)
@@ -496,11 +542,182 @@ static void many_on_one_loop(void **st)
 	for (i = 0; i < N; i++) {
 		assert_int_equal(g[i].calls, 1);
 		assert_int_equal(g[i].r.cause, PB_CAUSE_NONE);
-		assert_string_equal(g[i].r.bind, MOCK_LDAP_USER_DN);
+		assert_string_equal(g[i].r.bind, "StartTLS, simple bind as " MOCK_LDAP_USER_DN);
 		free(g[i].der0);
 	}
 	assert_int_equal(e.seen.connections, N);
 	free(g);
+}
+
+/* ---- the ways to the directory, in order ---- */
+
+/* StartTLS: the session is TLS, the DC's certificate recorded as seen. */
+static void starttls_records_certificate(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .upn_ok = 1, .strong_auth = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_string_equal(g.r.bind, "StartTLS, simple bind as alice@corp.example");
+	assert_non_null(strstr(g.r.tls, "StartTLS, TLSv1."));
+	assert_true(g.r.have_dc_cert);
+	assert_non_null(strstr(g.r.dc_cert.subject, "dc01.corp.example"));
+	assert_non_null(strstr(g.r.dc_cert.issuer, "dc01.corp.example"));
+	assert_int_equal(strlen(g.r.dc_cert.sha256), 95);     /* 32 bytes, ':' between */
+	assert_string_equal(g.r.warning, "");
+	assert_int_equal(e.seen.ldaps_connections, 0);
+	free(g.der0);
+}
+
+/* StartTLS refused: LDAPS, where the password goes. */
+static void starttls_refused_then_ldaps(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .upn_ok = 1, .starttls_refused = 1,
+				    .ldaps = 1, .strong_auth = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_string_equal(g.r.bind, "LDAPS, simple bind as alice@corp.example");
+	assert_non_null(strstr(g.r.tls, "LDAPS, TLSv1."));
+	assert_true(g.r.have_dc_cert);
+	assert_int_equal(e.seen.starttls, 1);
+	assert_int_equal(e.seen.ldaps_connections, 1);
+	assert_int_equal(e.seen.tls_binds, 1);
+	assert_int_equal(e.seen.connections, 2);
+	free(g.der0);
+}
+
+/* StartTLS refused, no LDAPS: an anonymous read, the reasons said; the
+ * password never sent. */
+static void starttls_refused_no_ldaps_anonymous(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .starttls_refused = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_int_equal(g.r.n, 1);
+	assert_non_null(strstr(g.r.bind, "anonymous, in clear text (no bind as "
+				 "alice@corp.example without TLS: StartTLS refused by ldap://127.0.0.1:"));
+	assert_non_null(strstr(g.r.bind, "Protocol error (unsupported extended operation); "
+				 "LDAPS ldaps://127.0.0.1:"));
+	assert_non_null(strstr(g.r.bind, "connection refused)"));
+	assert_string_equal(g.r.tls, "");
+	assert_string_equal(g.r.warning, "");
+	assert_int_equal(e.seen.binds, 1);             /* the anonymous one */
+	assert_string_equal(e.seen.last_bind, "");
+	free(g.der0);
+}
+
+/* Active Directory without StartTLS or LDAPS: the anonymous read refused
+ * too; ldap-bind-failed says both. */
+static void no_tls_anonymous_refused(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .starttls_refused = 1, .strong_auth = 1,
+				    .anon_read_refused = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_BIND_FAILED);
+	assert_non_null(strstr(g.r.detail, "reading anonymously was refused: Insufficient access"));
+	assert_non_null(strstr(g.r.detail, "(no TLS: StartTLS refused by"));
+	assert_null(strstr(g.r.detail, "secret"));
+}
+
+/* StartTLS accepted, then no handshake: LDAPS (not there), anonymous. */
+static void starttls_broken(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .starttls_broken = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run(&o, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_non_null(strstr(g.r.bind, "StartTLS ldap://127.0.0.1:"));
+	assert_non_null(strstr(g.r.bind, "the TLS handshake failed"));
+	assert_int_equal(e.seen.connections, 2);
+	free(g.der0);
+}
+
+/* --ldap-plain-bind: the clear bind, only after StartTLS and LDAPS, with
+ * a warning; a directory that wants TLS says why it refuses. */
+static void plain_bind_when_asked(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .upn_ok = 1, .starttls_refused = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run_opts(&o, 1, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_string_equal(g.r.bind, "simple bind in clear text as alice@corp.example "
+			    "(--ldap-plain-bind)");
+	assert_non_null(strstr(g.r.warning, "in clear text (--ldap-plain-bind)"));
+	assert_int_equal(e.seen.clear_pw_binds, 1);
+	assert_int_equal(e.seen.starttls, 1);
+	free(g.der0);
+}
+
+static void plain_bind_refused_strong_auth(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .upn_ok = 1, .starttls_refused = 1,
+				    .strong_auth = 1, .anon_read_refused = 1 };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	run_opts(&o, 1, "alice", "secret", &g, &e);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_BIND_FAILED);
+	/* ldap_err2string, then the server's diagnosticMessage */
+	assert_non_null(strstr(g.r.detail, "the bind as alice@corp.example was refused: "
+				 "Strong(er) authentication required (BindSimple: Transport "
+				 "encryption required.)"));
+	assert_non_null(g.r.warning[0] ? g.r.warning : NULL);
+	assert_null(strstr(g.r.detail, "secret"));
+}
+
+static void tls_handshake_timeout_falls_back(void **st)
+{
+	/* a listener that never accepts, as the LDAPS port: the kernel
+	 * completes the TCP connect, the ClientHello is never read, the
+	 * handshake times out; then the anonymous read on the plain port */
+	struct mock_ldap_opts o = { .n_certs = 1, .starttls_refused = 1 };
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct env e;
+	struct got g;
+
+	(void)st;
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	env_up(&e, &o);
+	e.dopts.ldaps_port = ntohs(sa.sin_port);
+	fetch(&e, "alice", "secret", 300, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	close(fd);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_non_null(strstr(g.r.bind, "no TLS handshake within 300 ms"));
+	assert_true(g.wall_ms >= 290 && g.wall_ms < 2000);
+	free(g.der0);
 }
 
 static void names_are_refused(void **st)
@@ -513,10 +730,10 @@ static void names_are_refused(void **st)
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(dir_fetch_roots(&loop, "dc01.corp.example", 389, "corp.example", "alice",
-					 "secret", 100, on_done, &g, &out), PB_ERR_USAGE);
+					 "secret", NULL, 100, on_done, &g, &out), PB_ERR_USAGE);
 	assert_ptr_equal(out, sentinel);
 	assert_int_equal(dir_fetch_roots(&loop, "127.0.0.1", 0, "corp.example", "alice",
-					 "secret", 100, on_done, &g, &out), PB_ERR_USAGE);
+					 "secret", NULL, 100, on_done, &g, &out), PB_ERR_USAGE);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(g.calls, 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
@@ -555,6 +772,14 @@ int main(void)
 		cmocka_unit_test(cancel_inside_callback),
 		cmocka_unit_test(escaped_filter),
 		cmocka_unit_test(many_on_one_loop),
+		cmocka_unit_test(starttls_records_certificate),
+		cmocka_unit_test(starttls_refused_then_ldaps),
+		cmocka_unit_test(starttls_refused_no_ldaps_anonymous),
+		cmocka_unit_test(no_tls_anonymous_refused),
+		cmocka_unit_test(starttls_broken),
+		cmocka_unit_test(plain_bind_when_asked),
+		cmocka_unit_test(plain_bind_refused_strong_auth),
+		cmocka_unit_test(tls_handshake_timeout_falls_back),
 		cmocka_unit_test(names_are_refused),
 		cmocka_unit_test(domain_dn),
 	};

@@ -53,6 +53,25 @@ static void response_401(void **st)
 	assert_int_equal(m.len, strlen(r401));
 }
 
+/* What the registrar says of a refusal: the first ms-diagnostics and the
+ * first Warning, both (OCS: the reason is in the Warning). */
+static void refusal_headers_joined(void **st)
+{
+	static const char r[] =
+		"SIP/2.0 401 Unauthorized\r\n"
+		"ms-diagnostics: 1000;reason=\"Final handshake failed\"\r\n"
+		"Warning: 399 pool.corp.example \"NT_STATUS_ACCOUNT_DISABLED\"\r\n"
+		"Warning: 399 pool.corp.example \"second\"\r\n"
+		"Content-Length: 0\r\n\r\n";
+	struct sip_response m;
+	char err[128];
+
+	(void)st;
+	assert_int_equal(sip_parse_response(r, strlen(r), &m, err, sizeof(err)), 1);
+	assert_string_equal(m.warning, "1000;reason=\"Final handshake failed\"; 399 "
+			    "pool.corp.example \"NT_STATUS_ACCOUNT_DISABLED\"");
+}
+
 static void framing(void **st)
 {
 	static const char two[] =
@@ -369,6 +388,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(response_401),
+		cmocka_unit_test(refusal_headers_joined),
 		cmocka_unit_test(framing),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(challenges),
