@@ -24,6 +24,7 @@
 #include "phoneboot/boot.h"
 #include "phoneboot/profile.h"
 #include "../mock/dnsd.h"
+#include "../mock/loop.h"
 #include "../mock/mock_ldap.h"
 #include "../mock/sipreg.h"
 #include "torture.h"
@@ -50,41 +51,6 @@ __attribute__((visibility("default"))) const char *__asan_default_options(void)
 static void on_death(void)
 {
 	fprintf(stderr, "torture: crashed in %s, failing allocation %lu\n", cur_variant, cur_n);
-}
-
-/* ---- the loop ---- */
-
-static void on_guard(uv_timer_t *t)
-{
-	*(int *)t->data = 1;
-}
-
-/* Run the loop until *flag or ms have passed; 0 if *flag. */
-static int run_until(uv_loop_t *loop, const int *flag, unsigned ms)
-{
-	uv_timer_t guard;
-	int expired = 0;
-	unsigned spins = 0;
-
-	uv_timer_init(loop, &guard);
-	guard.data = &expired;
-	uv_timer_start(&guard, on_guard, ms, 0);
-	while (!*flag && !expired && spins++ < 200000)
-		uv_run(loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&guard, NULL);
-	uv_run(loop, UV_RUN_NOWAIT);
-	return *flag ? 0 : -1;
-}
-
-/* Let every pending close finish, then close the loop: 0, or a libuv
- * error (a handle left open). */
-static int drain(uv_loop_t *loop)
-{
-	unsigned spins = 0;
-
-	while (uv_run(loop, UV_RUN_NOWAIT) && spins++ < 1000)
-		;
-	return uv_loop_close(loop);
 }
 
 /* ---- the world: the mock servers (as tests/unit/test_engine.c) ---- */
@@ -186,7 +152,7 @@ static int world_down(struct world *w)
 	mock_ldap_stop(w->ldap);
 	dnsd_stop(w->dns);
 	pb_trust_free(w->roots);
-	return drain(&w->loop);
+	return loop_drain(&w->loop);
 }
 
 /* ---- one boot ---- */
@@ -270,10 +236,10 @@ static int boot_once(const struct variant *v, unsigned long fail_at, struct run 
 	r->n_start = torture_count();
 	if (r->rc != PB_OK)
 		goto out;
-	if (run_until(&w.loop, &r->done, BOOT_MS) != 0) {
+	if (loop_run_until(&w.loop, &r->done, BOOT_MS) != 0) {
 		r->hung = 1;
 		pb_boot_cancel(b);
-		run_until(&w.loop, &r->done, BOOT_MS);
+		loop_run_until(&w.loop, &r->done, BOOT_MS);
 	}
 	if (torture_fired() && !r->at)
 		r->at = AT_BOOT;

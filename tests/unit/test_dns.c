@@ -17,41 +17,9 @@
 
 #include "dns/dns.h"
 #include "../mock/dnsd.h"
+#include "../mock/loop.h"
 
 #define TIMEOUT_MS 200u
-
-/* ---- loop helpers ---- */
-
-static void on_guard(uv_timer_t *t)
-{
-	*(int *)t->data = 1;
-}
-
-/* Run the loop until *flag is set or ms have passed. */
-static void run_until(uv_loop_t *loop, const int *flag, unsigned ms)
-{
-	uv_timer_t guard;
-	int expired = 0;
-	unsigned spins = 0;
-
-	uv_timer_init(loop, &guard);
-	guard.data = &expired;
-	uv_timer_start(&guard, on_guard, ms, 0);
-	while (!*flag && !expired && spins++ < 100000)
-		uv_run(loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&guard, NULL);
-	uv_run(loop, UV_RUN_NOWAIT);
-}
-
-/* Run the closes of dns_free and dnsd_stop, then the loop must be empty. */
-static void drain(uv_loop_t *loop)
-{
-	unsigned i;
-
-	for (i = 0; i < 1000 && uv_loop_alive(loop); i++)
-		uv_run(loop, UV_RUN_NOWAIT);
-	assert_int_equal(uv_loop_close(loop), 0);
-}
 
 /* ---- one query's outcome ---- */
 
@@ -118,11 +86,11 @@ static void one_query(const struct dnsd_rule *rules, size_t n, const char *name,
 	d = resolver(&loop, &port, 1);
 	memset(g, 0, sizeof(*g));
 	assert_non_null(ask(d, name, type, g));
-	run_until(&loop, &g->calls, 5 * TIMEOUT_MS);
+	loop_run_until(&loop, &g->calls, 5 * TIMEOUT_MS);
 	*queries = dnsd_queries(s);
 	dns_free(d);
 	dnsd_stop(s);
-	drain(&loop);
+	assert_int_equal(loop_drain(&loop), 0);
 	assert_int_equal(g->calls, 1);
 	assert_false(g->during_query);
 }
@@ -311,9 +279,9 @@ static void port_unreachable(void **st)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	d = resolver(&loop, &port, 1);
 	assert_non_null(ask(d, SIP, "SRV", &g));
-	run_until(&loop, &g.calls, 5 * TIMEOUT_MS);
+	loop_run_until(&loop, &g.calls, 5 * TIMEOUT_MS);
 	dns_free(d);
-	drain(&loop);
+	assert_int_equal(loop_drain(&loop), 0);
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(g.r.cause, PB_CAUSE_DNS_TIMEOUT);
 	assert_string_equal(g.r.server, "");
@@ -352,7 +320,7 @@ static void pair_stop(struct pair *p)
 	dns_free(p->d);
 	dnsd_stop(p->s[0]);
 	dnsd_stop(p->s[1]);
-	drain(&p->loop);
+	assert_int_equal(loop_drain(&p->loop), 0);
 }
 
 static const struct dnsd_rule REFUSE[] = { { NULL, NULL, 0, DNSD_REFUSED, NULL, 0 } };
@@ -371,7 +339,7 @@ static void refused_then_answer(void **st)
 	(void)st;
 	pair_start(&p, REFUSE, 1, ANSWER_A, 1);
 	assert_non_null(ask(p.d, "sip.corp.example", "A", &g));
-	run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
+	loop_run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
 	assert_string_equal(g.r.server, p.name[1]);
@@ -393,7 +361,7 @@ static void servfail_then_silence(void **st)
 	(void)st;
 	pair_start(&p, SERVFAIL, 1, DROP, 1);
 	assert_non_null(ask(p.d, SIP, "SRV", &g));
-	run_until(&p.loop, &g.calls, 10 * TIMEOUT_MS);
+	loop_run_until(&p.loop, &g.calls, 10 * TIMEOUT_MS);
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(g.r.cause, PB_CAUSE_DNS_SERVFAIL);
 	assert_string_equal(g.r.server, p.name[0]);
@@ -413,7 +381,7 @@ static void silence_then_nxdomain(void **st)
 	(void)st;
 	pair_start(&p, DROP, 1, NX, 1);
 	assert_non_null(ask(p.d, SIP, "SRV", &g));
-	run_until(&p.loop, &g.calls, 10 * TIMEOUT_MS);
+	loop_run_until(&p.loop, &g.calls, 10 * TIMEOUT_MS);
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(g.r.cause, PB_CAUSE_DNS_NXDOMAIN);
 	assert_string_equal(g.r.server, p.name[1]);
@@ -430,7 +398,7 @@ static void both_refuse(void **st)
 	(void)st;
 	pair_start(&p, REFUSE, 1, SERVFAIL, 1);
 	assert_non_null(ask(p.d, SIP, "SRV", &g));
-	run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
+	loop_run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(g.r.cause, PB_CAUSE_DNS_REFUSED);       /* the first */
 	snprintf(want, sizeof(want), "SRV %s: %s answered REFUSED", SIP, p.name[0]);
@@ -453,11 +421,11 @@ static void cancel_in_flight(void **st)
 	assert_non_null(q);
 	assert_non_null(ask(p.d, "b.corp.example", "A", &h));
 	dns_cancel(q);
-	run_until(&p.loop, &h.calls, 5 * TIMEOUT_MS);
+	loop_run_until(&p.loop, &h.calls, 5 * TIMEOUT_MS);
 	assert_int_equal(h.calls, 1);
 	assert_int_equal(h.r.cause, PB_CAUSE_NONE);
 	/* the cancelled one was asked and answered, but nobody is told */
-	run_until(&p.loop, &g.calls, 50);
+	loop_run_until(&p.loop, &g.calls, 50);
 	assert_int_equal(dnsd_queries(p.s[0]), 2);
 	assert_int_equal(g.calls, 0);
 	pair_stop(&p);
@@ -481,7 +449,7 @@ static void immediate_failure_deferred(void **st)
 	assert_non_null(ask(p.d, longname, "A", &h));
 	dns_cancel(ask(p.d, label, "A", &k));
 	assert_int_equal(g.calls + h.calls, 0);
-	run_until(&p.loop, &h.calls, 5 * TIMEOUT_MS);
+	loop_run_until(&p.loop, &h.calls, 5 * TIMEOUT_MS);
 	assert_int_equal(g.calls, 1);
 	assert_int_equal(h.calls, 1);
 	assert_int_equal(k.calls, 0);
@@ -506,7 +474,7 @@ static void free_pending(void **st)
 	pair_start(&p, DROP, 1, DROP, 1);
 	assert_non_null(ask(p.d, SIP, "SRV", &g));
 	assert_non_null(ask(p.d, "a.corp.example", "A", &h));
-	run_until(&p.loop, &g.calls, 50);       /* in flight, unanswered */
+	loop_run_until(&p.loop, &g.calls, 50);       /* in flight, unanswered */
 	assert_non_null(ask(p.d, longname, "A", &k));   /* waiting for the loop */
 	dns_free(p.d);
 	p.d = NULL;
@@ -527,9 +495,9 @@ static void free_from_callback(void **st)
 	assert_non_null(ask(p.d, "a.corp.example", "A", &g));
 	/* refused by the first server, unanswered by the second: pending */
 	assert_non_null(ask(p.d, SIP, "SRV", &h));
-	run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
+	loop_run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
 	assert_int_equal(g.calls, 1);
-	run_until(&p.loop, &h.calls, 50);
+	loop_run_until(&p.loop, &h.calls, 50);
 	assert_int_equal(h.calls, 0);
 	p.d = NULL;
 	pair_stop(&p);
@@ -553,7 +521,7 @@ static void cancel_inside_callback(void **st)
 	pair_start(&p, ANSWER_A, 1, ANSWER_A, 1);
 	self = dns_query(p.d, "a.corp.example", "A", cancel_self, &n_calls);
 	assert_non_null(self);
-	run_until(&p.loop, &n_calls, 5 * TIMEOUT_MS);
+	loop_run_until(&p.loop, &n_calls, 5 * TIMEOUT_MS);
 	assert_int_equal(n_calls, 1);
 	pair_stop(&p);
 }
@@ -575,7 +543,7 @@ static void many_in_turn(void **st)
 	for (i = 0; i < MANY; i++) {
 		memset(&g, 0, sizeof(g));
 		assert_non_null(ask(p.d, "a.corp.example", "A", &g));
-		run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
+		loop_run_until(&p.loop, &g.calls, 5 * TIMEOUT_MS);
 		ok += g.calls == 1 && g.r.cause == PB_CAUSE_NONE;
 	}
 	assert_int_equal(ok, MANY);
@@ -609,8 +577,8 @@ static void many_at_once(void **st)
 	for (i = 0; i < MANY; i += 2)
 		dns_cancel(q[i]);
 	for (i = 0; i < 50 && calls(g, MANY) < MANY / 2; i++)
-		run_until(&p.loop, &never, 20);
-	run_until(&p.loop, &never, 20);        /* room for a stray callback */
+		loop_run_until(&p.loop, &never, 20);
+	loop_run_until(&p.loop, &never, 20);        /* room for a stray callback */
 	for (i = 0; i < MANY; i++) {
 		assert_int_equal(g[i].calls, i % 2);
 		if (i % 2)
@@ -644,19 +612,19 @@ static void dnsd_malformed(void **st)
 	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
 
 	assert_int_equal(send(fd, shortq, sizeof(shortq), 0), (ssize_t)sizeof(shortq));
-	run_until(&loop, &done, 30);
+	loop_run_until(&loop, &done, 30);
 	assert_int_equal(dnsd_queries(s), 1);
 	assert_int_equal(recv(fd, in, sizeof(in), 0), -1);     /* no answer */
 
 	assert_int_equal(send(fd, status, sizeof(status), 0), (ssize_t)sizeof(status));
-	run_until(&loop, &done, 30);
+	loop_run_until(&loop, &done, 30);
 	n = recv(fd, in, sizeof(in), 0);
 	assert_int_equal(n, 12);
 	assert_int_equal(in[3] & 0xf, DNSD_NOTIMP);
 	assert_int_equal(in[2] & 0x80, 0x80);                 /* QR */
 
 	assert_int_equal(send(fd, twoq, sizeof(twoq), 0), (ssize_t)sizeof(twoq));
-	run_until(&loop, &done, 30);
+	loop_run_until(&loop, &done, 30);
 	n = recv(fd, in, sizeof(in), 0);
 	assert_int_equal(n, 12);
 	assert_int_equal(in[3] & 0xf, DNSD_FORMERR);
@@ -664,7 +632,7 @@ static void dnsd_malformed(void **st)
 
 	close(fd);
 	dnsd_stop(s);
-	drain(&loop);
+	assert_int_equal(loop_drain(&loop), 0);
 }
 
 /* ---- dns_new ---- */
@@ -690,7 +658,7 @@ static void new_errors(void **st)
 	dns_free(d);
 	dns_free(NULL);
 	dns_cancel(NULL);
-	drain(&loop);
+	assert_int_equal(loop_drain(&loop), 0);
 }
 
 int main(void)

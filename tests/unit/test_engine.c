@@ -19,40 +19,8 @@
 
 #include "engine/boot_int.h"
 #include "../mock/dnsd.h"
+#include "../mock/loop.h"
 #include "../mock/sipreg.h"
-
-/* ---- loop helpers ---- */
-
-static void on_guard(uv_timer_t *t)
-{
-	*(int *)t->data = 1;
-}
-
-/* Run the loop until *flag or ms have passed. */
-static void run_until(uv_loop_t *loop, const int *flag, unsigned ms)
-{
-	uv_timer_t guard;
-	int expired = 0;
-	unsigned spins = 0;
-
-	uv_timer_init(loop, &guard);
-	guard.data = &expired;
-	uv_timer_start(&guard, on_guard, ms, 0);
-	while (!*flag && !expired && spins++ < 200000)
-		uv_run(loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&guard, NULL);
-	uv_run(loop, UV_RUN_NOWAIT);
-}
-
-/* Let every pending close finish, then close the loop. */
-static void drain(uv_loop_t *loop)
-{
-	unsigned spins = 0;
-
-	while (uv_run(loop, UV_RUN_NOWAIT) && spins++ < 1000)
-		;
-	assert_int_equal(uv_loop_close(loop), 0);
-}
 
 static struct pb_catalog *catalog;
 static const struct pb_profile *modern;
@@ -204,18 +172,18 @@ static json_t *fake_boot(struct result *res, const char **outcome, int cancel_at
 	boot_set_flow(res->b, &fake_flow);
 	assert_int_equal(res->calls, 0);          /* never inside pb_boot_start */
 	if (cancel_at >= 0) {
-		run_until(&loop, &fk[cancel_at].started, 2000);
+		loop_run_until(&loop, &fk[cancel_at].started, 2000);
 		assert_true(fk[cancel_at].started);
 		pb_boot_cancel(res->b);
 		pb_boot_cancel(res->b);               /* twice is harmless */
 	}
-	run_until(&loop, &res->done, 3000);
+	loop_run_until(&loop, &res->done, 3000);
 	assert_int_equal(res->calls, 1);
 	*outcome = pb_boot_outcome(res->b);
 	rep = pb_boot_report(res->b);
 	pb_boot_free(res->b);
 	pb_engine_free(e);
-	drain(&loop);
+	assert_int_equal(loop_drain(&loop), 0);
 	return rep;
 }
 
@@ -357,7 +325,7 @@ static void internal(void **st)
 	assert_int_equal(pb_engine_new(&loop, &e), PB_OK);
 	assert_int_equal(pb_boot_start(e, &o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
 	boot_set_flow(res.b, &fake_flow);
-	run_until(&loop, &res.done, 3000);
+	loop_run_until(&loop, &res.done, 3000);
 	assert_string_equal(pb_boot_outcome(res.b), "internal-error");
 	assert_int_equal(pb_boot_error(res.b, &msg), PB_ERR_NOMEM);
 	assert_non_null(strstr(msg, "locate-pool"));
@@ -367,7 +335,7 @@ static void internal(void **st)
 	assert_int_equal(fk[PB_STEP_CONNECT].started, 0);
 	pb_boot_free(res.b);
 	pb_engine_free(e);
-	drain(&loop);
+	assert_int_equal(loop_drain(&loop), 0);
 }
 
 /* A redirection goes back to connect; the steps are recorded again. */
@@ -511,7 +479,7 @@ static void world_down(struct world *w)
 	pb_engine_free(w->eng);
 	sipreg_stop(w->reg);
 	dnsd_stop(w->dns);
-	drain(&w->loop);
+	assert_int_equal(loop_drain(&w->loop), 0);
 	pb_trust_free(w->roots);
 }
 
@@ -531,7 +499,7 @@ static json_t *world_boot(struct world *w, const struct pb_logon_opts *o, const 
 
 	memset(&res, 0, sizeof(res));
 	assert_int_equal(pb_boot_start(w->eng, o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
-	run_until(&w->loop, &res.done, 8000);
+	loop_run_until(&w->loop, &res.done, 8000);
 	assert_int_equal(res.calls, 1);
 	*outcome = pb_boot_outcome(res.b);
 	rep = pb_boot_report(res.b);
@@ -775,7 +743,7 @@ static void cancel_real(void **st)
 	}
 	assert_true(sipreg_requests(w.reg) > 0);
 	pb_boot_cancel(res.b);
-	run_until(&w.loop, &res.done, 2000);
+	loop_run_until(&w.loop, &res.done, 2000);
 	assert_int_equal(res.calls, 1);
 	assert_string_equal(pb_boot_outcome(res.b), "cancelled");
 	pb_boot_free(res.b);

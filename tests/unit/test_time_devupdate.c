@@ -25,40 +25,10 @@
 #include "http/ucupdate.h"
 #include "sntp/sntp.h"
 #include "../mock/dnsd.h"
+#include "../mock/loop.h"
 #include "../mock/httpd.h"
 #include "../mock/sipreg.h"
 #include "../mock/sntpd.h"
-
-/* ---- loop helpers ---- */
-
-static void on_guard(uv_timer_t *t)
-{
-	*(int *)t->data = 1;
-}
-
-static void run_until(uv_loop_t *loop, const int *flag, unsigned ms)
-{
-	uv_timer_t guard;
-	int expired = 0;
-	unsigned spins = 0;
-
-	uv_timer_init(loop, &guard);
-	guard.data = &expired;
-	uv_timer_start(&guard, on_guard, ms, 0);
-	while (!*flag && !expired && spins++ < 200000)
-		uv_run(loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&guard, NULL);
-	uv_run(loop, UV_RUN_NOWAIT);
-}
-
-static void drain(uv_loop_t *loop)
-{
-	unsigned spins = 0;
-
-	while (uv_run(loop, UV_RUN_NOWAIT) && spins++ < 1000)
-		;
-	assert_int_equal(uv_loop_close(loop), 0);
-}
 
 /* ---- the SNTP packet ---- */
 
@@ -196,11 +166,11 @@ static void ask_mock(enum sntpd_mode mode, int64_t skew, struct got *g, unsigned
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", sntpd_port(s));
 	assert_int_equal(sntp_start(&loop, addr, timeout_ms, on_sntp, g, &q, err, sizeof(err)), PB_OK);
 	assert_int_equal(g->done, 0);       /* never inside sntp_start */
-	run_until(&loop, &g->done, 3000);
+	loop_run_until(&loop, &g->done, 3000);
 	assert_int_equal(g->done, 1);
 	sntp_stop(q);
 	sntpd_stop(s);
-	drain(&loop);
+	assert_int_equal(loop_drain(&loop), 0);
 }
 
 static void client_outcomes(void **st)
@@ -244,11 +214,11 @@ static void client_refused(void **st)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
 	assert_int_equal(sntp_start(&loop, addr, 2000, on_sntp, &g, &q, err, sizeof(err)), PB_OK);
-	run_until(&loop, &g.done, 3000);
+	loop_run_until(&loop, &g.done, 3000);
 	assert_int_equal(g.r.cause, PB_CAUSE_NTP_UNREACHABLE);
 	assert_true(uv_hrtime() - t0 < 1000000000ULL);
 	sntp_stop(q);
-	drain(&loop);
+	assert_int_equal(loop_drain(&loop), 0);
 	assert_int_equal(sntp_start(&loop, "not-an-address", 2000, on_sntp, &g, &q, err,
 				    sizeof(err)), PB_ERR_USAGE);
 }
@@ -441,7 +411,7 @@ static void world_down(struct world *w)
 	sntpd_stop(w->ntp);
 	httpd_stop(w->web);
 	dnsd_stop(w->dns);
-	drain(&w->loop);
+	assert_int_equal(loop_drain(&w->loop), 0);
 	pb_trust_free(w->roots);
 }
 
@@ -482,7 +452,7 @@ static json_t *boot(struct world *w, const struct pb_logon_opts *o, const char *
 
 	memset(&res, 0, sizeof(res));
 	assert_int_equal(pb_boot_start(w->eng, o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
-	run_until(&w->loop, &res.done, 8000);
+	loop_run_until(&w->loop, &res.done, 8000);
 	assert_int_equal(res.done, 1);
 	*outcome = pb_boot_outcome(res.b);
 	rep = pb_boot_report(res.b);
