@@ -176,12 +176,7 @@ struct tls_ctx *engine_tls_ctx(struct pb_engine *e, const struct pb_profile *p,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	memset(&tp, 0, sizeof(tp));
-	tp.versions = p->tls_versions;
-	tp.ciphers = (const char *const *)p->ciphers;
-	tp.n_ciphers = p->n_ciphers;
-	tp.sigalgs = p->n_sigalgs ? (const char *const *)p->sigalgs : NULL;
-	tp.n_sigalgs = p->n_sigalgs;
+	tls_params_of(p, &tp);
 	if (tls_ctx_new(&tp, *kl ? kl : NULL, &t->ctx, err, errlen) != PB_OK) {
 		free(t);
 		return NULL;

@@ -118,6 +118,9 @@ void dev_dns_cancel(struct dev_query **slot);
 void dev_dns_peer(struct step_run *r);
 /* The device's clock: what the time step set, else o->now. */
 time_t dev_clock(const struct step_run *r);
+/* The rank of a certificate finding in the order a device checks a chain
+ * (trust 0, its limits 1, the name 2): the lowest is the one reported. */
+int dev_cert_rank(enum pb_cause c);
 /* A certificate as the report shows it. */
 json_t *dev_cert_json(const struct pb_cert_info *in);
 /* Add cause c to the "also" list unless it is the primary or already

@@ -145,3 +145,19 @@ json_t *dev_also_add(json_t *also, enum pb_cause c, enum pb_cause primary)
 			return also;
 	return jx_push(also, json_string(name));
 }
+
+/* The order a device checks a chain: trust, then its limits, then the
+ * name. The finding that ranks first is the one a phone would report. */
+int dev_cert_rank(enum pb_cause c)
+{
+	switch (c) {
+	case PB_CAUSE_CERT_UNTRUSTED_ROOT:
+	case PB_CAUSE_CERT_CHAIN_INCOMPLETE:
+		return 0;
+	case PB_CAUSE_CERT_NAME_MISMATCH:
+	case PB_CAUSE_CERT_WILDCARD_UNSUPPORTED:
+		return 2;
+	default:
+		return 1;
+	}
+}

@@ -35,21 +35,6 @@ static const char *c_peer(struct step_run *r)
 	return c->peer;
 }
 
-/* The order the device checks: trust, then its limits, then the name. */
-static int cause_rank(enum pb_cause c)
-{
-	switch (c) {
-	case PB_CAUSE_CERT_UNTRUSTED_ROOT:
-	case PB_CAUSE_CERT_CHAIN_INCOMPLETE:
-		return 0;
-	case PB_CAUSE_CERT_NAME_MISMATCH:
-	case PB_CAUSE_CERT_WILDCARD_UNSUPPORTED:
-		return 2;
-	default:
-		return 1;
-	}
-}
-
 static void tried(struct step_run *r, enum pb_cause cause)
 {
 	struct ctx *c = r->ctx;
@@ -148,7 +133,7 @@ static void judge(struct step_run *r)
 	for (i = 0; i < v->n; i++) {
 		why = jx_push(why, json_pack("{s:s,s:s}", "cause",
 			pb_cause_str(v->findings[i].cause), "text", v->findings[i].text));
-		if (cause_rank(v->findings[i].cause) < cause_rank(v->findings[best].cause))
+		if (dev_cert_rank(v->findings[i].cause) < dev_cert_rank(v->findings[best].cause))
 			best = i;
 	}
 	step_fact(r, "findings", why);

@@ -46,22 +46,6 @@ static int https(const struct step_run *r)
 	return r->o->profile->flow == PB_FLOW_LPE;
 }
 
-/* The order the device checks a chain (as connect): trust, then its
- * limits, then the name. */
-static int rank(enum pb_cause c)
-{
-	switch (c) {
-	case PB_CAUSE_CERT_UNTRUSTED_ROOT:
-	case PB_CAUSE_CERT_CHAIN_INCOMPLETE:
-		return 0;
-	case PB_CAUSE_CERT_NAME_MISMATCH:
-	case PB_CAUSE_CERT_WILDCARD_UNSUPPORTED:
-		return 2;
-	default:
-		return 1;
-	}
-}
-
 static void done(struct step_run *r, enum pb_cause cause, const char *detail, json_t *also)
 {
 	struct ctx *c = r->ctx;
@@ -88,7 +72,7 @@ static void refused(struct step_run *r)
 		if (why)
 			json_array_append_new(why, json_pack("{s:s,s:s}", "cause",
 				pb_cause_str(v->findings[i].cause), "text", v->findings[i].text));
-		if (rank(v->findings[i].cause) < rank(v->findings[best].cause))
+		if (dev_cert_rank(v->findings[i].cause) < dev_cert_rank(v->findings[best].cause))
 			best = i;
 	}
 	step_fact(r, "findings", why);

@@ -7,62 +7,9 @@
 
 #include "phoneboot/profile.h"
 #include "tls/hook.h"
+#include "tls/tls.h"
 
 #define HOOK_MAX_CHAIN 10
-
-static int version_of(unsigned bit)
-{
-	switch (bit) {
-	case PB_TLS_SSL3: return SSL3_VERSION;
-	case PB_TLS_10: return TLS1_VERSION;
-	case PB_TLS_11: return TLS1_1_VERSION;
-	case PB_TLS_12: return TLS1_2_VERSION;
-	case PB_TLS_13: return TLS1_3_VERSION;
-	default: return 0;
-	}
-}
-
-static void append(char *buf, size_t len, const char *s)
-{
-	size_t o = strlen(buf);
-
-	if (o < len)
-		snprintf(buf + o, len - o, "%s%s", o ? ":" : "", s);
-}
-
-/* The profile's IANA suite names as OpenSSL's lists (as tls.c does for
- * the pool's connections). */
-static int set_suites(SSL_CTX *ctx, const struct pb_profile *p)
-{
-	STACK_OF(SSL_CIPHER) *all;
-	char list[2048] = "", suites[512] = "";
-	size_t i;
-	int k;
-
-	if (!p->n_ciphers)
-		return SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
-	if (!SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0"))
-		return 0;
-	all = SSL_CTX_get_ciphers(ctx);
-	for (i = 0; i < p->n_ciphers; i++)
-		for (k = 0; k < sk_SSL_CIPHER_num(all); k++) {
-			const SSL_CIPHER *sc = sk_SSL_CIPHER_value(all, k);
-			const char *std = SSL_CIPHER_standard_name(sc);
-
-			if (!std || strcmp(std, p->ciphers[i]))
-				continue;
-			if (!strncmp(SSL_CIPHER_get_name(sc), "TLS_", 4))
-				append(suites, sizeof(suites), SSL_CIPHER_get_name(sc));
-			else
-				append(list, sizeof(list), SSL_CIPHER_get_name(sc));
-		}
-	if (!SSL_CTX_set_ciphersuites(ctx, suites))
-		return 0;
-	if (!list[0])
-		return 1;
-	append(list, sizeof(list), "@SECLEVEL=0");
-	return SSL_CTX_set_cipher_list(ctx, list);
-}
 
 /* Replaces OpenSSL's chain verification (SSL_CTX_set_cert_verify_callback):
  * the chain the server sent, judged as the device judges it. */
@@ -120,22 +67,15 @@ static int verify(X509_STORE_CTX *xs, void *arg)
 int tls_hook_ctx(void *ssl_ctx, struct tls_hook *h)
 {
 	SSL_CTX *ctx = ssl_ctx;
-	unsigned v = h->profile->tls_versions, b, lo = 0, hi = 0;
+	struct tls_params tp;
+	char unavailable[512] = "";
+	int old, new13;
 
-	if (!v)
-		v = PB_TLS_10 | PB_TLS_11 | PB_TLS_12 | PB_TLS_13;
-	for (b = PB_TLS_SSL3; b <= PB_TLS_13; b <<= 1)
-		if (v & b) {
-			if (!lo)
-				lo = b;
-			hi = b;
-		}
-	SSL_CTX_set_security_level(ctx, 0);
-	if (!SSL_CTX_set_min_proto_version(ctx, version_of(lo)) ||
-	    !SSL_CTX_set_max_proto_version(ctx, version_of(hi)) || !set_suites(ctx, h->profile)) {
-		ERR_clear_error();
+	/* the same versions, suites and signature algorithms as the pool's
+	 * connections (tls.c) */
+	tls_params_of(h->profile, &tp);
+	if (tls_apply_params(ctx, &tp, unavailable, sizeof(unavailable), &old, &new13) < 0)
 		return -1;
-	}
 	/* the device's judgement, during the handshake: a refused chain ends
 	 * it with an alert, as the phone's TLS stack does */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);

@@ -112,19 +112,21 @@ static void append(char *buf, size_t len, const char *s)
 
 /* Map IANA suite names to OpenSSL's cipher list (TLS <= 1.2) and
  * ciphersuites (TLS 1.3); remember the ones this OpenSSL does not have. */
-static int set_ciphers(struct tls_ctx *c, const struct tls_params *p)
+static int set_ciphers(SSL_CTX *ctx, const struct tls_params *p, char *unavailable,
+		       size_t ulen, int *n_suites, int *n_suites13)
 {
 	STACK_OF(SSL_CIPHER) *all;
 	char list[2048] = "", suites[512] = "";
 	size_t i;
 	int k;
 
+	*n_suites = *n_suites13 = 1;
 	if (!p->ciphers)
-		return SSL_CTX_set_cipher_list(c->ctx, "ALL:@SECLEVEL=0");
+		return SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
 	/* everything this OpenSSL has, to look the IANA names up in */
-	if (!SSL_CTX_set_cipher_list(c->ctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0"))
+	if (!SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0"))
 		return 0;
-	all = SSL_CTX_get_ciphers(c->ctx);
+	all = SSL_CTX_get_ciphers(ctx);
 	for (i = 0; i < p->n_ciphers; i++) {
 		int found = 0;
 
@@ -141,18 +143,62 @@ static int set_ciphers(struct tls_ctx *c, const struct tls_params *p)
 				append(list, sizeof(list), SSL_CIPHER_get_name(sc));
 		}
 		if (!found)
-			append(c->unavailable, sizeof(c->unavailable), p->ciphers[i]);
+			append(unavailable, ulen, p->ciphers[i]);
 	}
 	append(list, sizeof(list), "@SECLEVEL=0");
-	if (!SSL_CTX_set_ciphersuites(c->ctx, suites))
+	if (!SSL_CTX_set_ciphersuites(ctx, suites))
 		return 0;
-	c->n_suites = strcmp(list, "@SECLEVEL=0") ? 1 : 0;
-	c->n_suites13 = suites[0] ? 1 : 0;
+	*n_suites = strcmp(list, "@SECLEVEL=0") ? 1 : 0;
+	*n_suites13 = suites[0] ? 1 : 0;
 	/* a TLS 1.3-only device has no TLS <= 1.2 suite: its version range
 	 * keeps the old suites out, and OpenSSL refuses an empty list */
-	if (!c->n_suites)
+	if (!*n_suites)
 		return 1;
-	return SSL_CTX_set_cipher_list(c->ctx, list);
+	return SSL_CTX_set_cipher_list(ctx, list);
+}
+
+void tls_params_of(const struct pb_profile *p, struct tls_params *tp)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->versions = p->tls_versions;
+	tp->ciphers = p->n_ciphers ? (const char *const *)p->ciphers : NULL;
+	tp->n_ciphers = p->n_ciphers;
+	tp->sigalgs = p->n_sigalgs ? (const char *const *)p->sigalgs : NULL;
+	tp->n_sigalgs = p->n_sigalgs;
+}
+
+int tls_apply_params(void *ssl_ctx, const struct tls_params *p, char *unavailable,
+		     size_t ulen, int *n_suites, int *n_suites13)
+{
+	SSL_CTX *ctx = ssl_ctx;
+	unsigned v = p->versions ? p->versions : PB_TLS_10 | PB_TLS_11 | PB_TLS_12 | PB_TLS_13;
+	unsigned b, lo = 0, hi = 0;
+	char sig[1024] = "";
+	size_t i;
+	int rc = 0;
+
+	SSL_CTX_set_security_level(ctx, 0);
+	for (b = PB_TLS_SSL3; b <= PB_TLS_13; b <<= 1)
+		if (v & b) {
+			if (!lo)
+				lo = b;
+			hi = b;
+		}
+	if (!SSL_CTX_set_min_proto_version(ctx, version_of(lo)) ||
+	    !SSL_CTX_set_max_proto_version(ctx, version_of(hi)))
+		rc = -1;
+	if (!set_ciphers(ctx, p, unavailable, ulen, n_suites, n_suites13)) {
+		append(unavailable, ulen, "(cipher list refused)");
+		rc = -1;
+	}
+	for (i = 0; p->sigalgs && i < p->n_sigalgs; i++)
+		append(sig, sizeof(sig), p->sigalgs[i]);
+	if (sig[0] && !SSL_CTX_set1_sigalgs_list(ctx, sig)) {
+		append(unavailable, ulen, "(sigalgs refused)");
+		rc = -1;
+	}
+	ERR_clear_error();
+	return rc;
 }
 
 static void info_cb(const SSL *ssl, int where, int ret)
@@ -179,10 +225,7 @@ enum pb_err tls_ctx_new(const struct tls_params *p, const char *keylog_file,
 			struct tls_ctx **out, char *err, size_t errlen)
 {
 	unsigned v = p->versions ? p->versions : PB_TLS_10 | PB_TLS_11 | PB_TLS_12 | PB_TLS_13;
-	unsigned b, lo = 0, hi = 0;
-	char sig[1024] = "";
 	struct tls_ctx *c = calloc(1, sizeof(*c));
-	size_t i;
 
 	if (!c || !(c->ctx = SSL_CTX_new(TLS_client_method()))) {
 		free(c);
@@ -208,22 +251,9 @@ enum pb_err tls_ctx_new(const struct tls_params *p, const char *keylog_file,
 	SSL_CTX_set_app_data(c->ctx, c);
 	/* certificates are judged by the profile, not by OpenSSL's policy */
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_security_level(c->ctx, 0);
-	for (b = PB_TLS_SSL3; b <= PB_TLS_13; b <<= 1)
-		if (v & b) {
-			if (!lo)
-				lo = b;
-			hi = b;
-		}
-	SSL_CTX_set_min_proto_version(c->ctx, version_of(lo));
-	SSL_CTX_set_max_proto_version(c->ctx, version_of(hi));
-	if (!set_ciphers(c, p))
-		append(c->unavailable, sizeof(c->unavailable), "(cipher list refused)");
-	for (i = 0; p->sigalgs && i < p->n_sigalgs; i++)
-		append(sig, sizeof(sig), p->sigalgs[i]);
-	if (sig[0] && !SSL_CTX_set1_sigalgs_list(c->ctx, sig))
-		append(c->unavailable, sizeof(c->unavailable), "(sigalgs refused)");
-	ERR_clear_error();
+	/* what OpenSSL refuses is named in unavailable; the connect says so */
+	(void)tls_apply_params(c->ctx, p, c->unavailable, sizeof(c->unavailable),
+			       &c->n_suites, &c->n_suites13);
 	*out = c;
 	return PB_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "phoneboot/cert.h"
 #include "phoneboot/codes.h"
+#include "phoneboot/profile.h"
 
 struct tls_conn;
 struct tls_ctx;
@@ -32,6 +33,18 @@ struct tls_params {
 	const char *const *sigalgs; /* IANA names; NULL = OpenSSL's list */
 	size_t n_sigalgs;
 };
+
+/* The parameters of a device profile (its versions, suites, signature
+ * algorithms). */
+void tls_params_of(const struct pb_profile *p, struct tls_params *tp);
+/* Put them on ssl_ctx (an SSL_CTX *; also libcurl's, lib/tls/hook.c):
+ * security level 0, the version range, the suites by IANA name, the
+ * signature algorithms. The profile's suites this OpenSSL lacks, and what
+ * it refused, are appended to unavailable; *n_suites and *n_suites13 say
+ * whether any suite of TLS <= 1.2 and of 1.3 is left. 0, or -1 when
+ * OpenSSL refused part of it. */
+int tls_apply_params(void *ssl_ctx, const struct tls_params *p, char *unavailable,
+		     size_t ulen, int *n_suites, int *n_suites13);
 
 /* A context for every connection of one device profile (one SSL_CTX);
  * keylog_file (may be NULL) receives every session's secrets in the NSS
