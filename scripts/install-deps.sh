@@ -9,7 +9,7 @@ set -eu
 BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
 libldap-dev libjansson-dev libinih-dev libcmocka-dev libcurl4-openssl-dev clang python3 cppcheck"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
-iproute2 busybox udhcpc procps chrony nginx-light"
+iproute2 busybox udhcpc procps chrony nginx-light curl"
 # the AD mode (lab/lab up --ad): Samba AD DC (samba-ad-lab.md: samba-ad-provision
 # is required), Kerberos and SASL GSSAPI clients for the checks, gss-ntlmssp
 # and the headers lab/registrar builds with (make lab-tools)
