@@ -94,6 +94,9 @@ struct pb_profile {
 	int definition;                /* [device] kind = definition: no device */
 	enum pb_flow flow;
 	unsigned auth;                 /* enum pb_auth bits */
+	/* the same schemes in the firmware's order of preference, as
+	 * [device] auth lists them (strongest first), zero-terminated */
+	unsigned auth_order[8];
 
 	/* [tls] */
 	unsigned tls_versions;         /* enum pb_tls_version bits */
@@ -124,6 +127,12 @@ struct pb_profile {
 	 * answers: the host's (boot_clock_fixed 0) or boot_clock */
 	int boot_clock_fixed;
 	time_t boot_clock;
+
+	/* [sipae] how the firmware speaks [MS-SIPAE]: the protocol version
+	 * it implements (2, 3 or 4; 0 when unknown: the registrar's, at most
+	 * 4) and the NTLM negotiate flags it sets (0: OC 2007 R2's) */
+	unsigned sipae_version;
+	unsigned ntlm_flags;
 
 	/* [screen] texts per step; NULL where the device shows nothing */
 	char *screen[PB_STEP_COUNT];

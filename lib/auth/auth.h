@@ -20,6 +20,11 @@ struct auth_in {
 	unsigned cseq;
 	const char *from_uri, *from_tag, *to_uri, *to_tag;
 	const char *expires;
+	/* the device's [MS-SIPAE] facts (profile [sipae]): the protocol
+	 * version it speaks (0: any, up to 4) and its NTLM flags (0: the
+	 * default of the mechanism) */
+	unsigned sipae_version;
+	unsigned ntlm_flags;
 };
 
 struct auth_err {

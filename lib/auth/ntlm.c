@@ -41,17 +41,19 @@ static const char *param(const struct sip_challenge *ch, const char *name)
 	return v ? v : "";
 }
 
-/* The protocol version: the registrar's, at most 4; 2 when it names none
- * (OCS 2007 sent none: [MS-SIPAE] 3.2.1). */
-static unsigned version_of(const struct sip_challenge *ch)
+/* The protocol version: the lower of the registrar's and the device's
+ * (profile [sipae] version; when the profile names none, up to 4); 2 when
+ * the registrar names none (OCS 2007 sent none: [MS-SIPAE] 3.2.1). */
+static unsigned version_of(const struct sip_challenge *ch, unsigned device)
 {
 	const char *v = sip_param(ch, "version");
+	unsigned server = 2;
 
-	if (!v || !*v)
-		return 2;
-	if (v[0] >= '4' && !v[1])
-		return 4;
-	return v[0] == '3' && !v[1] ? 3 : 2;
+	if (v && v[0] >= '3' && v[0] <= '9' && !v[1])
+		server = v[0] >= '4' ? 4 : 3;
+	if (device >= 2 && device < server)
+		return device;
+	return server;
 }
 
 static void fail(struct auth_err *e, enum pb_cause c, const char *detail)
@@ -149,7 +151,7 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 	 * signing in as user@domain answers; else the SIP domain */
 	o.domain = c.nb_domain[0] ? c.nb_domain : in->domain;
 	o.workstation = "";
-	o.flags = NTLM_FLAGS_OC2007R2;
+	o.flags = in->ntlm_flags ? in->ntlm_flags : NTLM_FLAGS_OC2007R2;
 	if ((ne = ntlm_ctx_new(&st->ctx, NULL)) != NTLM_OK ||
 	    (ne = ntlm_authenticate(st->ctx, chal, chal_len, &o, &msg, &msg_len)) != NTLM_OK) {
 		char why[200];
@@ -214,7 +216,7 @@ static enum auth_status answer(void *state, const struct auth_in *in,
 	if (st->round == 0) {
 		snprintf(st->realm, sizeof(st->realm), "%s", param(ch, "realm"));
 		snprintf(st->targetname, sizeof(st->targetname), "%s", param(ch, "targetname"));
-		st->version = version_of(ch);
+		st->version = version_of(ch, in->sipae_version);
 		if (!data || !*data)
 			return first(st, ch, out, outlen, e);
 	}

@@ -256,9 +256,67 @@ SETTER(s_flow, {
 	else return "ocpe, lpe or sip";
 	return NULL;
 })
-SETTER(s_auth, {
-	return set_bits(&p->auth, auths, v,
-			"a list of digest, ntlm, kerberos, certificate, tls-dsk", 0);
+/* [device] auth: the bits, and their order (the firmware's preference). */
+struct order_ctx {
+	struct pb_profile *p;
+	size_t n;
+};
+
+static const char *one_auth(void *ctx, struct span it)
+{
+	struct order_ctx *o = ctx;
+	const struct name_bit *t;
+
+	for (t = auths; t->name; t++) {
+		if (!span_ieq(it, t->name))
+			continue;
+		if (o->p->auth & t->bit)
+			return "each scheme once";
+		if (o->n + 1 >= sizeof(o->p->auth_order) / sizeof(o->p->auth_order[0]))
+			return "at most 7 schemes";
+		o->p->auth |= t->bit;
+		o->p->auth_order[o->n++] = t->bit;
+		o->p->auth_order[o->n] = 0;
+		return NULL;
+	}
+	return "a list of digest, ntlm, kerberos, certificate, tls-dsk, in the "
+	       "firmware's order of preference";
+}
+
+static const char *s_auth(struct pb_profile *p, const char *v)
+{
+	struct order_ctx o;
+
+	o.p = p;
+	o.n = 0;
+	p->auth = 0;
+	p->auth_order[0] = 0;
+	if (!*v || !strcmp(v, "none"))
+		return "a list of digest, ntlm, kerberos, certificate, tls-dsk";
+	return each_item(v, &o, one_auth);
+}
+SETTER(s_sipae_version, {
+	if (strcmp(v, "2") && strcmp(v, "3") && strcmp(v, "4"))
+		return "2, 3 or 4 ([MS-SIPAE] protocol version)";
+	p->sipae_version = (unsigned)(v[0] - '0');
+	return NULL;
+})
+SETTER(s_ntlm_flags, {
+	char *end;
+	unsigned long n;
+
+	if (strncmp(v, "0x", 2) || !v[2])
+		return "the NTLM negotiate flags in hex (0x62988255)";
+	errno = 0;
+	n = strtoul(v + 2, &end, 16);
+	if (*end || errno || n > 0xffffffffUL || !n)
+		return "the NTLM negotiate flags in hex (0x62988255)";
+	/* connectionless NTLM that signs: [MS-SIPAE] 3.1 signs every message */
+	if ((n & 0x50) != 0x50)
+		return "NTLM flags with NEGOTIATE_SIGN (0x10) and NEGOTIATE_DATAGRAM (0x40): "
+		       "MS-SIPAE signs in connectionless mode";
+	p->ntlm_flags = (unsigned)n;
+	return NULL;
 })
 SETTER(s_versions, {
 	return set_bits(&p->tls_versions, versions, v,
@@ -370,6 +428,8 @@ static const struct key keys[] = {
 	{ "dhcp", "vendor_class", 0, 1, 0, s_vclass },
 	{ "dhcp", "request", 0, 1, 0, s_request },
 	{ "time", "boot_clock", 0, 1, 0, s_boot_clock },
+	{ "sipae", "version", 0, 1, 0, s_sipae_version },
+	{ "sipae", "ntlm_flags", 0, 1, 0, s_ntlm_flags },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= 64, "parse.seen is too small");

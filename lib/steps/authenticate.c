@@ -56,6 +56,8 @@ static void fill_in(const struct step_run *r, struct auth_in *in, char *uri, siz
 	in->to_uri = from;
 	in->to_tag = "";
 	in->expires = "3600";
+	in->sipae_version = r->o->profile->sipae_version;
+	in->ntlm_flags = r->o->profile->ntlm_flags;
 }
 
 static void send_register(struct step_run *r, const char *header, const char *value)
@@ -104,29 +106,65 @@ static void send_register(struct step_run *r, const char *header, const char *va
 	step_timer(r, (uint64_t)r->timeout_ms * 2, on_timeout);
 }
 
-/* The challenge for the device's preferred scheme among those offered. */
-static const struct sip_challenge *choose(struct step_run *r, const struct sip_response *m,
-					  unsigned speaks, unsigned *bit)
+/* TLS-DSK and the certificate scheme sign in with a client certificate
+ * that the Certificate Provisioning service issues after a first sign-in
+ * with the user's password ([MS-OCAUTHWS] 1.3.2, [MS-SIPAE] 4.4): a
+ * device booting with a password has none yet, so it passes them over. */
+#define NEEDS_CLIENT_CERT (PB_AUTH_TLS_DSK | PB_AUTH_CERTIFICATE)
+
+/* The challenge for the device's preferred scheme among those offered:
+ * the profile's own order ([device] auth), or, under --auth, the schemes
+ * named there, strongest first. */
+static const struct sip_challenge *choose(const struct step_run *r,
+					  const struct sip_response *m, unsigned *bit)
 {
+	const unsigned *order = r->o->auth ? auth_preference : r->o->profile->auth_order;
+	unsigned speaks = r->o->auth ? r->o->auth : r->o->profile->auth;
 	size_t i, k;
 
-	for (k = 0; auth_preference[k]; k++) {
-		if (!(speaks & auth_preference[k]))
+	for (k = 0; order[k]; k++) {
+		if (!(speaks & order[k]) || (order[k] & NEEDS_CLIENT_CERT))
 			continue;
 		for (i = 0; i < m->n_ch; i++)
-			if (auth_scheme_bit(m->ch[i].scheme) == auth_preference[k]) {
-				*bit = auth_preference[k];
+			if (auth_scheme_bit(m->ch[i].scheme) == order[k]) {
+				*bit = order[k];
 				return &m->ch[i];
 			}
 	}
-	(void)r;
 	return NULL;
+}
+
+/* Whether the registrar offers a scheme the device speaks only once it
+ * holds a client certificate. */
+static int offered_needing_cert(const struct step_run *r, const struct sip_response *m)
+{
+	unsigned speaks = r->o->auth ? r->o->auth : r->o->profile->auth;
+	size_t i;
+
+	for (i = 0; i < m->n_ch; i++)
+		if (auth_scheme_bit(m->ch[i].scheme) & speaks & NEEDS_CLIENT_CERT)
+			return 1;
+	return 0;
+}
+
+/* The schemes the device answers with, in the order it tries them. */
+static void describe_speaks(const struct step_run *r, char *buf, size_t len)
+{
+	const unsigned *order = r->o->auth ? auth_preference : r->o->profile->auth_order;
+	unsigned speaks = r->o->auth ? r->o->auth : r->o->profile->auth;
+	size_t k, off = 0;
+
+	snprintf(buf, len, "none");
+	for (k = 0; order[k] && off < len; k++)
+		if (speaks & order[k])
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+						pb_auth_str((enum pb_auth)order[k]));
 }
 
 static void answer(struct step_run *r, const struct sip_response *m)
 {
 	struct ctx *c = r->ctx;
-	unsigned speaks = r->o->auth ? r->o->auth : r->o->profile->auth, bit = 0;
+	unsigned bit = 0;
 	const struct sip_challenge *ch = NULL;
 	struct auth_in in;
 	struct auth_err e;
@@ -141,7 +179,7 @@ static void answer(struct step_run *r, const struct sip_response *m)
 			off += (size_t)snprintf(offered_s + off, sizeof(offered_s) - off, "%s%s",
 						i ? ", " : "", m->ch[i].scheme);
 	}
-	pb_auth_describe(speaks, speaks_s, sizeof(speaks_s));
+	describe_speaks(r, speaks_s, sizeof(speaks_s));
 	step_fact(r, "offered", offered);
 	step_fact(r, "device_speaks", json_string(speaks_s));
 	step_fact(r, "overridden", json_boolean(r->o->auth != 0));
@@ -155,9 +193,11 @@ static void answer(struct step_run *r, const struct sip_response *m)
 			return;
 		}
 	} else {
-		if (!(ch = choose(r, m, speaks, &bit))) {
-			snprintf(buf, sizeof(buf), "the registrar offers %s; the device speaks %s%s",
+		if (!(ch = choose(r, m, &bit))) {
+			snprintf(buf, sizeof(buf), "the registrar offers %s; the device speaks %s%s%s",
 				 m->n_ch ? offered_s : "no scheme", speaks_s,
+				 offered_needing_cert(r, m) ? " (TLS-DSK and certificate sign-in need "
+				 "the client certificate a first sign-in with a password provisions)" : "",
 				 r->o->auth ? "" : " (--auth SCHEME overrides the profile)");
 			step_done(r, PB_CAUSE_SIP_AUTH_SCHEME_UNSUPPORTED, buf, NULL);
 			return;

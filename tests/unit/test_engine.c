@@ -429,6 +429,8 @@ struct world {
 /* DNS for test.example: no DC; _sips._tcp -> the registrar (and first a
  * dead server when dead_first); A -> 127.0.0.1; REFUSED for anything
  * else, or for everything when refuse_all. */
+static const char *world_offer;    /* OFFER_SCHEMES: the challenges (NULL: the mock's) */
+
 static void world_up(struct world *w, enum sipreg_mode mode, int dead_first, int refuse_all)
 {
 	const char *dir = getenv("PB_FIXTURES") ? getenv("PB_FIXTURES") : "build/fixtures";
@@ -449,6 +451,7 @@ static void world_up(struct world *w, enum sipreg_mode mode, int dead_first, int
 	c.user = "alice";
 	c.password = "secret";
 	c.realm = "test.example";
+	c.schemes = world_offer;
 	assert_int_equal(sipreg_start(&w->loop, &c, &w->reg), 0);
 	assert_int_equal(dnsd_closed_port(&w->closed), 0);
 	if (dead_first) {
@@ -655,6 +658,75 @@ static void scheme_unsupported(void **st)
 	world_down(&w);
 }
 
+/* The scheme answered is the first of the profile's own order that the
+ * registrar offers; TLS-DSK is passed over (no client certificate yet);
+ * --auth names the schemes and the report says it overrode. */
+static void scheme_order(void **st)
+{
+	static const struct { const char *auth; unsigned order[4], override;
+			      const char *scheme; } cases[] = {
+		{ "ntlm, digest", { PB_AUTH_NTLM, PB_AUTH_DIGEST, 0 }, 0, "NTLM" },
+		{ "digest, ntlm", { PB_AUTH_DIGEST, PB_AUTH_NTLM, 0 }, 0, "Digest" },
+		{ "tls-dsk, digest", { PB_AUTH_TLS_DSK, PB_AUTH_DIGEST, 0 }, 0, "Digest" },
+		{ "digest, ntlm", { PB_AUTH_DIGEST, PB_AUTH_NTLM, 0 }, PB_AUTH_NTLM, "NTLM" },
+	};
+	struct pb_profile p = *modern;      /* a shallow copy, never freed */
+	size_t i;
+
+	(void)st;
+	world_offer = "TLS-DSK realm=\"SIP Communications Service\", targetname=\"pool\", version=4\n"
+		      "NTLM realm=\"SIP Communications Service\", targetname=\"pool\", version=4\n"
+		      "Digest realm=\"test.example\", nonce=\"abc\", qop=\"auth\"";
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct world w;
+		struct pb_logon_opts o;
+		const char *outcome;
+		json_t *rep, *facts;
+
+		memset(p.auth_order, 0, sizeof(p.auth_order));
+		memcpy(p.auth_order, cases[i].order, sizeof(cases[i].order));
+		p.auth = cases[i].order[0] | cases[i].order[1];
+		world_up(&w, SIPREG_OFFER_SCHEMES, 0, 0);
+		world_opts(&w, &o);
+		o.profile = &p;
+		o.auth = cases[i].override;
+		rep = world_boot(&w, &o, &outcome);
+		facts = json_object_get(step_of(rep, "authenticate"), "facts");
+		if (strcmp(json_string_value(json_object_get(facts, "scheme")), cases[i].scheme))
+			fail_msg("case %zu (%s): answered with %s", i, cases[i].auth,
+				 json_string_value(json_object_get(facts, "scheme")));
+		assert_int_equal(json_is_true(json_object_get(facts, "overridden")),
+				 cases[i].override != 0);
+		json_decref(rep);
+		world_down(&w);
+	}
+	/* only TLS-DSK offered: none in common, and the report says why */
+	world_offer = "TLS-DSK realm=\"SIP Communications Service\", targetname=\"pool\", version=4";
+	p.auth = PB_AUTH_TLS_DSK | PB_AUTH_NTLM;
+	p.auth_order[0] = PB_AUTH_TLS_DSK;
+	p.auth_order[1] = PB_AUTH_NTLM;
+	p.auth_order[2] = 0;
+	{
+		struct world w;
+		struct pb_logon_opts o;
+		const char *outcome, *detail;
+		json_t *rep;
+
+		world_up(&w, SIPREG_OFFER_SCHEMES, 0, 0);
+		world_opts(&w, &o);
+		o.profile = &p;
+		rep = world_boot(&w, &o, &outcome);
+		assert_string_equal(diag_of(rep, "cause"), "sip-auth-scheme-unsupported");
+		detail = json_string_value(json_object_get(step_of(rep, "authenticate"), "detail"));
+		if (!strstr(detail, "offers TLS-DSK; the device speaks tls-dsk, ntlm"))
+			fail_msg("%s", detail);
+		assert_non_null(strstr(detail, "client certificate"));
+		json_decref(rep);
+		world_down(&w);
+	}
+	world_offer = NULL;
+}
+
 /* A registrar that never answers: sip-timeout within the bound. */
 static void silent_registrar(void **st)
 {
@@ -799,6 +871,7 @@ int main(void)
 		cmocka_unit_test(dns_refused),
 		cmocka_unit_test(next_server),
 		cmocka_unit_test(scheme_unsupported),
+		cmocka_unit_test(scheme_order),
 		cmocka_unit_test(silent_registrar),
 		cmocka_unit_test(trace_and_keylog),
 		cmocka_unit_test(cancel_real),
