@@ -25,7 +25,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \
            lib/engine/engine.c lib/engine/device.c lib/engine/step_util.c \
-           lib/engine/fleet.c lib/engine/summary.c \
+           lib/engine/fleet.c lib/engine/summary.c lib/engine/sip_out.c \
            lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
            lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
            lib/steps/authenticate.c lib/steps/register.c lib/steps/time.c \

@@ -26,6 +26,7 @@ struct fleet_cli {
 	unsigned long count, first, conc, attempts, timeout, interval;
 	double rate;
 	unsigned shard, shards, auth, skip;
+	int sign_out;
 	const char *const *dns;           /* borrowed from argv */
 	size_t n_dns;
 	const char *dhcp;
@@ -119,6 +120,7 @@ static void common_opts(const struct fleet_cli *c, struct pb_logon_opts *o)
 	o->now = c->now ? c->now : time(NULL);
 	o->time_set = c->now != 0;      /* --time: the device's clock, over NTP's */
 	o->skip_steps = c->skip;
+	o->sign_out = c->sign_out;
 	o->dns = c->dns;
 	o->n_dns = c->n_dns;
 	o->dhcp_iface = c->dhcp;
@@ -488,6 +490,7 @@ static void fleet_opts(const struct cli_args *a, struct fleet_cli *c)
 	const char *rate = opt_str(a, OPT_RATE), *skip = opt_str(a, OPT_SKIP);
 	const char *progress = opt_str(a, OPT_PROGRESS);
 
+	c->sign_out = opt_set(a, OPT_SIGN_OUT);
 	c->count = opt_uint(a, OPT_FLEET_COUNT, 0);
 	c->ident_fmt = opt_str(a, OPT_IDENTITY);
 	c->first = opt_uint(a, OPT_FIRST, 1);

@@ -60,6 +60,9 @@ const struct opt_row opt_table[] = {
 	{ OPT_LDAP_PLAIN_BIND, "ldap-plain-bind", OK_FLAG, ARG_NONE, NULL, LOGON, 0, 0, NULL,
 	  "Old directories: where neither StartTLS nor LDAPS works, send the password "
 	  "in a simple bind in clear text on port 389 (the report warns)." },
+	{ OPT_SIGN_OUT, "sign-out", OK_FLAG, ARG_NONE, NULL, LOGON | FLEET, 0, 0, NULL,
+	  "Once signed in, sign out again (REGISTER with Expires: 0), signed in the "
+	  "security association the sign-in set up, and check the registrar's proof." },
 	{ OPT_ATTEMPTS, "attempts", OK_UINT, ARG_REQUIRED, "N", LOGON, 1, 20, NULL,
 	  "Boot cycles (default 2; the same failure twice is a loop)." },
 	{ OPT_TIMEOUT, "timeout", OK_UINT, ARG_REQUIRED, "MS", LOGON, 10, 600000, NULL,

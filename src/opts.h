@@ -67,6 +67,7 @@ enum opt_id {
 	OPT_TRACE,
 	OPT_KEYLOG,
 	OPT_LDAP_PLAIN_BIND,
+	OPT_SIGN_OUT,
 	OPT_COUNT
 };
 

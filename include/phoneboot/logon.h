@@ -55,6 +55,10 @@ struct pb_logon_opts {
 					       LDAPS can be had, bind with the password in
 					       clear text on 389 (old directories; the
 					       report warns). 0: never */
+	int sign_out;                       /* register: once signed in, sign out
+					       (REGISTER Expires: 0) in the security
+					       association the sign-in set up, and
+					       check the registrar's proof. 0: stay */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on

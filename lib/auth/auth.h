@@ -53,6 +53,13 @@ struct auth_mech {
 	 * (Authentication-Info), 0 or -1 with e. NULL: nothing to check. */
 	int (*verify)(void *st, const struct auth_in *in, const struct sip_response *m,
 		      struct auth_err *e);
+	/* A later request in the security association the answers set up
+	 * ([MS-SIPAE] 3.1: every message after it is signed): its
+	 * Authorization value in out (AUTH_ANSWER), or AUTH_FAIL /
+	 * AUTH_INTERNAL with e. NULL: the mechanism keeps no association
+	 * (Digest answers the registrar's next challenge afresh). */
+	enum auth_status (*sign)(void *st, const struct auth_in *in, char *out, size_t outlen,
+				 struct auth_err *e);
 	/* The challenge in a few words, for the report (no secret). */
 	void (*describe)(const struct sip_challenge *ch, char *buf, size_t len);
 	/* Wipe secrets from the state. */

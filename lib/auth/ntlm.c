@@ -228,6 +228,43 @@ static enum auth_status answer(void *state, const struct auth_in *in,
 	return second(st, in, ch, out, outlen, credentials, e);
 }
 
+/* A later request in the association: opaque, a fresh crand, the next
+ * cnum, and the request's signature ([MS-SIPAE] 3.2.5.2); no gssapi-data. */
+static enum auth_status sign(void *state, const struct auth_in *in, char *out, size_t outlen,
+			     struct auth_err *e)
+{
+	struct ntlm_state *st = state;
+	struct sipae_authz a;
+	char hex[2 * NTLM_SIG_LEN + 1], cnum[16];
+	size_t n;
+
+	if (st->round != 2 || !st->ctx) {
+		fail(e, PB_CAUSE_NONE, "no NTLM security association to sign with");
+		return AUTH_INTERNAL;
+	}
+	rnd_hex(st->crand, 4);
+	st->cnum++;
+	if (request_sig(st, in, hex) < 0) {
+		fail(e, PB_CAUSE_NONE, "could not sign the request");
+		return AUTH_INTERNAL;
+	}
+	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
+	memset(&a, 0, sizeof(a));
+	a.scheme = "NTLM";
+	a.realm = st->realm;
+	a.targetname = st->targetname;
+	a.opaque = st->opaque;
+	a.version = st->version >= 3 ? st->version : 0;
+	a.crand = st->crand;
+	a.cnum = cnum;
+	a.response = hex;
+	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
+		fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
+		return AUTH_INTERNAL;
+	}
+	return AUTH_ANSWER;
+}
+
 /* The registrar's 200 proves it holds the session key: rspauth over the
  * response's signed string. */
 static int verify(void *state, const struct auth_in *in, const struct sip_response *m,
@@ -303,6 +340,7 @@ const struct auth_mech auth_ntlm = {
 	.state_size = sizeof(struct ntlm_state),
 	.answer = answer,
 	.verify = verify,
+	.sign = sign,
 	.describe = describe,
 	.clear = clear,
 };

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "core/jx.h"
 #include "dns/dns.h"
 #include "engine/engine.h"
@@ -105,4 +106,11 @@ void device_drop_tls(struct device *d)
 	tls_close(d->tls);
 	d->tls = NULL;
 	d->have &= ~(unsigned)(HAVE_TLS | HAVE_AUTH);
+	if (d->sa) {
+		if (d->sa_mech->clear)
+			d->sa_mech->clear(d->sa);
+		free(d->sa);
+	}
+	d->sa = NULL;
+	d->sa_mech = NULL;
 }

@@ -42,6 +42,7 @@ struct target {
 
 struct tls_conn;
 struct dns;
+struct auth_mech;
 
 struct device {
 	unsigned have;              /* enum dev_have bits */
@@ -88,6 +89,12 @@ struct device {
 	unsigned cseq;
 	unsigned redirects;
 	char scheme[24];            /* the scheme that authenticated */
+	/* the security association the authentication established, kept
+	 * for later requests on the connection ([MS-SIPAE] 3.1: signed
+	 * with it): the mechanism and its state, or NULL; dropped with the
+	 * connection */
+	const struct auth_mech *sa_mech;
+	void *sa;
 	struct {
 		int code;
 		char status[160];
@@ -109,7 +116,7 @@ void device_stable_mac(const struct pb_logon_opts *o, uint8_t mac[6]);
 /* Keep the connection open but deaf: events are ignored until the next
  * step takes it over (tls_set_cb). */
 void device_park_tls(struct device *d);
-/* Close the connection. */
+/* Close the connection (and forget its security association). */
 void device_drop_tls(struct device *d);
 
 #endif

@@ -130,6 +130,21 @@ json_t *dev_also_add(json_t *also, enum pb_cause c, enum pb_cause primary);
 /* SRV records as dig shows them ("priority weight port target"). */
 json_t *dev_srv_json(const struct dns_result *res);
 
+/* ---- SIP on the device's connection (sip_out.c) ---- */
+
+/* Send a REGISTER for the device's identity on its connection, with
+ * Expires `expires` and, when header is not NULL, "header: value"; the
+ * next CSeq, traced as an exchange. 0, or -1 after step_internal(). */
+int dev_send_register(struct step_run *r, const char *expires, const char *header,
+		      const char *value);
+/* Each response to the device's last request, parsed, in turn, while cb
+ * returns 1 (0: the step is over or sent a new request: stop reading).
+ * A malformed response ends the step (sip-bad-response). 0 when every
+ * buffered response was taken, -1 when reading stopped. */
+struct sip_response;
+typedef int dev_response_cb(struct step_run *r, const struct sip_response *m);
+int dev_take_responses(struct step_run *r, dev_response_cb *cb);
+
 /* ---- the flows (flow.c) ---- */
 
 enum step_when {

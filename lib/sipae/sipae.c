@@ -71,14 +71,17 @@ enum sipae_err sipae_authorization(const struct sipae_authz *a, char *out, size_
 	size_t i;
 
 	if (!a || !out || cap == 0 || !a->scheme || !*a->scheme || !quotable(a->realm) ||
-	    !quotable(a->targetname) || !quotable(a->gssapi_data) ||
+	    !quotable(a->targetname) || (a->gssapi_data && !quotable(a->gssapi_data)) ||
 	    (a->opaque && !quotable(a->opaque)))
 		return SIPAE_ERR_ARG;
 	for (i = 0; a->scheme[i]; i++)
 		if (!tokenc((unsigned char)a->scheme[i]))
 			return SIPAE_ERR_ARG;
 	sig = a->crand || a->cnum || a->response;
-	if (sig && (a->version < 4 || !quotable(a->crand) || !quotable(a->cnum) ||
+	/* signed: a later request in the association (no gssapi-data), or,
+	 * from version 4, the AUTHENTICATE's request itself */
+	if (sig && ((a->gssapi_data && a->version < 4) || !quotable(a->crand) ||
+		    !quotable(a->cnum) ||
 		    !quotable(a->response)))
 		return SIPAE_ERR_ARG;
 	out[0] = '\0';
@@ -95,7 +98,8 @@ enum sipae_err sipae_authorization(const struct sipae_authz *a, char *out, size_
 	}
 	/* gssapi-data="" on the first REGISTER: no NEGOTIATE_MESSAGE in
 	 * connectionless NTLM ([MS-SIPAE] 4.1, [MS-NLMP] 3.1.5.2) */
-	qparam(&b, "gssapi-data", a->gssapi_data);
+	if (a->gssapi_data)
+		qparam(&b, "gssapi-data", a->gssapi_data);
 	if (sig) {
 		qparam(&b, "crand", a->crand);
 		qparam(&b, "cnum", a->cnum);

@@ -34,7 +34,8 @@ struct sipae_authz {
 	const char *realm;         /* from the challenge */
 	const char *targetname;    /* from the challenge */
 	const char *opaque;        /* from the CHALLENGE-bearing 401; NULL before */
-	const char *gssapi_data;   /* base64 token; "" on the first REGISTER */
+	const char *gssapi_data;   /* base64 token; "" on the first REGISTER;
+				    * NULL in a later, signed request */
 	unsigned version;          /* the protocol version to send; 0 omits it */
 	/* version >= 4: the signature of the request itself (the OC 2007 R2
 	 * capture in pidgin-sipe's tests; tests/unit/test_sipae.c) */

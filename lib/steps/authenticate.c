@@ -62,48 +62,8 @@ static void fill_in(const struct step_run *r, struct auth_in *in, char *uri, siz
 
 static void send_register(struct step_run *r, const char *header, const char *value)
 {
-	struct device *d = r->dev;
-	char msg[6144], branch[33];
-	int n;
-
-	rnd_hex(branch, 16);
-	d->cseq++;
-	n = snprintf(msg, sizeof(msg),
-		     "REGISTER sip:%s SIP/2.0\r\n"
-		     "Via: SIP/2.0/TLS %s;branch=z9hG4bK%s;rport\r\n"
-		     "Max-Forwards: 70\r\n"
-		     "From: <sip:%s@%s>;tag=%s\r\n"
-		     "To: <sip:%s@%s>\r\n"
-		     "Call-ID: %s\r\n"
-		     "CSeq: %u REGISTER\r\n"
-		     "Contact: <sip:%s@%s;transport=tls>\r\n"
-		     "Expires: 3600\r\n"
-		     "User-Agent: phoneboot/0.1.0 (%s)\r\n"
-		     "%s%s%s%s"
-		     "Content-Length: 0\r\n\r\n",
-		     r->o->domain, d->local, branch, r->o->user, r->o->domain, d->tag,
-		     r->o->user, r->o->domain, d->call_id, d->cseq, r->o->user, d->local,
-		     r->o->profile->id, header ? header : "", header ? ": " : "",
-		     header ? value : "", header ? "\r\n" : "");
-	if (n <= 0 || (size_t)n >= sizeof(msg)) {
-		explicit_bzero(msg, sizeof(msg));
-		step_internal(r, PB_ERR_INTERNAL, "the REGISTER does not fit its buffer");
-		return;
-	}
-	{
-		char peer[320];
-
-		snprintf(peer, sizeof(peer), "sip %s", d->target);
-		step_exchange(r, peer, 1, 0, "REGISTER (CSeq %u)%s%s", d->cseq,
-			      header ? ", " : "", header ? header : "");
-	}
-	if (tls_send(d->tls, msg, (size_t)n) != PB_OK) {
-		explicit_bzero(msg, sizeof(msg));
-		step_internal(r, PB_ERR_NOMEM, "out of memory sending the REGISTER");
-		return;
-	}
-	explicit_bzero(msg, sizeof(msg));
-	step_timer(r, (uint64_t)r->timeout_ms * 2, on_timeout);
+	if (dev_send_register(r, "3600", header, value) == 0)
+		step_timer(r, (uint64_t)r->timeout_ms * 2, on_timeout);
 }
 
 /* TLS-DSK and the certificate scheme sign in with a client certificate
@@ -269,6 +229,12 @@ static void accepted(struct step_run *r, const struct sip_response *m, const cha
 	d->final.expires = m->contact_expires >= 0 ? m->contact_expires : m->expires;
 	d->have |= HAVE_AUTH;
 	device_park_tls(d);
+	/* the device keeps the association for its later requests */
+	if (c->mech && c->credentials) {
+		d->sa_mech = c->mech;
+		d->sa = c->mst;
+		c->mst = NULL;
+	}
 	step_done(r, PB_CAUSE_NONE, NULL, NULL);
 }
 
@@ -327,11 +293,20 @@ static void on_response(struct step_run *r, const struct sip_response *m)
 	}
 }
 
+/* One response to the last REGISTER: 1 to read on, 0 when the step is
+ * over or sent a new request. */
+static int take_response(struct step_run *r, const struct sip_response *m)
+{
+	struct tls_conn *before = r->dev->tls;
+	unsigned cseq = r->dev->cseq;
+
+	on_response(r, m);
+	return r->dev->tls == before && r->dev->cseq == cseq && !(r->dev->have & HAVE_AUTH);
+}
+
 static void on_tls(struct tls_conn *conn, enum tls_event ev, void *arg)
 {
 	struct step_run *r = arg;
-	const char *buf;
-	size_t len;
 
 	switch (ev) {
 	case TLS_EV_READY:
@@ -346,37 +321,7 @@ static void on_tls(struct tls_conn *conn, enum tls_event ev, void *arg)
 		step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, "the server closed the connection", NULL);
 		return;
 	case TLS_EV_DATA:
-		while ((buf = tls_inbuf(conn, &len)) && len) {
-			struct sip_response *m = malloc(sizeof(*m));
-			char err[128];
-			int rc;
-
-			if (!m) {
-				step_internal(r, PB_ERR_NOMEM, "out of memory reading a response");
-				return;
-			}
-			rc = sip_parse_response(buf, len, m, err, sizeof(err));
-			if (rc <= 0) {
-				free(m);
-				if (rc < 0)
-					step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, err, NULL);
-				return;
-			}
-			tls_consume(conn, m->len);
-			if (m->cseq == r->dev->cseq && !strcmp(m->call_id, r->dev->call_id)) {
-				struct tls_conn *before = r->dev->tls;
-				unsigned cseq = r->dev->cseq;
-
-				on_response(r, m);
-				free(m);
-				/* over, or a new request is out: leave the rest */
-				if (r->dev->tls != before || r->dev->cseq != cseq ||
-				    (r->dev->have & HAVE_AUTH))
-					return;
-				continue;
-			}
-			free(m);            /* not ours (a stray retransmission) */
-		}
+		dev_take_responses(r, take_response);
 		return;
 	}
 }

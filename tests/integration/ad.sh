@@ -80,6 +80,9 @@ fi
 grep -qF -- "$PW" "$OUT" "$ERR" && ko "  the password in the report" || ok "  the password is not in the report"
 run 0 "CX700, external DNS" $ID $CX --dns $E
 expect "d['outcome']=='signed-in' and st['authenticate']['facts'].get('scheme','').upper().startswith('NTLM')" "signed in through the edge with NTLM"
+run 0 "CX700, external DNS, --sign-out" $ID $CX --dns $E --sign-out
+expect "st['register']['facts']['sign_out'].startswith('200 OK, signed in the security association;') and st['register']['facts']['sign_out'].endswith('proof verified')" "signed out in the NTLM security association (no new handshake), the registrar's proof verified"
+expect "[e['label'][:32] for e in d['exchanges'] if e['direction']=='out' and e['step']=='register'] == ['REGISTER (CSeq 4, Expires: 0), A']" "one REGISTER to sign out (CSeq 4, Expires: 0) after the three of the sign-in"
 
 echo "== credentials"
 PHONEBOOT_PASSWORD=not-the-password run 1 "wrong password, external DNS" $ID $CX --dns $E

@@ -79,6 +79,8 @@ expect "$(diag authenticate sip-auth-scheme-unsupported)" "sip-auth-scheme-unsup
 run 0 "modern, internal DNS" $ID $MOD --dns $I
 expect "d['outcome']=='signed-in' and d['diagnosis'] is None" "signed in through the pool, no diagnosis"
 expect "any(s['step']=='register' and s['facts'].get('expires') for s in d['steps'])" "registration expiry recorded"
+run 0 "modern, internal DNS, --sign-out (Digest)" $ID $MOD --dns $I --sign-out
+expect "any(s['step']=='register' and s['facts'].get('sign_out')=='200 OK, answering the registrar' + chr(39) + 's fresh challenge' for s in d['steps'])" "signed out: Kamailio challenged the REGISTER Expires: 0, Digest answered afresh"
 run 1 "modern, external DNS" $ID $MOD --dns $E
 expect "$(diag connect cert-sig-hash-unsupported)" "the modern phone refuses the SHA-1 edge chain at connect"
 
