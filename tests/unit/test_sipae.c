@@ -74,8 +74,19 @@ static void authorization_v4(void **st)
 		 "crand=\"13317733\", cnum=\"1\", response=\"0100000029618e9651b65a7764000000\"",
 		 type3);
 	assert_string_equal(out, want);
-	/* crand/cnum/response only exist from version 4 */
+	/* crand/cnum/response beside the AUTHENTICATE only from version 4 */
 	z.version = 3;
+	assert_int_equal(sipae_authorization(&z, out, sizeof(out), NULL), SIPAE_ERR_ARG);
+	/* a later request in the association: no gssapi-data, signed in any
+	 * version ([MS-SIPAE] 3.1) */
+	z.gssapi_data = NULL;
+	z.cnum = "2";
+	assert_int_equal(sipae_authorization(&z, out, sizeof(out), NULL), SIPAE_OK);
+	assert_string_equal(out, "NTLM qop=\"auth\", realm=\"SIP Communications Service\", "
+				 "opaque=\"2BDBAC9D\", targetname=\"cosmo-ocs-r2.cosmo.local\", "
+				 "version=3, crand=\"13317733\", cnum=\"2\", "
+				 "response=\"0100000029618e9651b65a7764000000\"");
+	z.response = NULL;          /* a signature is whole or absent */
 	assert_int_equal(sipae_authorization(&z, out, sizeof(out), NULL), SIPAE_ERR_ARG);
 }
 
