@@ -209,7 +209,7 @@ bench: $(B)/bench/bench_judge $(B)/bench/bench_dhcp $(FIXTURES) phoneboot
 	$(B)/bench/bench_judge profiles $(B)/fixtures /etc/ssl/certs/ca-certificates.crt
 	@if [ "$$(id -u)" = 0 ]; then bash bench/bench_cert_tls.sh && python3 bench/bench_logon.py && \
 	  python3 bench/bench_fleet.py && \
-	  lab/lab up --netns >/dev/null && ip netns exec labphone $(B)/bench/bench_dhcp veth-phone 100 10 20; fi
+	  lab/lab up --slapd --netns >/dev/null && ip netns exec labphone $(B)/bench/bench_dhcp veth-phone 100 10 20; fi
 
 clean:
 	rm -rf $(B) phoneboot

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh lab >/dev/null || exit 2
 command -v testssl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq testssl.sh >/dev/null 2>&1
 make -s phoneboot >/dev/null
-lab/lab up --scenario founding >/dev/null || exit 2
+lab/lab up --slapd --scenario founding >/dev/null || exit 2
 eval "$(lab/lab env)"
 N=${N:-20}
 now() { date +%s.%N; }

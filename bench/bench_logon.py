@@ -5,7 +5,7 @@ one script (dig for the two SRV records, ldapsearch, openssl s_client, and
 a REGISTER: lab/sipreg.py, as sipsak cannot be kept off the system resolver
 (lab REPORT 9.3)). Wall time and CPU of the children, measured in the same
 run. Aim (issue 4): 10x faster than the script, < 30 ms of phoneboot's CPU.
-Run as root after `lab/lab up`; prints figures only."""
+Run as root after `lab/lab up --slapd`; prints figures only."""
 import os, resource, subprocess, sys, time
 
 N = int(os.environ.get("N", "20"))

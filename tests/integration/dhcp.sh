@@ -20,7 +20,7 @@ q() { python3 -c "import json,sys; d=json.load(open('$OUT')); sys.exit(0 if ($1)
 expect() { q "$1" && ok "  $2" || { ko "  $2"; head -c 1500 "$OUT"; echo; }; }
 DH="d['steps'][0]"
 
-lab/lab up --netns --scenario founding >/dev/null || { echo "dhcp: 0 passed, 1 failed"; exit 1; }
+lab/lab up --slapd --netns --scenario founding >/dev/null || { echo "dhcp: 0 passed, 1 failed"; exit 1; }
 eval "$(lab/lab env)"
 ID=$PHONEBOOT_USER@$PHONEBOOT_DOMAIN
 IF=$PHONEBOOT_DHCP_IFACE
@@ -58,10 +58,10 @@ run 2 "no such interface" $ID $CX --dhcp nosuch0
 grep -q 'no such interface' "$ERR" && ok "  said so" || ko "  no message"
 
 # Lync Phone Edition: no SIP SRV in DNS, so the option 120 server is next
-lab/lab up --netns --scenario no-pool-srv >/dev/null || ko "lab up no-pool-srv"
+lab/lab up --slapd --netns --scenario no-pool-srv >/dev/null || ko "lab up no-pool-srv"
 run 1 "LPE, no SIP SRV: option 120 leads to the pool" $ID --profile lpe-aries-sha2 --auth digest --dhcp $IF --dhcp-configure --mac $PHONEBOOT_PHONE01_MAC
 expect "d['target']=='pool.corp.example:5061' and any(s['step']=='locate-pool' and s['result']=='ok' and s['facts']['lookups'][-1]['name']=='pool.corp.example' for s in d['steps'])" "locate-pool took the DHCP option 120 server"
-lab/lab up --netns --scenario dhcp-down >/dev/null || ko "lab up dhcp-down"
+lab/lab up --slapd --netns --scenario dhcp-down >/dev/null || ko "lab up dhcp-down"
 t0=$(date +%s%N)
 run 1 "no DHCP server" $ID $CX --dhcp $IF --timeout 300
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))

@@ -38,7 +38,7 @@ PY
 	then ok "$what"; else ko "$what"; sed 's/^/    /' "$T/py.err" | tail -3; fi
 }
 
-lab/lab up --scenario founding --users 1000 >/dev/null || { echo "fleet: 0 passed, 1 failed"; exit 1; }
+lab/lab up --slapd --scenario founding --users 1000 >/dev/null || { echo "fleet: 0 passed, 1 failed"; exit 1; }
 eval "$(lab/lab env)"
 I=$PHONEBOOT_DNS_INTERNAL; E=$PHONEBOOT_DNS_EXTERNAL; D=$PHONEBOOT_DOMAIN
 [ "$PHONEBOOT_LAB_USERS" = 1000 ] && ok "lab: 1000 users" || ko "lab: users $PHONEBOOT_LAB_USERS"

@@ -30,7 +30,7 @@ diag() { # STEP CAUSE -> python condition
 CX="--profile polycom-cx700-ocpe --auth digest"
 MOD="--profile generic-modern"
 
-lab/lab up --scenario founding >/dev/null || { echo "logon: 0 passed, 1 failed"; exit 1; }
+lab/lab up --slapd --scenario founding >/dev/null || { echo "logon: 0 passed, 1 failed"; exit 1; }
 eval "$(lab/lab env)"
 I=$PHONEBOOT_DNS_INTERNAL; E=$PHONEBOOT_DNS_EXTERNAL
 ID=$PHONEBOOT_USER@$PHONEBOOT_DOMAIN
@@ -125,7 +125,7 @@ rc=$?
 echo "== every scenario, both profiles (internal DNS)"
 # scenario : CX700 step/cause : modern step/cause  ("-" = signed in)
 while read -r sc cx mod; do
-	lab/lab up --scenario "$sc" >/dev/null || { ko "lab up $sc"; continue; }
+	lab/lab up --slapd --scenario "$sc" >/dev/null || { ko "lab up $sc"; continue; }
 	for pair in "CX:$cx" "MOD:$mod"; do
 		who=${pair%%:*}; want=${pair#*:}
 		[ "$who" = CX ] && args=$CX || args=$MOD
@@ -152,7 +152,7 @@ dns-down locate-dc/dns-timeout locate-dc/dns-timeout
 redirect install-root/cert-sig-hash-unsupported connect/cert-sig-hash-unsupported
 TABLE
 # redirect: a phone that can use both chains follows the 302 and signs in
-lab/lab up --scenario redirect >/dev/null
+lab/lab up --slapd --scenario redirect >/dev/null
 run 0 "redirect, VVX (SHA-1 and SHA-256)" $ID --profile polycom-vvx-ucs5 --dns $I
 expect "d['target']=='edge.corp.example:5061' and any('302' in s['facts'].get('redirect','') for s in d['steps'])" "followed the 302 to the home pool"
 lab/lab down >/dev/null

@@ -54,7 +54,7 @@ MOD="--profile generic-modern"
 # limits take the internal chain (SHA-256, RSA-4096)
 LPE="--profile yealink-t4x-sfb --auth digest"
 UPD=ucupdates-r2.corp.example
-up() { lab/lab up --scenario "$1" >/dev/null || { ko "lab up --scenario $1"; return 1; }; }
+up() { lab/lab up --slapd --scenario "$1" >/dev/null || { ko "lab up --scenario $1"; return 1; }; }
 
 up founding || { echo "time: $pass passed, $fail failed"; exit 1; }
 eval "$(lab/lab env)"
