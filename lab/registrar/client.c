@@ -25,7 +25,7 @@
  *
  *   sipae-client HOST PORT USER [--domain corp.example] [--ntlm-domain CORP]
  *                [--from USER] [--version 3|4] [--ca PEM] [--tls10]
- *                [--second] [--tamper] [--timeout S]
+ *                [--second] [--tamper] [--timeout S] [--trace]
  *                [--kerberos [--realm CORP.EXAMPLE] [--mutual] [--replay]]
  * The password comes from $SIPAE_PASSWORD. Exit 0 when the dance ran to
  * its end (whatever the verdicts), 1 when it could not. */
@@ -61,6 +61,7 @@ static char local[64], callid[64], ftag[16];
 static const char *domain = "corp.example", *user, *from_user;
 static int cseq, kerberos;      /* the scheme of this run: NTLM, or Kerberos */
 static int replay;              /* --replay: send the AP-REQ once more at the end */
+static int trace;               /* --trace: every message sent and received on stderr */
 
 static int die(const char *what)
 {
@@ -81,6 +82,8 @@ static int recv_msg(void)
 				/* keep a stable copy: the buffer moves on */
 				memcpy(cur, rbuf, resp.size);
 				sip_parse(cur, resp.size, &resp);
+				if (trace)
+					fprintf(stderr, "<<<\n%.*s", (int)resp.size, cur);
 				memmove(rbuf, rbuf + resp.size, rlen - resp.size);
 				rlen -= resp.size;
 				return 0;
@@ -136,6 +139,8 @@ static int send_register(const char *auth_fmt_done)
 	sb_printf(&s, "Content-Length: 0\r\n\r\n");
 	if (s.overflow)
 		return -1;
+	if (trace)
+		fprintf(stderr, ">>>\n%.*s", (int)s.n, s.b);
 	return SSL_write(ssl, s.b, (int)s.n) == (int)s.n ? 0 : -1;
 }
 
@@ -466,6 +471,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--kerberos")) kerberos = 1;
 		else if (!strcmp(argv[i], "--mutual")) mutual = 1;
 		else if (!strcmp(argv[i], "--replay")) replay = 1;
+		else if (!strcmp(argv[i], "--trace")) trace = 1;
 		else if (!strcmp(argv[i], "--realm")) { krealm = v; i++; }
 		else return die("unknown option");
 	}
