@@ -221,10 +221,11 @@ clean:
 LAB_REG_CFLAGS = -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) \
   $(shell pkg-config --cflags openssl krb5-gssapi wbclient 2>/dev/null)
 $(B)/lab/sipae-registrar: lab/registrar/registrar.c lab/registrar/sipae.c lab/registrar/gssntlm.c \
-  lab/registrar/sipmsg.c lab/registrar/sipae.h lab/registrar/gssntlm.h lab/registrar/sipmsg.h
+  lab/registrar/gsskrb.c lab/registrar/sipmsg.c lab/registrar/sipae.h lab/registrar/gssntlm.h \
+  lab/registrar/gsskrb.h lab/registrar/sipmsg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LAB_REG_CFLAGS) -o $@ $(filter %.c,$^) \
-	  $(shell pkg-config --libs openssl wbclient 2>/dev/null) -ldl
+	  $(shell pkg-config --libs openssl wbclient krb5-gssapi 2>/dev/null) -ldl
 $(B)/lab/sipae-client: lab/registrar/client.c lab/registrar/sipmsg.c lab/registrar/sipmsg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(LAB_REG_CFLAGS) -o $@ $(filter %.c,$^) \

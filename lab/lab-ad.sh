@@ -4,7 +4,9 @@
 #    and copied for each up; the company root published as
 #    `certutil -dspublish -f root.crt RootCA` does;
 #  - pool and edge are lab/registrar's sipae-registrar (MS-SIPAE, NTLM
-#    verified by gss-ntlmssp against Samba's winbind);
+#    verified by gss-ntlmssp against Samba's winbind; Kerberos at the pool
+#    verified by MIT GSS-API with sip/pool.corp.example's keytab, exported
+#    from the domain into the template);
 #  - Kamailio moves to an address of its own (proxy, _sips._tcp) and stays
 #    the Digest registrar of the sip flow.
 # Pitfalls met on Debian 12 are in ../shared/reference/samba-ad-lab.md
@@ -12,9 +14,9 @@
 
 AD_REALM=CORP.EXAMPLE; AD_NETBIOS=CORP; AD_ADMIN_PASSWORD='AdminLab123!'
 CAROL_PASSWORD=CarolPass789
-AD_SCENARIOS="tls-dsk-only bad-rspauth ldap-weak"
+AD_SCENARIOS="kerberos no-spn kdc-down tls-dsk-only bad-rspauth ldap-weak"
 # bump when the template's content changes: a new one is provisioned
-AD_STAMP="v1 alice bob carol(disabled) sipsvc $(printf '%s' "$LAB_PASSWORD $BOB_PASSWORD $CAROL_PASSWORD" | md5sum | cut -c1-8)"
+AD_STAMP="v2 alice bob carol(disabled) sipsvc sip/pool-keytab $(printf '%s' "$LAB_PASSWORD $BOB_PASSWORD $CAROL_PASSWORD" | md5sum | cut -c1-8)"
 # the MS-SIPAE version the registrar offers: 4 (OCS 2007 R2 and later);
 # PHONEBOOT_LAB_SIPAE_VERSION=3 (or 2) at up time offers another
 SIPAE_VERSION=$(cat "$RUN/sipae-version" 2>/dev/null || echo 4)
@@ -51,8 +53,10 @@ EOF
 }
 
 # -------------------------------------------------- the domain controller ----
-# Provisioned once (about 4 s): the template holds the domain, its users
-# and a service account for Kerberos (sip/pool.corp.example, for later).
+# Provisioned once (about 4 s): the template holds the domain, its users,
+# the registrar's service account sipsvc (SPN sip/pool.corp.example) and
+# its keys as a keytab (sip-pool.keytab: what `ktpass` or
+# `samba-tool domain exportkeytab` gives a real pool's service account).
 ad_template() {
 	local T=$RUN/ad-template C
 	[ "$(cat "$T/.stamp" 2>/dev/null)" = "$AD_STAMP" ] && return 0
@@ -70,15 +74,20 @@ ad_template() {
 	  samba-tool user disable carol $C &&
 	  samba-tool user add sipsvc "Svc-$(openssl rand -hex 12)" $C &&
 	  samba-tool spn add sip/pool.$DOMAIN sipsvc $C &&
-	  for u in alice bob carol sipsvc; do samba-tool user setexpiry --noexpiry $u $C || exit 1; done
+	  for u in alice bob carol sipsvc; do samba-tool user setexpiry --noexpiry $u $C || exit 1; done &&
+	  samba-tool domain exportkeytab "$T/sip-pool.keytab" --principal=sip/pool.$DOMAIN \
+		--configfile="$T/etc/smb.conf" &&
+	  chmod 600 "$T/sip-pool.keytab"
 	} >>"$LOGS/ad-provision.log" 2>&1 || return 1
 	echo "$AD_STAMP" > "$T/.stamp"
 }
 
 # the root as certutil -dspublish publishes it (samba-ad-lab: the class
-# requires both revocation lists)
-ad_publish_root() { # sam.ldb smb.conf der-file
-	"$PYTHON" - "$1" "$2" "$3" <<'EOF'
+# requires both revocation lists). SPN, when given: taken off the account
+# that holds it (no-spn: `setspn -D`), in the same python run (each run
+# costs about a second)
+ad_publish_root() { # sam.ldb smb.conf der-file [spn-to-remove]
+	"$PYTHON" - "$@" <<'EOF'
 import sys
 import ldb
 from samba.auth import system_session
@@ -94,6 +103,15 @@ m["cACertificate"] = ldb.MessageElement([open(der, "rb").read()], ldb.FLAG_MOD_A
 for a in ("authorityRevocationList", "certificateRevocationList"):
     m[a] = ldb.MessageElement([b"\0"], ldb.FLAG_MOD_ADD, a)
 db.add(m)
+if len(sys.argv) > 4:
+    spn = sys.argv[4]
+    res = db.search(base=db.domain_dn(), scope=ldb.SCOPE_SUBTREE,
+                    expression="(servicePrincipalName=%s)" % ldb.binary_encode(spn), attrs=["dn"])
+    if len(res) != 1:
+        sys.exit("no single account holds %s" % spn)
+    m = ldb.Message(res[0].dn)
+    m["servicePrincipalName"] = ldb.MessageElement([spn.encode()], ldb.FLAG_MOD_DELETE, "servicePrincipalName")
+    db.modify(m)
 EOF
 }
 
@@ -107,6 +125,8 @@ ad_conf() {
 	local services="-dns" strong=yes
 	# ldap-down: the DC runs (winbind still answers NTLM) but serves no LDAP
 	[ "$s" = ldap-down ] && services="-dns -ldap -cldap"
+	# kdc-down: no KDC (88 and 464 refuse); LDAP, winbind (NTLM) answer
+	[ "$s" = kdc-down ] && services="-dns -kdc"
 	# ldap-weak: an old directory that takes a simple bind in clear on 389
 	[ "$s" = ldap-weak ] && strong=no
 	cat > "$D/etc/smb.conf" <<EOF
@@ -123,6 +143,8 @@ ad_conf() {
 	# dnsmasq serves the lab's DNS views; Samba's DNS stays off, never forwards
 	server services = $services
 	dns update command = /bin/true
+	# yes: AD's LDAP signing requirement (LDAPServerIntegrity 2): a simple
+	# bind only inside TLS, SASL only with signing or sealing; no (ldap-weak)
 	ldap server require strong auth = $strong
 	tls enabled = yes
 	tls keyfile = $PKI/int-dc01.key
@@ -169,6 +191,7 @@ EOF
 	case $s in
 	ldap-no-ca) ;;
 	legacy-root) ad_publish_root "$D/private/sam.ldb" "$D/etc/smb.conf" "$PKI/leg-root.der" ;;
+	no-spn) ad_publish_root "$D/private/sam.ldb" "$D/etc/smb.conf" "$PKI/int-root.der" sip/pool.$DOMAIN ;;
 	*) ad_publish_root "$D/private/sam.ldb" "$D/etc/smb.conf" "$PKI/int-root.der" ;;
 	esac >"$LOGS/ad-publish.log" 2>&1 || return 1
 }
@@ -216,14 +239,20 @@ reg_start() {
 	SIPAE_VERSION=${PHONEBOOT_LAB_SIPAE_VERSION:-4}
 	case $SIPAE_VERSION in 2|3|4) ;; *) SIPAE_VERSION=4 ;; esac
 	echo $SIPAE_VERSION > "$RUN/sipae-version"
+	# Kerberos: the keytab exported into the template (never the host's
+	# /etc/krb5.keytab), the lab's krb5.conf, a replay cache of its own
 	local args="--version $SIPAE_VERSION --domain $DOMAIN --sts-uri https://pool.$DOMAIN/CertProv/CertProvisioningService.svc"
+	args="$args --keytab $RUN/ad/sip-pool.keytab"
 	[ "$s" = pool-down ] || args="$args --listen $pool"
 	# remote users authenticate through the Edge against the pool (OCS:
-	# the Access Edge does not authenticate; the next hop does)
-	args="$args --listen $EDGE_IP:443,chain=$RUN/edge-chain.pem,key=$PKI/pub-edge.key,target=pool.$DOMAIN"
-	args="$args --listen $EDGE_IP:5061,chain=$RUN/edge-chain.pem,key=$PKI/pub-edge.key,target=pool.$DOMAIN"
+	# the Access Edge does not authenticate; the next hop does). NTLM only:
+	# a remote client reaches no KDC, and an Edge offers what it can serve
+	args="$args --listen $EDGE_IP:443,chain=$RUN/edge-chain.pem,key=$PKI/pub-edge.key,target=pool.$DOMAIN,schemes=NTLM"
+	args="$args --listen $EDGE_IP:5061,chain=$RUN/edge-chain.pem,key=$PKI/pub-edge.key,target=pool.$DOMAIN,schemes=NTLM"
 	echo "$args" > "$RUN/registrar.args"
-	setsid $(ad_nsenter) "$REGISTRAR" $args </dev/null >"$LOGS/registrar.log" 2>&1 &
+	mkdir -p "$RUN/ad/rcache"
+	setsid $(ad_nsenter) env KRB5_CONFIG="$RUN/ad/krb5.conf" KRB5RCACHEDIR="$RUN/ad/rcache" \
+		KRB5CCNAME=MEMORY:registrar "$REGISTRAR" $args </dev/null >"$LOGS/registrar.log" 2>&1 &
 	echo $! > "$RUN/registrar.pid"
 }
 

@@ -1,8 +1,12 @@
-/* sipae-client: an independent MS-SIPAE NTLM client for the lab's checks.
+/* sipae-client: an independent MS-SIPAE client for the lab's checks.
  * NTLM is gss-ntlmssp as initiator (through MIT's mechglue: the plugin's
- * /etc/gss/mech.d entry); nothing here is phoneboot's code. It does the
- * whole REGISTER dance of [MS-SIPAE] 4.1 over TLS and checks the server's
- * rspauth, then prints what it saw, one fact a line:
+ * /etc/gss/mech.d entry); Kerberos (--kerberos) is MIT's krb5 mechanism,
+ * credentials from the password (gss_acquire_cred_with_password, AS-REQ)
+ * in a private MEMORY ccache, never kinit or the host's ccache; the KDC is
+ * the one $KRB5_CONFIG names (the lab's krb5.conf). Nothing here is
+ * phoneboot's code. It does the whole REGISTER dance of [MS-SIPAE] 4.1
+ * (NTLM) or 4.2 (Kerberos) over TLS and checks the server's rspauth, then
+ * prints what it saw, one fact a line:
  *
  *   offered=NTLM,Kerberos          schemes of the first 401
  *   final=200                      status of the REGISTER that carried the AUTHENTICATE
@@ -10,10 +14,19 @@
  *   diagnostics=...  warning=...   ms-diagnostics and Warning of that answer
  *   second=200 rspauth=ok          (--second) a signed REGISTER on the same SA
  *   tampered=401                   (--tamper) a REGISTER whose signature is wrong
+ *   Kerberos only:
+ *   krb_error=STAGE: TEXT          the KDC or MIT refused: STAGE as (AS-REQ,
+ *                                  the password), tgs (the service ticket for
+ *                                  targetname), ap-rep (the server's AP-REP)
+ *   krb_legs=1|2                   1: the AP-REQ's REGISTER was answered 200;
+ *                                  2: 401 with opaque first (then signed)
+ *   ap_rep=yes|no                  that 401 carried an AP-REP (--mutual)
+ *   replayed=401 warning=...       (--replay) the first AP-REQ sent once more
  *
  *   sipae-client HOST PORT USER [--domain corp.example] [--ntlm-domain CORP]
  *                [--from USER] [--version 3|4] [--ca PEM] [--tls10]
- *                [--second] [--tamper] [--timeout S]
+ *                [--second] [--tamper] [--timeout S] [--trace]
+ *                [--kerberos [--realm CORP.EXAMPLE] [--mutual] [--replay]]
  * The password comes from $SIPAE_PASSWORD. Exit 0 when the dance ran to
  * its end (whatever the verdicts), 1 when it could not. */
 #include "sipmsg.h"
@@ -30,6 +43,7 @@
 
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
 #include <gssapi/gssapi_ntlmssp.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
@@ -45,7 +59,9 @@ static char cur[65536];         /* the last response, as parsed */
 static struct sip_msg resp;
 static char local[64], callid[64], ftag[16];
 static const char *domain = "corp.example", *user, *from_user;
-static int cseq;
+static int cseq, kerberos;      /* the scheme of this run: NTLM, or Kerberos */
+static int replay;              /* --replay: send the AP-REQ once more at the end */
+static int trace;               /* --trace: every message sent and received on stderr */
 
 static int die(const char *what)
 {
@@ -66,6 +82,8 @@ static int recv_msg(void)
 				/* keep a stable copy: the buffer moves on */
 				memcpy(cur, rbuf, resp.size);
 				sip_parse(cur, resp.size, &resp);
+				if (trace)
+					fprintf(stderr, "<<<\n%.*s", (int)resp.size, cur);
 				memmove(rbuf, rbuf + resp.size, rlen - resp.size);
 				rlen -= resp.size;
 				return 0;
@@ -121,6 +139,8 @@ static int send_register(const char *auth_fmt_done)
 	sb_printf(&s, "Content-Length: 0\r\n\r\n");
 	if (s.overflow)
 		return -1;
+	if (trace)
+		fprintf(stderr, ">>>\n%.*s", (int)s.n, s.b);
 	return SSL_write(ssl, s.b, (int)s.n) == (int)s.n ? 0 : -1;
 }
 
@@ -143,7 +163,9 @@ static int sign_request(gss_ctx_id_t ctx, const struct sigfields *f, int version
 	signed_string(&ss, &m, f, version);
 	msg.length = ss.n;
 	msg.value = ss.b;
-	if (gss_set_sec_context_option(&min, &ctx, &seq_oid, &sv) != GSS_S_COMPLETE)
+	/* NTLM: MS-SIPAE signs with sequence number 100; Kerberos MICs carry
+	 * their own sequence numbers */
+	if (!kerberos && gss_set_sec_context_option(&min, &ctx, &seq_oid, &sv) != GSS_S_COMPLETE)
 		return -1;
 	maj = gss_get_mic(&min, ctx, 0, &msg, &mic);
 	if (maj != GSS_S_COMPLETE)
@@ -164,7 +186,7 @@ static const char *check_rspauth(gss_ctx_id_t ctx, int version)
 	struct sip_auth a;
 	struct sigfields f;
 	const struct sip_str *rs, *sr, *sn, *rl, *tn;
-	unsigned char sig[64];
+	unsigned char sig[256];
 	long n;
 	char mem[4096];
 	struct sbuf s;
@@ -192,9 +214,9 @@ static const char *check_rspauth(gss_ctx_id_t ctx, int version)
 		return "bad";
 	msg.length = s.n; msg.value = s.b;
 	mic.length = (size_t)n; mic.value = sig;
-	if (gss_set_sec_context_option(&min, &ctx, &seq_oid, &sv) != GSS_S_COMPLETE)
+	if (!kerberos && gss_set_sec_context_option(&min, &ctx, &seq_oid, &sv) != GSS_S_COMPLETE)
 		return "bad";
-	return gss_verify_mic(&min, ctx, &msg, &mic, NULL) == GSS_S_COMPLETE ? "ok" : "bad";
+	return GSS_ERROR(gss_verify_mic(&min, ctx, &msg, &mic, NULL)) ? "bad" : "ok";
 }
 
 static void print_hdr(const char *key, const char *name)
@@ -204,10 +226,224 @@ static void print_hdr(const char *key, const char *name)
 		printf("%s=%.*s\n", key, (int)v->n, v->p);
 }
 
+/* the mechanism's words for a GSS failure (the minor status when there is
+ * one: "Preauthentication failed", "Server not found in Kerberos database") */
+static void gss_text(OM_uint32 maj, OM_uint32 min, char *out, size_t cap)
+{
+	OM_uint32 m2, mc = 0;
+	gss_buffer_desc b = { 0, NULL };
+	if (min != 0)
+		gss_display_status(&m2, min, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &mc, &b);
+	else
+		gss_display_status(&m2, maj, GSS_C_GSS_CODE, GSS_C_NO_OID, &mc, &b);
+	snprintf(out, cap, "%.*s", (int)b.length, b.value ? (char *)b.value : "?");
+	gss_release_buffer(&m2, &b);
+}
+
+static void fill(struct sigfields *f, const char *scheme, const char *rnd, int num,
+		 const char *realm, const char *target)
+{
+	memset(f, 0, sizeof *f);
+	snprintf(f->scheme, sizeof f->scheme, "%s", scheme);
+	snprintf(f->rnd, sizeof f->rnd, "%s", rnd);
+	snprintf(f->num, sizeof f->num, "%d", num);
+	snprintf(f->realm, sizeof f->realm, "%s", realm);
+	snprintf(f->target, sizeof f->target, "%s", target);
+}
+
+static void new_crand(char crand[16])
+{
+	unsigned char r[4];
+	RAND_bytes(r, sizeof r);
+	snprintf(crand, 16, "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
+}
+
+/* opaque of this response's Kerberos WWW-Authenticate or Authentication-Info,
+ * and its gssapi-data (AP-REP) when asked */
+static int krb_param(const char *hdr, const char *name, char *out, size_t cap)
+{
+	const struct sip_str *v;
+	for (int i = 0; (v = sip_hdr(&resp, hdr, i)) != NULL; i++) {
+		struct sip_auth a;
+		const struct sip_str *p;
+		if (sip_auth_parse(*v, &a) < 0 || !sip_strcaseeq(a.scheme, "Kerberos"))
+			continue;
+		if ((p = sip_auth_param(&a, name)) != NULL && p->n < cap) {
+			snprintf(out, cap, "%.*s", (int)p->n, p->p);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* [MS-SIPAE] 4.2 with MIT's krb5 mechanism: the AP-REQ in gssapi-data; from
+ * version 4 (integrity only) signed in the same REGISTER, one round trip;
+ * version 3 or --mutual: unsigned, 401 with opaque (and the AP-REP), then a
+ * signed REGISTER on that opaque. target is the 401's targetname
+ * (sip/<fqdn>), krealm the Kerberos realm. Returns 0 when the dance ran to
+ * its end (a KDC refusal is an end: krb_error=), -1 when it could not. */
+static int krb_dance(const char *pw, const char *realm, const char *target, const char *krealm,
+		     int version, int mutual, int second, int tamper)
+{
+	OM_uint32 maj, min, rf, req = GSS_C_INTEG_FLAG | (mutual ? GSS_C_MUTUAL_FLAG : 0);
+	gss_OID_set_desc mechs = { 1, (gss_OID)gss_mech_krb5 };
+	char un[300], tn[600], b64[16384], hex[1024], crand[16], opaque[64] = "", text[512];
+	static char auth[24000], first[24000];
+	gss_buffer_desc nb, pb = { strlen(pw), (void *)pw }, tb, tok = { 0, NULL };
+	gss_name_t uname = GSS_C_NO_NAME, tname = GSS_C_NO_NAME;
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	gss_ctx_id_t gc = GSS_C_NO_CONTEXT;
+	struct sigfields f;
+	int cnum = 1, rc = -1;
+
+	/* a private in-memory credential cache: nothing of the host's */
+	setenv("KRB5CCNAME", "MEMORY:sipae-client", 1);
+	snprintf(un, sizeof un, "%s@%s", user, krealm);
+	snprintf(tn, sizeof tn, "%s@%s", target, krealm);
+	nb.value = un; nb.length = strlen(un);
+	tb.value = tn; tb.length = strlen(tn);
+	if (gss_import_name(&min, &nb, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &uname) ||
+	    gss_import_name(&min, &tb, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &tname)) {
+		fprintf(stderr, "sipae-client: a name does not import\n");
+		goto out;
+	}
+	maj = gss_acquire_cred_with_password(&min, uname, &pb, GSS_C_INDEFINITE, &mechs, GSS_C_INITIATE,
+					     &cred, NULL, NULL);
+	if (GSS_ERROR(maj)) {
+		gss_text(maj, min, text, sizeof text);
+		printf("krb_error=as: %s\nfinal=none\n", text);
+		rc = 0;
+		goto out;
+	}
+	maj = gss_init_sec_context(&min, cred, &gc, tname, (gss_OID)gss_mech_krb5, req, 0, NULL,
+				   GSS_C_NO_BUFFER, NULL, &tok, &rf, NULL);
+	if (GSS_ERROR(maj)) {
+		gss_text(maj, min, text, sizeof text);
+		printf("krb_error=tgs: %s\nfinal=none\n", text);
+		rc = 0;
+		goto out;
+	}
+	if (tok.length * 4 / 3 + 8 > sizeof b64) {
+		fprintf(stderr, "sipae-client: the AP-REQ is too long\n");
+		goto out;
+	}
+	b64_encode(tok.value, tok.length, b64, sizeof b64);
+	new_crand(crand);
+	fill(&f, "Kerberos", crand, cnum, realm, target);
+	if (maj == GSS_S_COMPLETE && version >= 4) {
+		/* one round trip: the AP-REQ's REGISTER is signed */
+		if (sign_request(gc, &f, version, hex, sizeof hex) < 0)
+			goto out;
+		snprintf(auth, sizeof auth, "Kerberos qop=\"auth\", realm=\"%s\", targetname=\"%s\", "
+			 "gssapi-data=\"%s\", version=%d, crand=\"%s\", cnum=\"%d\", response=\"%s\"",
+			 realm, target, b64, version, crand, cnum, hex);
+		cnum++;
+	} else
+		snprintf(auth, sizeof auth, "Kerberos qop=\"auth\", realm=\"%s\", targetname=\"%s\", "
+			 "gssapi-data=\"%s\"%s%.0d", realm, target, b64, version >= 3 ? ", version=" : "",
+			 version >= 3 ? version : 0);
+	snprintf(first, sizeof first, "%s", auth);
+	if (send_register(auth) < 0 || recv_msg() < 0) {
+		fprintf(stderr, "sipae-client: no answer to the AP-REQ\n");
+		goto out;
+	}
+	if (resp.status == 401 && krb_param("WWW-Authenticate", "opaque", opaque, sizeof opaque) == 0) {
+		/* two legs: the SA's opaque, and the AP-REP when we asked for one */
+		static char ap[16384];
+		unsigned char apb[12288];
+		long apl;
+		int has_ap = krb_param("WWW-Authenticate", "gssapi-data", ap, sizeof ap) == 0 && ap[0];
+		printf("krb_legs=2\nap_rep=%s\n", has_ap ? "yes" : "no");
+		if (maj == GSS_S_CONTINUE_NEEDED) {
+			gss_buffer_desc in, o2 = { 0, NULL };
+			if (!has_ap || (apl = b64_decode((struct sip_str){ ap, strlen(ap) }, apb, sizeof apb)) <= 0) {
+				printf("krb_error=ap-rep: the 401 carries no AP-REP\nfinal=none\n");
+				rc = 0;
+				goto out;
+			}
+			in.value = apb; in.length = (size_t)apl;
+			maj = gss_init_sec_context(&min, cred, &gc, tname, (gss_OID)gss_mech_krb5, req, 0, NULL,
+						   &in, NULL, &o2, &rf, NULL);
+			gss_release_buffer(&min, &o2);
+			if (maj != GSS_S_COMPLETE) {
+				gss_text(maj, min, text, sizeof text);
+				printf("krb_error=ap-rep: %s\nfinal=none\n", text);
+				rc = 0;
+				goto out;
+			}
+		}
+		new_crand(crand);
+		fill(&f, "Kerberos", crand, cnum, realm, target);
+		if (sign_request(gc, &f, version, hex, sizeof hex) < 0)
+			goto out;
+		snprintf(auth, sizeof auth, "Kerberos qop=\"auth\", opaque=\"%s\", realm=\"%s\", targetname=\"%s\", "
+			 "crand=\"%s\", cnum=\"%d\", response=\"%s\"", opaque, realm, target, crand, cnum, hex);
+		cnum++;
+		if (send_register(auth) < 0 || recv_msg() < 0) {
+			fprintf(stderr, "sipae-client: no answer to the signed REGISTER\n");
+			goto out;
+		}
+	} else
+		printf("krb_legs=1\n");
+	printf("final=%d\n", resp.status);
+	printf("rspauth=%s\n", maj == GSS_S_COMPLETE ? check_rspauth(gc, version) : "none");
+	print_hdr("diagnostics", "ms-diagnostics");
+	print_hdr("warning", "Warning");
+	print_hdr("contact", "Contact");
+	if (!opaque[0])
+		krb_param("Authentication-Info", "opaque", opaque, sizeof opaque);
+	if (resp.status == 200 && opaque[0] && (second || tamper)) {
+		/* requests on the established SA */
+		for (int k = 0; k < 2; k++) {
+			if ((k == 0 && !second) || (k == 1 && !tamper))
+				continue;
+			new_crand(crand);
+			fill(&f, "Kerberos", crand, cnum, realm, target);
+			if (sign_request(gc, &f, version, hex, sizeof hex) < 0)
+				goto out;
+			if (k == 1)
+				hex[strlen(hex) - 3] = hex[strlen(hex) - 3] == '0' ? '1' : '0';
+			snprintf(auth, sizeof auth, "Kerberos qop=\"auth\", opaque=\"%s\", realm=\"%s\", targetname=\"%s\", "
+				 "crand=\"%s\", cnum=\"%d\", response=\"%s\"", opaque, realm, target, crand, cnum, hex);
+			cnum++;
+			if (send_register(auth) < 0 || recv_msg() < 0) {
+				fprintf(stderr, "sipae-client: no answer on the security association\n");
+				goto out;
+			}
+			if (k == 0)
+				printf("second=%d rspauth=%s\n", resp.status, check_rspauth(gc, version));
+			else
+				printf("tampered=%d\n", resp.status);
+		}
+	}
+	if (replay) {
+		/* the acceptor's replay cache must refuse the same authenticator */
+		if (send_register(first) < 0 || recv_msg() < 0) {
+			fprintf(stderr, "sipae-client: no answer to the replayed AP-REQ\n");
+			goto out;
+		}
+		printf("replayed=%d\n", resp.status);
+		print_hdr("replay_diagnostics", "ms-diagnostics");
+		print_hdr("replay_warning", "Warning");
+	}
+	rc = 0;
+out:
+	gss_release_buffer(&min, &tok);
+	if (gc != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&min, &gc, GSS_C_NO_BUFFER);
+	if (cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&min, &cred);
+	gss_release_name(&min, &uname);
+	gss_release_name(&min, &tname);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *host, *ca = NULL, *pw = getenv("SIPAE_PASSWORD"), *ntdom = "CORP";
-	int port, tls10 = 0, second = 0, tamper = 0, version = 4, timeout = 10, fd;
+	int port, tls10 = 0, second = 0, tamper = 0, version = 4, timeout = 10, fd, mutual = 0;
+	const char *krealm = NULL;
+	char ktarget[256] = "", krealm_up[128];
 	SSL_CTX *ctx;
 	struct sockaddr_in sa, me;
 	socklen_t ml = sizeof me;
@@ -232,6 +468,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--from")) { from_user = v; i++; }
 		else if (!strcmp(argv[i], "--version")) { version = (int)strtol(v, NULL, 10); i++; }
 		else if (!strcmp(argv[i], "--timeout")) { timeout = (int)strtol(v, NULL, 10); i++; }
+		else if (!strcmp(argv[i], "--kerberos")) kerberos = 1;
+		else if (!strcmp(argv[i], "--mutual")) mutual = 1;
+		else if (!strcmp(argv[i], "--replay")) replay = 1;
+		else if (!strcmp(argv[i], "--trace")) trace = 1;
+		else if (!strcmp(argv[i], "--realm")) { krealm = v; i++; }
 		else return die("unknown option");
 	}
 	/* TLS, bounded in time */
@@ -279,7 +520,16 @@ int main(int argc, char **argv)
 			if (sip_auth_parse(*v, &a) < 0)
 				continue;
 			sb_printf(&o, "%s%.*s", o.n ? "," : "", (int)a.scheme.n, a.scheme.p);
-			if (sip_strcaseeq(a.scheme, "NTLM")) {
+			if (kerberos && sip_strcaseeq(a.scheme, "Kerberos")) {
+				const struct sip_str *t = sip_auth_param(&a, "targetname"), *r = sip_auth_param(&a, "realm");
+				const struct sip_str *vp = sip_auth_param(&a, "version");
+				int offered_v = vp && vp->n == 1 ? vp->p[0] - '0' : 2;
+				if (t && t->n < sizeof ktarget) snprintf(ktarget, sizeof ktarget, "%.*s", (int)t->n, t->p);
+				if (r && r->n < sizeof realm) snprintf(realm, sizeof realm, "%.*s", (int)r->n, r->p);
+				if (offered_v >= 2 && offered_v < version)
+					version = offered_v;
+			}
+			if (!kerberos && sip_strcaseeq(a.scheme, "NTLM")) {
 				const struct sip_str *t = sip_auth_param(&a, "targetname"), *r = sip_auth_param(&a, "realm");
 				const struct sip_str *vp = sip_auth_param(&a, "version");
 				int offered_v = vp && vp->n == 1 ? vp->p[0] - '0' : 2;
@@ -292,6 +542,27 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("offered=%s\nversion=%d\n", offered, version);
+	if (kerberos) {
+		int r;
+		if (resp.status != 401 || ktarget[0] == '\0') {
+			printf("final=none (no Kerberos offered)\n");
+			return 0;
+		}
+		/* the Kerberos realm: the SIP domain in capitals (AD's rule) */
+		if (krealm == NULL) {
+			size_t i;
+			for (i = 0; domain[i] && i + 1 < sizeof krealm_up; i++)
+				krealm_up[i] = (char)(domain[i] >= 'a' && domain[i] <= 'z' ? domain[i] - 32 : domain[i]);
+			krealm_up[i] = '\0';
+			krealm = krealm_up;
+		}
+		r = krb_dance(pw, realm, ktarget, krealm, version, mutual, second, tamper);
+		SSL_shutdown(ssl);
+		SSL_free(ssl);
+		close(fd);
+		SSL_CTX_free(ctx);
+		return r < 0 ? die("the Kerberos dance stopped") : 0;
+	}
 	if (resp.status != 401 || target[0] == '\0') {
 		printf("final=none (no NTLM offered)\n");
 		return 0;
@@ -323,7 +594,7 @@ int main(int argc, char **argv)
 	{
 		OM_uint32 maj, min, rf;
 		gss_OID_set_desc mechs = { 1, &ntlm_oid };
-		char un[256], tn[300], b64[8192], hex[64];
+		char un[256], tn[300], b64[8192], hex[512];
 		unsigned char chal[4096];
 		long cl;
 		gss_buffer_desc nb, pb = { strlen(pw), (void *)pw }, tb, in, out0 = { 0, NULL }, out = { 0, NULL };

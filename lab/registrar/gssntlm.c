@@ -59,7 +59,10 @@ static void status_text(OM_uint32 maj, OM_uint32 min, char *err, size_t errlen)
 int ntlm_load(const char *plugin, char *err, size_t errlen)
 {
 	OM_uint32 maj, min;
-	void *h = dlopen(plugin ? plugin : DEFAULT_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_DEEPBIND: the plugin's own gss_* entry points call each other,
+	 * not MIT's mechglue ones of the same names that this process also
+	 * links for Kerberos (gsskrb.c): the two mechanisms coexist */
+	void *h = dlopen(plugin ? plugin : DEFAULT_PLUGIN, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
 	if (h == NULL) {
 		snprintf(err, errlen, "dlopen: %s", dlerror());
 		return -1;

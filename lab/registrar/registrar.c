@@ -1,5 +1,6 @@
 /* sipae-registrar: the lab's SIP registrar that verifies MS-SIPAE (NTLM
- * through gss-ntlmssp and Samba's winbind). One process, one poll loop,
+ * through gss-ntlmssp and Samba's winbind; Kerberos through MIT GSS-API
+ * with a keytab of its own). One process, one poll loop,
  * TLS listeners (pool, edge) each with its own certificate chain and
  * authentication target. Everything is bounded: connections, message
  * sizes, handshake and idle time.
@@ -7,7 +8,7 @@
  *   sipae-registrar [--realm R] [--domain D] [--version 2|3|4]
  *                   [--schemes NTLM,Kerberos,TLS-DSK] [--bad-rspauth]
  *                   [--redirect URI] [--sts-uri URI] [--no-reason-warning]
- *                   [--max-expires S] [--plugin gssntlmssp.so]
+ *                   [--max-expires S] [--plugin gssntlmssp.so] [--keytab FILE]
  *                   --listen ADDR:PORT,chain=PEM,key=PEM,target=FQDN[,tls12]
  *                            [,schemes=NTLM+Kerberos+TLS-DSK][,bad-rspauth][,redirect=URI]
  *                   [--listen ...]
@@ -15,9 +16,12 @@
  * The options before a --listen are its defaults; those inside it are its
  * own (a scenario changes the pool and leaves the edge as it is).
  * TLS 1.0 to 1.2, as OCS 2007 R2 on Windows Server 2008 (no TLS 1.3);
- * ",tls12" refuses anything older than 1.2. Logs one line per request on
+ * ",tls12" refuses anything older than 1.2. Kerberos is offered only with
+ * --keytab (its principals are the ones it accepts: sip/<target>); the
+ * keytab is read once, at start. Logs one line per request on
  * stderr. SIGTERM/SIGINT end it. */
 #include "gssntlm.h"
+#include "gsskrb.h"
 #include "sipae.h"
 #include "sipmsg.h"
 
@@ -355,7 +359,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: sipae-registrar [--realm R] [--domain D] [--version 2|3|4]\n"
 		"  [--schemes NTLM,Kerberos,TLS-DSK] [--bad-rspauth] [--redirect URI] [--sts-uri URI]\n"
-		"  [--no-reason-warning] [--max-expires S] [--plugin PATH]\n"
+		"  [--no-reason-warning] [--max-expires S] [--plugin PATH] [--keytab FILE]\n"
 		"  --listen ADDR:PORT,chain=PEM,key=PEM,target=FQDN[,tls12][,schemes=A+B][,bad-rspauth][,redirect=URI] ...\n"
 		"  (options before a --listen are its defaults)\n");
 	return 2;
@@ -363,7 +367,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *plugin = NULL;
+	const char *plugin = NULL, *keytab = NULL;
 	char err[512];
 	time_t last_expire = 0;
 
@@ -385,6 +389,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--redirect") == 0) cfg.redirect = v;
 		else if (strcmp(a, "--sts-uri") == 0) cfg.sts_uri = v;
 		else if (strcmp(a, "--plugin") == 0) plugin = v;
+		else if (strcmp(a, "--keytab") == 0) keytab = v;
 		else if (strcmp(a, "--version") == 0) {
 			if (strlen(v) != 1 || v[0] < '2' || v[0] > '4')
 				return usage();
@@ -407,6 +412,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipae-registrar: gss-ntlmssp: %s\n", err);
 		return 1;
 	}
+	if (keytab != NULL && krb_load(keytab, err, sizeof err) < 0) {
+		fprintf(stderr, "sipae-registrar: Kerberos keytab %s: %s\n", keytab, err);
+		return 1;
+	}
+	if (keytab == NULL)
+		logf_("sipae-registrar: no --keytab: Kerberos is neither offered nor accepted");
 	{
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);

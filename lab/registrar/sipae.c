@@ -12,9 +12,17 @@
  *     user; then 200 OK signed in Authentication-Info (rspauth, srand, snum);
  *  4. later requests carry opaque, crand, cnum, response: verified against
  *     the security association (SA) and answered signed.
+ * Kerberos ([MS-SIPAE] 3.3.5.2, 4.2): one leg. The AP-REQ in gssapi-data is
+ * accepted by MIT GSS-API (keytab); signed in the same request (crand,
+ * cnum, response: a client that asked for integrity only, as version 4
+ * clients do) -> 200 OK signed; unsigned (version 3, or a client that asked
+ * for mutual authentication) -> 401 with opaque and, when the client asked
+ * for it, the AP-REP in gssapi-data; the client then signs its next request
+ * on that opaque (step 4).
  * Refusals: see refuse() and challenge() below, and lab/README.md. */
 #include "sipae.h"
 #include "gssntlm.h"
+#include "gsskrb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +40,12 @@
 
 struct sa {
 	int state;                  /* 0 free, 1 challenged, 2 established */
+	unsigned scheme;            /* SCHEME_NTLM or SCHEME_KERBEROS */
 	char opaque[9];
-	char target[256];
-	char user[256];             /* DOMAIN\user as gss-ntlmssp names it */
+	char target[256];           /* as the header says it (Kerberos: sip/<fqdn>) */
+	char user[256];             /* DOMAIN\user (gss-ntlmssp), user@REALM (krb5) */
 	struct ntlm_ctx *ctx;
+	struct krb_ctx *kctx;
 	unsigned char challenge[8]; /* our server challenge, to ask winbind why */
 	int version;                /* negotiated at the final handshake */
 	unsigned long snum, last_cnum;
@@ -46,6 +56,7 @@ static struct sa sas[MAX_SA];
 static void sa_free(struct sa *s)
 {
 	ntlm_free(s->ctx);
+	krb_free(s->kctx);
 	memset(s, 0, sizeof *s);
 }
 
@@ -85,6 +96,31 @@ static struct sa *sa_find(struct sip_str opaque, int state)
 		if (sas[i].state == state && sip_strcaseeq(opaque, sas[i].opaque))
 			return &sas[i];
 	return NULL;
+}
+
+/* the SA's mechanism signs and verifies: 16-byte NTLM signatures with
+ * sequence number 100, or Kerberos GSS MIC tokens (RFC 4121 4.2.6.1, or
+ * RFC 1964/4757 for RC4 keys) */
+static const char *sa_scheme(const struct sa *s)
+{
+	return s->scheme == SCHEME_KERBEROS ? "Kerberos" : "NTLM";
+}
+
+static int sa_verify(struct sa *s, const char *m, size_t n, const unsigned char *sig, size_t len)
+{
+	if (s->scheme == SCHEME_KERBEROS)
+		return krb_verify(s->kctx, m, n, sig, len);
+	return ntlm_verify(s->ctx, m, n, sig, len);
+}
+
+static int sa_sign(struct sa *s, const char *m, size_t n, unsigned char *sig, size_t cap, size_t *len)
+{
+	if (s->scheme == SCHEME_KERBEROS)
+		return krb_sign(s->kctx, m, n, sig, cap, len);
+	if (cap < 16)
+		return -1;
+	*len = 16;
+	return ntlm_sign(s->ctx, m, n, sig);
 }
 
 /* ---- the fields every signature covers ---- */
@@ -252,21 +288,24 @@ static int emit(const struct sipae_config *cfg, const char *target, const struct
 	if (r->sign != NULL) {
 		struct sa *s = r->sign;
 		char sigmem[4096], snum[16], srand_hex[9];
-		unsigned char rb[4], sig[16];
+		unsigned char rb[4], sig[256];
+		size_t siglen = 0;
 		struct sbuf ss;
 		if (RAND_bytes(rb, sizeof rb) != 1)
 			return -1;
 		snprintf(srand_hex, sizeof srand_hex, "%02X%02X%02X%02X", rb[0], rb[1], rb[2], rb[3]);
 		snprintf(snum, sizeof snum, "%lu", ++s->snum);
 		sb_init(&ss, sigmem, sizeof sigmem);
-		signed_string(&ss, s->version, S("NTLM"), S(srand_hex), S(snum), S(cfg->realm),
+		signed_string(&ss, s->version, S(sa_scheme(s)), S(srand_hex), S(snum), S(cfg->realm),
 			      S(s->target), &f, r->status);
-		if (ss.overflow || ntlm_sign(s->ctx, ss.b, ss.n, sig) < 0)
+		if (ss.overflow || sa_sign(s, ss.b, ss.n, sig, sizeof sig, &siglen) < 0 || siglen < 16)
 			return -1;
+		/* scenario bad-rspauth: one bit of the checksum (NTLM: bytes
+		 * 4-11; a Kerberos MIC token ends with it) */
 		if (cfg->bad_rspauth)
-			sig[8] ^= 0x01; /* scenario bad-rspauth: one bit of the checksum */
-		sb_printf(out, "Authentication-Info: NTLM rspauth=\"");
-		sb_hex(out, sig, sizeof sig, 1);
+			sig[s->scheme == SCHEME_KERBEROS ? siglen - 1 : 8] ^= 0x01;
+		sb_printf(out, "Authentication-Info: %s rspauth=\"", sa_scheme(s));
+		sb_hex(out, sig, siglen, 1);
 		sb_printf(out, "\", srand=\"%s\", snum=\"%s\", opaque=\"%s\", qop=\"auth\", "
 			  "targetname=\"%s\", realm=\"%s\"\r\n", srand_hex, snum, s->opaque, s->target,
 			  cfg->realm);
@@ -285,7 +324,7 @@ static void offer(const struct sipae_config *cfg, const char *target, struct sbu
 	if (cfg->schemes & SCHEME_NTLM)
 		sb_printf(h, "WWW-Authenticate: NTLM realm=\"%s\", targetname=\"%s\"%s\r\n",
 			  cfg->realm, target, ver);
-	if (cfg->schemes & SCHEME_KERBEROS)
+	if ((cfg->schemes & SCHEME_KERBEROS) && krb_loaded())
 		sb_printf(h, "WWW-Authenticate: Kerberos realm=\"%s\", targetname=\"sip/%s\"%s\r\n",
 			  cfg->realm, target, ver);
 	if (cfg->schemes & SCHEME_TLSDSK)
@@ -421,7 +460,7 @@ static int check_signature(const struct sip_msg *req, const struct sip_auth *a, 
 	struct fields f;
 	char mem[4096];
 	struct sbuf ss;
-	unsigned char sig[64];
+	unsigned char sig[256];
 	long siglen;
 	unsigned long n = 0;
 
@@ -448,7 +487,7 @@ static int check_signature(const struct sip_msg *req, const struct sip_auth *a, 
 	signed_string(&ss, version, a->scheme, *crand, *cnum, *sip_auth_param(a, "realm"),
 		      *sip_auth_param(a, "targetname"), &f, 0);
 	siglen = hex_decode(*resp, sig, sizeof sig);
-	if (ss.overflow || siglen < 0 || ntlm_verify(s->ctx, ss.b, ss.n, sig, (size_t)siglen) < 0) {
+	if (ss.overflow || siglen < 0 || sa_verify(s, ss.b, ss.n, sig, (size_t)siglen) < 0) {
 		*why = "the request's signature (response) does not verify";
 		return -1;
 	}
@@ -463,6 +502,25 @@ static int client_version(const struct sip_auth *a, int offered)
 	if (v != NULL && v->n == 1 && v->p[0] >= '2' && v->p[0] <= '9')
 		n = v->p[0] - '0';
 	return n < offered ? n : offered;
+}
+
+/* step 4: a request on an established SA (either scheme) */
+static int on_sa(const struct sipae_config *cfg, const char *target, const struct sip_msg *req,
+		 const struct sip_auth *a, unsigned scheme, struct sbuf *out, char *sum, size_t sumlen)
+{
+	const struct sip_str *op = sip_auth_param(a, "opaque");
+	const char *why = NULL;
+	struct sa *s;
+	if (op == NULL || (s = sa_find(*op, 2)) == NULL || s->scheme != scheme) {
+		snprintf(sum, sumlen, "401 (no SA for opaque %.*s)", op ? (int)op->n : 0, op ? op->p : "");
+		return challenge(cfg, target, req, out, "no security association for this opaque");
+	}
+	if (check_signature(req, a, s, s->version, &why) < 0) {
+		snprintf(sum, sumlen, "401 (%s)", why);
+		return challenge(cfg, target, req, out, why);
+	}
+	s->used = time(NULL);
+	return served(cfg, target, req, s, out, sum, sumlen);
 }
 
 static int ntlm(const struct sipae_config *cfg, const char *target, const struct sip_msg *req,
@@ -487,6 +545,7 @@ static int ntlm(const struct sipae_config *cfg, const char *target, const struct
 			return simple(cfg, target, req, out, 500, "Server Internal Error", "gss-ntlmssp gave no CHALLENGE_MESSAGE");
 		}
 		s->state = 1;
+		s->scheme = SCHEME_NTLM;
 		snprintf(s->target, sizeof s->target, "%s", target);
 		memcpy(s->challenge, tok + 24, 8);      /* MS-NLMP 2.2.1.2 ServerChallenge */
 		b64_encode(tok, n, b64, sizeof b64);
@@ -542,17 +601,78 @@ static int ntlm(const struct sipae_config *cfg, const char *target, const struct
 		}
 		return served(cfg, target, req, s, out, sum, sumlen);
 	}
-	/* step 4: a request on an established SA */
-	if ((s = sa_find(*op, 2)) == NULL) {
-		snprintf(sum, sumlen, "401 (no SA for opaque %.*s)", (int)op->n, op->p);
-		return challenge(cfg, target, req, out, "no security association for this opaque");
+	return on_sa(cfg, target, req, a, SCHEME_NTLM, out, sum, sumlen);
+}
+
+/* Kerberos: the AP-REQ (one leg), then as NTLM's steps 3 and 4 */
+static int kerberos(const struct sipae_config *cfg, const char *target, const struct sip_msg *req,
+		    const struct sip_auth *a, struct sbuf *out, char *sum, size_t sumlen)
+{
+	const struct sip_str *gd = sip_auth_param(a, "gssapi-data");
+	const char *why = NULL;
+	int version = client_version(a, cfg->version);
+	unsigned char tok[MAX_TOKEN * 3], aprep[MAX_TOKEN];
+	size_t aplen = 0;
+	char err[512], user[256], reason[600];
+	struct sa *s;
+	long n;
+
+	if (gd == NULL)
+		return on_sa(cfg, target, req, a, SCHEME_KERBEROS, out, sum, sumlen);
+	if (gd->n == 0) {
+		snprintf(sum, sumlen, "401 (Kerberos with an empty gssapi-data)");
+		return challenge(cfg, target, req, out, "Kerberos credentials carry the AP-REQ in gssapi-data (it is empty)");
 	}
-	if (check_signature(req, a, s, s->version, &why) < 0) {
-		snprintf(sum, sumlen, "401 (%s)", why);
-		return challenge(cfg, target, req, out, why);
+	n = b64_decode(*gd, tok, sizeof tok);
+	if (n <= 0) {
+		snprintf(sum, sumlen, "401 (gssapi-data is not base64)");
+		return challenge(cfg, target, req, out, "gssapi-data is not base64");
 	}
+	if ((s = sa_new()) == NULL) {
+		snprintf(sum, sumlen, "500 (no security association)");
+		return simple(cfg, target, req, out, 500, "Server Internal Error", "no security association");
+	}
+	if (krb_accept(&s->kctx, tok, (size_t)n, aprep, sizeof aprep, &aplen, user, sizeof user,
+		       err, sizeof err) < 0) {
+		sa_free(s);
+		snprintf(reason, sizeof reason, "Kerberos: %s", err);
+		snprintf(sum, sumlen, "401 final handshake failed (%s)", reason);
+		return refuse(cfg, target, req, out, reason);
+	}
+	s->state = 2;
+	s->scheme = SCHEME_KERBEROS;
+	s->version = version;
 	s->used = time(NULL);
-	return served(cfg, target, req, s, out, sum, sumlen);
+	snprintf(s->target, sizeof s->target, "sip/%s", target);
+	snprintf(s->user, sizeof s->user, "%s", user);
+	if (sip_auth_param(a, "response") != NULL) {
+		/* one round trip: the AP-REQ's request is signed */
+		if (check_signature(req, a, s, version, &why) < 0) {
+			snprintf(sum, sumlen, "401 (%s; authenticated %s)", why, user);
+			sa_free(s);
+			return challenge(cfg, target, req, out, why);
+		}
+		return served(cfg, target, req, s, out, sum, sumlen);
+	}
+	/* unsigned: the SA is ours; the client signs its next request with
+	 * this opaque (and checks our AP-REP first, when it asked for one) */
+	{
+		struct reply r;
+		char b64[MAX_TOKEN * 2];
+		reply_init(&r, 401, "Unauthorized");
+		sb_printf(&r.h, "WWW-Authenticate: Kerberos opaque=\"%s\"", s->opaque);
+		if (aplen) {
+			b64_encode(aprep, aplen, b64, sizeof b64);
+			sb_printf(&r.h, ", gssapi-data=\"%s\"", b64);
+		}
+		sb_printf(&r.h, ", targetname=\"%s\", realm=\"%s\"", s->target, cfg->realm);
+		if (cfg->version >= 3)
+			sb_printf(&r.h, ", version=%d", cfg->version);
+		sb_printf(&r.h, "\r\n");
+		snprintf(sum, sumlen, "401 Kerberos accepted (%s), opaque %s%s; awaiting a signed request",
+			 user, s->opaque, aplen ? ", AP-REP" : "");
+		return emit(cfg, target, req, &r, out);
+	}
 }
 
 int sipae_handle(const struct sipae_config *cfg, const char *target, const struct sip_msg *req,
@@ -589,6 +709,8 @@ int sipae_handle(const struct sipae_config *cfg, const char *target, const struc
 			     sip_strcaseeq(a.scheme, "TLS-DSK") ? SCHEME_TLSDSK : 0;
 			rl = sip_auth_param(&a, "realm");
 			tn = sip_auth_param(&a, "targetname");
+			if (sc == SCHEME_KERBEROS && !krb_loaded())
+				sc = 0;
 			if (!(sc & cfg->schemes) || rl == NULL || tn == NULL || !sip_streq(*rl, cfg->realm))
 				continue;
 			if (sc == SCHEME_KERBEROS ? !(tn->n == strlen(target) + 4 &&
@@ -606,8 +728,9 @@ int sipae_handle(const struct sipae_config *cfg, const char *target, const struc
 	}
 	if (scheme == SCHEME_NTLM)
 		return ntlm(cfg, target, req, use, out, sum, sumlen) == 0;
-	snprintf(why, sizeof why, "%s is offered, but this lab registrar does not verify it",
-		 scheme == SCHEME_KERBEROS ? "Kerberos" : "TLS-DSK");
+	if (scheme == SCHEME_KERBEROS)
+		return kerberos(cfg, target, req, use, out, sum, sumlen) == 0;
+	snprintf(why, sizeof why, "%s is offered, but this lab registrar does not verify it", "TLS-DSK");
 	snprintf(sum, sumlen, "401 (%s)", why);
 	return challenge(cfg, target, req, out, why) == 0;
 }
