@@ -7,7 +7,7 @@
 #   make bench      benchmarks in bench/
 
 CC      ?= cc
-PKGS    := openssl libuv libcares ldap jansson inih libcurl
+PKGS    := openssl libuv libcares ldap jansson inih libcurl krb5-gssapi
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-truncation -Werror
@@ -21,7 +21,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
            lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c lib/tls/fd.c \
-           lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
+           lib/dns/dns.c lib/ldap/dir.c lib/ldap/sasl.c lib/ldap/spnego.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \
            lib/engine/engine.c lib/engine/device.c lib/engine/step_util.c \
@@ -37,7 +37,7 @@ CLI_SRC := src/main.c src/opts.c src/help.c src/cmd_profiles.c src/cmd_cert.c sr
            src/cmd_fleet.c src/cmd_matrix.c src/fleet_util.c src/fleet_csv.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
            test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag \
-           test_time_devupdate test_fleet
+           test_time_devupdate test_fleet test_spnego
 
 B := build
 

@@ -17,6 +17,7 @@
 
 #include "core/nopipe.h"
 #include "ldap/dir.h"
+#include "ldap/sasl.h"
 #include "tls/fd.h"
 
 /* One state per request sent, or per wait of the transport. */
@@ -25,6 +26,7 @@ enum st {
 	ST_CONNECT,     /* the TCP connect */
 	ST_STARTTLS,    /* the StartTLS extended request (RFC 4511 4.14) */
 	ST_HANDSHAKE,   /* the TLS handshake, StartTLS's or LDAPS's */
+	ST_BIND_SASL,   /* a round of the SASL GSS-SPNEGO bind */
 	ST_BIND_USER,   /* bind as user@domain */
 	ST_FIND_DN,     /* anonymous search for the user's DN */
 	ST_BIND_DN,     /* bind as that DN */
@@ -33,17 +35,20 @@ enum st {
 	ST_DONE,
 };
 static const char *const st_names[] = {
-	"start", "connect", "starttls", "tls-handshake", "bind-user", "find-dn", "bind-dn",
+	"start", "connect", "starttls", "tls-handshake", "bind-sasl", "bind-user", "find-dn",
+	"bind-dn",
 	"bind-anonymous", "read-ca", "done",
 };
 _Static_assert(sizeof(st_names) / sizeof(st_names[0]) == ST_DONE + 1,
 	       "a name for every state");
 
 /* How the session is carried, tried in this order with a password
- * (docs/engine.md, "Directory bind"): StartTLS on the plain port, LDAPS,
- * then the plain port in clear (anonymous, or --ldap-plain-bind). */
-enum way { WAY_STARTTLS, WAY_LDAPS, WAY_CLEAR };
-static const char *const way_names[] = { "StartTLS", "LDAPS", "clear" };
+ * (docs/engine.md, "Directory bind"): a SASL bind that signs and seals on
+ * the plain port (when asked: a domain member speaking NTLM), StartTLS on
+ * the plain port, LDAPS, then the plain port in clear (anonymous, or
+ * --ldap-plain-bind). */
+enum way { WAY_SASL, WAY_STARTTLS, WAY_LDAPS, WAY_CLEAR };
+static const char *const way_names[] = { "SASL", "StartTLS", "LDAPS", "clear" };
 _Static_assert(sizeof(way_names) / sizeof(way_names[0]) == WAY_CLEAR + 1,
 	       "a name for every way");
 
@@ -81,6 +86,12 @@ struct dir_req {
 	int sys_errno;               /* errno just after the last request was sent */
 	int refused;                 /* the bind as the user was refused */
 	int plain_bind;              /* --ldap-plain-bind */
+	int sasl_try;                /* a SASL GSS-SPNEGO bind first */
+	struct sasl_ntlm *sasl;      /* its state; the security layer's too */
+	int sasl_on;                 /* the layer is under libldap */
+	struct berval sasl_out;      /* the next BindRequest's credentials */
+	char no_sasl[300];           /* why the SASL bind was not had */
+	char dc_name[256];
 	char refusal[200];           /* why (the last refusal) */
 	char no_tls[400];            /* why StartTLS and LDAPS were not had */
 	char host[48], url[80], domain_dn[256], user[256], upn[512];
@@ -243,6 +254,9 @@ static void drop_conn(struct dir_req *q)
 	tls_fd_free(q->tls);
 	q->tls = NULL;
 	q->tls_on = 0;
+	sasl_ntlm_free(q->sasl);
+	q->sasl = NULL;
+	q->sasl_on = 0;
 	q->fd = -1;
 	q->connected = 0;
 	q->msgid = -1;
@@ -262,6 +276,11 @@ static void finish(struct dir_req *q)
 	if (q->poll)
 		uv_poll_stop(q->poll);
 	q->r.ms = (double)(uv_hrtime() - q->t0) / 1e6;
+	if (q->no_sasl[0] && q->r.bind[0]) {
+		size_t off = strlen(q->r.bind);
+
+		snprintf(q->r.bind + off, sizeof(q->r.bind) - off, "; first %s", q->no_sasl);
+	}
 	q->cb(&q->r, q->arg);
 	teardown(q);
 }
@@ -314,7 +333,7 @@ static const char *no_tls_note(const struct dir_req *q, char *buf, size_t len)
 static const char *phase(const struct dir_req *q)
 {
 	switch (q->st) {
-	case ST_BIND_USER: case ST_BIND_DN: case ST_BIND_ANON: return "bind";
+	case ST_BIND_SASL: case ST_BIND_USER: case ST_BIND_DN: case ST_BIND_ANON: return "bind";
 	case ST_FIND_DN: case ST_READ_CA: return "search";
 	case ST_STARTTLS: return "StartTLS request";
 	case ST_HANDSHAKE: return "TLS handshake";
@@ -400,6 +419,11 @@ static int send_req(struct dir_req *q)
 	case ST_STARTTLS:
 		rc = ldap_extended_operation(q->ld, LDAP_EXOP_START_TLS, NULL, NULL, NULL,
 					     &q->msgid);
+		break;
+	/* RFC 4513 5.2: a SASL bind; the name is in the credentials */
+	case ST_BIND_SASL:
+		rc = ldap_sasl_bind(q->ld, NULL, "GSS-SPNEGO", &q->sasl_out, NULL, NULL,
+				    &q->msgid);
 		break;
 	case ST_BIND_USER: rc = bind_start(q, q->upn); break;
 	case ST_FIND_DN: rc = find_dn_start(q); break;
@@ -488,6 +512,75 @@ static void no_tls(struct dir_req *q, const char *fmt, ...)
 	open_conn(q, q->way == WAY_STARTTLS ? WAY_LDAPS : WAY_CLEAR);
 }
 
+/* What the SASL bind met, kept for the report; then StartTLS. */
+__attribute__((format(printf, 2, 3)))
+static void no_sasl(struct dir_req *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q->no_sasl, sizeof(q->no_sasl), fmt, ap);
+	va_end(ap);
+	drop_conn(q);
+	open_conn(q, WAY_STARTTLS);
+}
+
+/* The SASL bind's next round, from the server's credentials (NULL: the
+ * first). */
+static void sasl_round(struct dir_req *q, const struct berval *in)
+{
+	char err[300];
+	int rc;
+
+	if (!q->sasl && sasl_ntlm_new(q->user, q->upn + strlen(q->user) + 1, q->password,
+				      q->dc_name[0] ? q->dc_name : q->host, &q->sasl, err,
+				      sizeof(err)) < 0) {
+		no_sasl(q, "GSS-SPNEGO (NTLM): %s", err);
+		return;
+	}
+	rc = sasl_ntlm_step(q->sasl, in, &q->sasl_out, err, sizeof(err));
+	if (rc == 1) {
+		go(q, ST_BIND_SASL);
+		return;
+	}
+	if (rc < 0) {
+		no_sasl(q, "GSS-SPNEGO (NTLM) as %s: %s", q->upn, err);
+		return;
+	}
+	if (sasl_ntlm_install(q->sasl, q->ld) < 0) {
+		fail_own(q, PB_ERR_INTERNAL, "putting the SASL layer under libldap");
+		return;
+	}
+	q->sasl_on = 1;
+	snprintf(q->r.bind, sizeof(q->r.bind), "GSS-SPNEGO (NTLM) bind as %s, %s", q->upn,
+		 sasl_ntlm_protection(q->sasl));
+	go(q, ST_READ_CA);
+}
+
+static void sasl_answer(struct dir_req *q, LDAPMessage *res)
+{
+	struct berval *cred = NULL;
+	char *msg = NULL;
+	int err = LDAP_OTHER;
+
+	if (ldap_parse_result(q->ld, res, &err, NULL, &msg, NULL, NULL, 0) != LDAP_SUCCESS)
+		err = LDAP_OTHER;
+	if (err == LDAP_SUCCESS || err == LDAP_SASL_BIND_IN_PROGRESS)
+		ldap_parse_sasl_bind_result(q->ld, res, &cred, 0);
+	ldap_msgfree(res);
+	if (err == LDAP_SUCCESS || err == LDAP_SASL_BIND_IN_PROGRESS) {
+		ldap_memfree(msg);
+		sasl_round(q, cred);
+		ber_bvfree(cred);
+		return;
+	}
+	/* refused: RFC 4511 4.2.2's resultCode and AD's words */
+	no_sasl(q, "GSS-SPNEGO (NTLM) as %s refused by %s: %s%s%s%s", q->upn, q->url,
+		ldap_err2string(err), msg && *msg ? " (" : "", msg && *msg ? msg : "",
+		msg && *msg ? ")" : "");
+	ldap_memfree(msg);
+}
+
 /* The first request once the session is as safe as it will get. */
 static void first_bind(struct dir_req *q)
 {
@@ -563,6 +656,7 @@ static void connected(struct dir_req *q)
 {
 	q->connected = 1;
 	switch (q->way) {
+	case WAY_SASL: sasl_round(q, NULL); return;
 	case WAY_STARTTLS: go(q, ST_STARTTLS); return;
 	case WAY_LDAPS: handshake_start(q); return;
 	case WAY_CLEAR: first_bind(q); return;
@@ -818,6 +912,9 @@ static void answer(struct dir_req *q, LDAPMessage *res)
 	case ST_STARTTLS:
 		starttls_answer(q, res);
 		return;
+	case ST_BIND_SASL:
+		sasl_answer(q, res);
+		return;
 	case ST_BIND_USER:
 	case ST_BIND_DN:
 		bind_answer(q, res);
@@ -959,7 +1056,8 @@ static void on_timer(uv_timer_t *t)
 	case ST_DONE:
 		return;
 	case ST_START:
-		open_conn(q, q->password && *q->password ? WAY_STARTTLS : WAY_CLEAR);
+		open_conn(q, !q->password || !*q->password ? WAY_CLEAR
+			     : q->sasl_try ? WAY_SASL : WAY_STARTTLS);
 		return;
 	case ST_CONNECT:
 		if (q->way == WAY_LDAPS) {
@@ -1025,6 +1123,8 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	q->method = &simple_bind;
 	q->password = password;
 	q->plain_bind = o && o->plain_bind;
+	q->sasl_try = o && o->sasl_ntlm;
+	snprintf(q->dc_name, sizeof(q->dc_name), "%s", o && o->dc_name ? o->dc_name : "");
 	q->port = port;
 	q->ldaps_port = ldaps;
 	q->timeout_ms = timeout_ms ? timeout_ms : 5000;

@@ -28,6 +28,12 @@ struct dir_opts {
 	int plain_bind;              /* a simple bind in clear on the plain port
 				      * when no TLS could be had (--ldap-plain-bind:
 				      * old directories); the result warns */
+	int sasl_ntlm;               /* first a SASL GSS-SPNEGO bind with NTLM on
+				      * the plain port, signed and sealed (a domain
+				      * member that speaks NTLM); when the directory
+				      * refuses it, the ways above */
+	const char *dc_name;         /* the DC's host name, for the SASL target
+				      * ldap@NAME; NULL: the address */
 };
 
 struct dir_result {
@@ -37,7 +43,9 @@ struct dir_result {
 				      * the network */
 	char detail[512];
 	char bind[512];              /* which way it went: "StartTLS, simple bind
-				      * as alice@corp.example", "anonymous (...)" */
+				      * as alice@corp.example", "GSS-SPNEGO (NTLM)
+				      * bind as ..., signed and sealed",
+				      * "anonymous (...)" */
 	char tls[64];                /* "StartTLS, TLSv1.3", "LDAPS, TLSv1.2"; ""
 				      * when the session was in clear */
 	int have_dc_cert;            /* dc_cert: the server's certificate in TLS,

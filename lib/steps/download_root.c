@@ -3,6 +3,7 @@
  * Key Services,CN=Services,CN=Configuration,<domain DN>, where
  * `certutil -dspublish` puts them), from the DC locate-dc found. */
 #include <stdio.h>
+#include <string.h>
 
 #include "core/jx.h"
 #include "engine/engine.h"
@@ -65,7 +66,10 @@ static void start(struct step_run *r)
 {
 	struct ctx *c = r->ctx;
 	struct device *d = r->dev;
-	struct dir_opts dopts = { 0, 0 };
+	struct dir_opts dopts;
+	/* a domain member that speaks NTLM binds with it (SASL GSS-SPNEGO,
+	 * signed and sealed), as Windows does; others inside TLS */
+	int sasl = (r->o->auth ? r->o->auth : r->o->profile->auth) & PB_AUTH_NTLM;
 
 	step_factf(r, "server", "ldap://%s:%u", d->dc_addr, d->dc_port);
 	step_peer(r, "ldap://%s:%u", d->dc_addr, d->dc_port);
@@ -73,9 +77,13 @@ static void start(struct step_run *r)
 		char peer[96];
 
 		snprintf(peer, sizeof(peer), "ldap %s:%u", d->dc_addr, d->dc_port);
-		step_exchange(r, peer, 1, 0, "StartTLS, bind, search cACertificate");
+		step_exchange(r, peer, 1, 0, "%s, bind, search cACertificate",
+			      sasl ? "GSS-SPNEGO (NTLM)" : "StartTLS");
 	}
+	memset(&dopts, 0, sizeof(dopts));
 	dopts.plain_bind = r->o->ldap_plain_bind;
+	dopts.sasl_ntlm = sasl != 0;
+	dopts.dc_name = d->dc_name[0] ? d->dc_name : NULL;
 	if (dir_fetch_roots(r->loop, d->dc_addr, d->dc_port, r->o->domain, r->o->user,
 			    r->o->password, &dopts, r->timeout_ms, on_roots, r,
 			    &c->req) != PB_OK)

@@ -34,6 +34,9 @@ for s in d['steps']:
 diag() { echo "d['diagnosis'] and d['diagnosis']['step']=='$1' and d['diagnosis']['cause']=='$2'"; }
 # the directory step went through StartTLS as the user, no warning
 STARTTLS_OK="st['download-root']['result']=='ok' and st['download-root']['facts']['bind'].startswith('StartTLS, simple bind as alice@corp.example') and st['download-root']['facts']['tls'].startswith('StartTLS, TLS') and 'dc01' in st['download-root']['facts']['dc-certificate']['subject'] and 'warning' not in st['download-root']['facts']"
+# a phone that speaks NTLM binds as a domain member does: SASL GSS-SPNEGO
+# with NTLM on 389, signed and sealed (no TLS, no password on the wire)
+SASL_OK="st['download-root']['result']=='ok' and st['download-root']['facts']['bind']=='GSS-SPNEGO (NTLM) bind as alice@corp.example, signed and sealed' and 'tls' not in st['download-root']['facts'] and 'warning' not in st['download-root']['facts'] and len(st['download-root']['facts']['certificates'])==1"
 CX="--profile polycom-cx700-ocpe"
 up() { lab/lab up --ad --scenario "$1" >/dev/null 2>&1 || { ko "lab up --ad --scenario $1"; return 1; }; }
 
@@ -68,7 +71,7 @@ run 1 "CX700, internal DNS, --alt-dns external" $ID $CX --dns $I --alt-dns $E
 kill $CAPPID 2>/dev/null; wait $CAPPID 2>/dev/null
 expect "d['outcome']=='loop'" "outcome loop"
 expect "$(diag install-root cert-sig-hash-unsupported)" "diagnosis install-root / cert-sig-hash-unsupported"
-expect "$STARTTLS_OK" "download-root ok: StartTLS, simple bind as alice@corp.example; the DC's certificate recorded"
+expect "$SASL_OK" "download-root ok: GSS-SPNEGO (NTLM) bind as alice@corp.example, signed and sealed; the root read through the SASL layer"
 expect "d['auth_overridden'] is False" "no --auth: the profile's schemes"
 expect "any(r['remedy']=='use-dns' and r['verified'] for r in d['remedies']) and d['alternative']['outcome']=='signed-in'" "use-dns verified: the external boot signs in"
 if [ -s "$CAP" ]; then
@@ -78,6 +81,8 @@ else
 	ko "  the capture saw nothing"
 fi
 grep -qF -- "$PW" "$OUT" "$ERR" && ko "  the password in the report" || ok "  the password is not in the report"
+run 1 "CX700 with --auth digest (no NTLM): the directory inside StartTLS" $ID $CX --dns $I --auth digest
+expect "$STARTTLS_OK" "download-root ok: StartTLS, simple bind as alice@corp.example; the DC's certificate recorded"
 run 0 "CX700, external DNS" $ID $CX --dns $E
 expect "d['outcome']=='signed-in' and st['authenticate']['facts'].get('scheme','').upper().startswith('NTLM')" "signed in through the edge with NTLM"
 run 0 "CX700, external DNS, --sign-out" $ID $CX --dns $E --sign-out
@@ -88,7 +93,7 @@ echo "== credentials"
 PHONEBOOT_PASSWORD=not-the-password run 1 "wrong password, external DNS" $ID $CX --dns $E
 expect "$(diag authenticate sip-auth-failed)" "sip-auth-failed"
 PHONEBOOT_PASSWORD=not-the-password run 1 "wrong password, internal DNS" $ID $CX --dns $I
-expect "st['download-root']['facts']['bind'].startswith('StartTLS, anonymous (the bind as alice@corp.example was refused: Invalid credentials')" "the bind inside StartTLS refused, with AD's reason"
+expect "st['download-root']['facts']['bind'].startswith('StartTLS, anonymous (the bind as alice@corp.example was refused: Invalid credentials') and 'first GSS-SPNEGO (NTLM) as alice@corp.example refused by ldap://127.0.1.10:389: Invalid credentials' in st['download-root']['facts']['bind']" "GSS-SPNEGO refused, then the bind inside StartTLS, each with AD's reason"
 PHONEBOOT_PASSWORD=$PHONEBOOT_LAB_DISABLED_PASSWORD run 1 "carol (disabled), external DNS" \
 	$PHONEBOOT_LAB_DISABLED_USER@$PHONEBOOT_DOMAIN $CX --dns $E
 expect "$(diag authenticate sip-auth-failed) and 'NT_STATUS_ACCOUNT_DISABLED' in json.dumps(d['diagnosis'])" "sip-auth-failed, the registrar's reason (NT_STATUS_ACCOUNT_DISABLED) in the detail"
@@ -101,7 +106,7 @@ NT="--profile yealink-t4x-sfb --auth ntlm"
 if up tls-dsk-only; then
 	run 1 "tls-dsk-only, internal DNS" $ID $NT --dns $I
 	expect "$(diag authenticate sip-auth-scheme-unsupported) and 'TLS-DSK' in json.dumps(d['diagnosis'])" "sip-auth-scheme-unsupported (the pool offers TLS-DSK only)"
-	expect "$STARTTLS_OK" "download-root ok inside StartTLS"
+	expect "$SASL_OK" "download-root ok: GSS-SPNEGO (NTLM), signed and sealed"
 fi
 if up bad-rspauth; then
 	run 1 "bad-rspauth, internal DNS" $ID $NT --dns $I
@@ -111,9 +116,9 @@ fi
 echo "== ldap-weak: an old directory that takes a clear bind; TLS is still first"
 if up ldap-weak; then
 	run 1 "ldap-weak, CX700, internal DNS" $ID $CX --dns $I
-	expect "$STARTTLS_OK and $(diag install-root cert-sig-hash-unsupported)" "download-root ok inside StartTLS; install-root / cert-sig-hash-unsupported"
+	expect "$SASL_OK and $(diag install-root cert-sig-hash-unsupported)" "download-root ok (GSS-SPNEGO first); install-root / cert-sig-hash-unsupported"
 	run 1 "ldap-weak, --ldap-plain-bind" $ID $CX --dns $I --ldap-plain-bind
-	expect "$STARTTLS_OK" "--ldap-plain-bind is only a fallback: StartTLS still, no warning"
+	expect "$SASL_OK" "--ldap-plain-bind is only a fallback: GSS-SPNEGO still, no warning"
 fi
 lab/lab down >/dev/null 2>&1
 echo "ad: $pass passed, $fail failed"

@@ -1,0 +1,39 @@
+/* Internal: the SASL GSS-SPNEGO bind of a domain member that speaks NTLM
+ * ([MS-ADTS] 5.1.1.1: AD's GSS-SPNEGO; RFC 4178 SPNEGO around NTLMSSP),
+ * and the SASL security layer that signs or seals every LDAP message after
+ * it (RFC 4422 3.7: a 4-byte length, then the GSS wrap token). NTLM
+ * through GSS-API: the gss-ntlmssp mechanism under MIT's mechglue, the
+ * credentials from the password, in memory. The password never crosses
+ * the wire; AD's LDAP signing requirement is met on the plain port. */
+#ifndef PB_LDAP_SASL_H
+#define PB_LDAP_SASL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldap.h>
+
+struct sasl_ntlm;
+
+/* A bind as user@domain to service host ("dc01.corp.example": the target
+ * ldap@host). 0 and *out, or -1 with why in err (GSS-API has no NTLM
+ * mechanism: gss-ntlmssp missing; the password refused locally). */
+int sasl_ntlm_new(const char *user, const char *domain, const char *password,
+		  const char *host, struct sasl_ntlm **out, char *err, size_t errlen);
+void sasl_ntlm_free(struct sasl_ntlm *s);
+
+/* One step. in: the server's credentials of the last BindResponse (NULL
+ * for the first step). On 1, *out holds the next BindRequest's credentials
+ * (valid until the next call); on 0 the context is complete (the server's
+ * last token checked) and nothing is to be sent; -1: err says why. */
+int sasl_ntlm_step(struct sasl_ntlm *s, const struct berval *in, struct berval *out,
+		   char *err, size_t errlen);
+
+/* After the bind: "signed" or "signed and sealed", as negotiated. */
+const char *sasl_ntlm_protection(const struct sasl_ntlm *s);
+
+/* Push the security layer under libldap: every later message is wrapped.
+ * 0, or -1. The layer uses s, which must outlive the LDAP handle. */
+int sasl_ntlm_install(struct sasl_ntlm *s, LDAP *ld);
+
+#endif
