@@ -260,8 +260,9 @@ static void catalog_sourced(void **st)
 	       sum[PB_CONF_DOCUMENTED], sum[PB_CONF_REPORTED], sum[PB_CONF_MEASURED],
 	       sum[PB_CONF_ASSUMED], sum[PB_CONF_DISPUTED],
 	       100.0 * (double)grounded / (double)facts);
-	/* a ratchet: issue 14 asks for 60%; the evidence found so far gives this much */
-	assert_true(grounded * 100 >= facts * 48);
+	/* a ratchet: issue 14 asks for 60%; the evidence found so far gives
+	 * this much (55 of 104, 53%) */
+	assert_true(grounded * 100 >= facts * 52);
 	/* the founding case's disputes are recorded */
 	assert_int_equal(pb_profile_confidence(pb_catalog_find(c, "polycom-cx700-ocpe"),
 					       "certificates.sig_hashes"), PB_CONF_DISPUTED);
