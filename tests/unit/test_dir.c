@@ -184,6 +184,37 @@ static void success_ad_style(void **st)
 	free(g.der0);
 }
 
+/* A device that speaks NTLM tries SASL GSS-SPNEGO first; a directory
+ * without it (the mock answers protocolError, as to any SASL bind) leaves
+ * the note in the bind fact and the read goes on inside StartTLS. */
+static void sasl_refused_then_starttls(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .upn_ok = 1 };
+	struct env e;
+	struct got g;
+	const char *note;
+
+	(void)st;
+	env_up(&e, &o);
+	e.dopts.sasl_ntlm = 1;
+	e.dopts.dc_name = "dc01.corp.example";
+	fetch(&e, "alice", "secret", 2000, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_int_equal(g.r.n, 1);
+	note = strstr(g.r.bind, "; first GSS-SPNEGO (NTLM)");
+	if (strncmp(g.r.bind, "StartTLS, simple bind as alice@corp.example; first GSS-SPNEGO "
+		    "(NTLM) ", 62) || !note)
+		fail_msg("bind: %s", g.r.bind);
+	/* two connections when gss-ntlmssp is there (the SASL one refused),
+	 * one when it is not (nothing sent) */
+	assert_true(e.seen.connections >= 1 && e.seen.connections <= 2);
+	assert_int_equal(e.seen.clear_pw_binds, 0);
+	free(g.der0);
+}
+
 static void anonymous_without_password(void **st)
 {
 	struct mock_ldap_opts o = { .n_certs = 1 };
@@ -755,6 +786,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(success_openldap_style),
 		cmocka_unit_test(success_ad_style),
+		cmocka_unit_test(sasl_refused_then_starttls),
 		cmocka_unit_test(anonymous_without_password),
 		cmocka_unit_test(refused_bind_reads_anonymously),
 		cmocka_unit_test(refused_bind_and_read),
