@@ -34,7 +34,7 @@ grep -q "accepts MD5, SHA-1 \[disputed\] \[cert-sig-hash-unsupported\]" /tmp/pb-
 expect_rc 1 "XP SP2, documented" $P cert --profile windows-xp-sp2-cryptoapi $F/chain-founding-internal.pem
 grep -q "accepts MD5, SHA-1 \[documented\]" /tmp/pb-cli.out && ! grep -q "other reading" /tmp/pb-cli.out && ok || ko "documented reason, no other reading"
 expect_rc 0 "profiles: confidence counts" $P profiles
-grep -q "polycom-cx700-ocpe .* 16: [0-9]*/[0-9]*/[0-9]*/[0-9]*/2" /tmp/pb-cli.out && grep -q "generic-modern .*defined (a definition)" /tmp/pb-cli.out && grep -q "^grounded (documented, reported or measured): [0-9]* of [0-9]*" /tmp/pb-cli.out && ok || ko "profiles: counts per confidence and the grounded share"
+grep -q "polycom-cx700-ocpe .* 18: [0-9]*/[0-9]*/[0-9]*/[0-9]*/2" /tmp/pb-cli.out && grep -q "generic-modern .*defined (a definition)" /tmp/pb-cli.out && grep -q "^grounded (documented, reported or measured): [0-9]* of [0-9]*" /tmp/pb-cli.out && ok || ko "profiles: counts per confidence and the grounded share"
 expect_rc 0 "profiles ID: disputed fact" $P profiles polycom-cx700-ocpe
 grep -q "DISPUTED, other reading: md5, sha1, sha256" /tmp/pb-cli.out && grep -q "Gg425950" /tmp/pb-cli.out && ok || ko "profile shows both readings"
 expect_rc 0 "PKCS#7 DER" $P cert --profile generic-modern $F/chain-inter.p7b
