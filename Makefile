@@ -7,7 +7,7 @@
 #   make bench      benchmarks in bench/
 
 CC      ?= cc
-PKGS    := openssl libuv libcares ldap jansson inih libcurl krb5-gssapi
+PKGS    := openssl libuv libcares ldap jansson inih libcurl
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-truncation -Werror

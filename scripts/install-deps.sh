@@ -7,10 +7,7 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
-libldap-dev libjansson-dev libinih-dev libcmocka-dev libcurl4-openssl-dev clang python3 cppcheck \
-libkrb5-dev gss-ntlmssp"
-# libkrb5-dev: MIT GSS-API (the directory's SASL binds); gss-ntlmssp: the
-# NTLM mechanism under it, for a phone that binds with GSS-SPNEGO
+libldap-dev libjansson-dev libinih-dev libcmocka-dev libcurl4-openssl-dev clang python3 cppcheck"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
 iproute2 busybox udhcpc procps chrony nginx-light curl"
 # the AD mode (lab/lab up --ad): Samba AD DC (samba-ad-lab.md: samba-ad-provision

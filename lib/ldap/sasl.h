@@ -1,10 +1,10 @@
 /* Internal: the SASL GSS-SPNEGO bind of a domain member that speaks NTLM
  * ([MS-ADTS] 5.1.1.1: AD's GSS-SPNEGO; RFC 4178 SPNEGO around NTLMSSP),
- * and the SASL security layer that signs or seals every LDAP message after
- * it (RFC 4422 3.7: a 4-byte length, then the GSS wrap token). NTLM
- * through GSS-API: the gss-ntlmssp mechanism under MIT's mechglue, the
- * credentials from the password, in memory. The password never crosses
- * the wire; AD's LDAP signing requirement is met on the plain port. */
+ * and the SASL security layer that seals every LDAP message after it
+ * (RFC 4422 3.7: a 4-byte length, then the wrap token). NTLM is
+ * phoneboot's own (lib/ntlm/), connection-oriented here; the password
+ * never crosses the wire, and AD's LDAP signing requirement is met on the
+ * plain port. */
 #ifndef PB_LDAP_SASL_H
 #define PB_LDAP_SASL_H
 
@@ -15,9 +15,10 @@
 
 struct sasl_ntlm;
 
-/* A bind as user@domain to service host ("dc01.corp.example": the target
- * ldap@host). 0 and *out, or -1 with why in err (GSS-API has no NTLM
- * mechanism: gss-ntlmssp missing; the password refused locally). */
+/* A bind as user (of domain; the directory's NetBIOS domain is used when
+ * its CHALLENGE names one). host is the DC's name (unused by NTLM). The
+ * password is copied, and wiped once the AUTHENTICATE_MESSAGE is made.
+ * 0 and *out, or -1 with why in err. */
 int sasl_ntlm_new(const char *user, const char *domain, const char *password,
 		  const char *host, struct sasl_ntlm **out, char *err, size_t errlen);
 void sasl_ntlm_free(struct sasl_ntlm *s);
@@ -29,7 +30,7 @@ void sasl_ntlm_free(struct sasl_ntlm *s);
 int sasl_ntlm_step(struct sasl_ntlm *s, const struct berval *in, struct berval *out,
 		   char *err, size_t errlen);
 
-/* After the bind: "signed" or "signed and sealed", as negotiated. */
+/* After the bind: "signed and sealed" (sealing is required). */
 const char *sasl_ntlm_protection(const struct sasl_ntlm *s);
 
 /* Push the security layer under libldap: every later message is wrapped.

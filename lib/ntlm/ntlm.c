@@ -769,12 +769,13 @@ enum ntlm_err ntlm_authenticate(struct ntlm_ctx *x, const uint8_t *challenge,
 	if (o->flags & NTLM_NEGOTIATE_VERSION)
 		memcpy(msg + 64, o->version, 8);
 	if (mic) {
-		/* Connectionless: HMAC_MD5(ExportedSessionKey, CHALLENGE_MESSAGE
-		 * || AUTHENTICATE_MESSAGE with a zero MIC); there is no
-		 * NEGOTIATE_MESSAGE (3.1.5.2.1; gss-ntlmssp checks it so). */
+		/* HMAC_MD5(ExportedSessionKey, NEGOTIATE_MESSAGE ||
+		 * CHALLENGE_MESSAGE || AUTHENTICATE_MESSAGE with a zero MIC);
+		 * connectionless, there is no NEGOTIATE_MESSAGE (3.1.5.2.1;
+		 * gss-ntlmssp checks it so) */
 		rc = NTLM_ERR_CRYPTO;
-		if (hmac_md5(c, x->exported, 16, challenge, challenge_len, msg, total,
-			     NULL, 0, msg + 72) < 0)
+		if (hmac_md5(c, x->exported, 16, o->negotiate, o->negotiate ? o->negotiate_len : 0,
+			     challenge, challenge_len, msg, total, msg + 72) < 0)
 			goto out;
 	}
 
@@ -898,6 +899,80 @@ enum ntlm_err ntlm_verify(struct ntlm_ctx *x, uint32_t seq, const void *data, si
 	if (mac(x, false, ess ? x->recv : x->send, seq, data, len, want) < 0)
 		return NTLM_ERR_CRYPTO;
 	return CRYPTO_memcmp(want, sig, NTLM_SIG_LEN) == 0 ? NTLM_OK : NTLM_ERR_BAD_SIGNATURE;
+}
+
+enum ntlm_err ntlm_negotiate(uint32_t flags, const uint8_t version[8], uint8_t *out,
+			     size_t *outlen)
+{
+	size_t n = flags & NTLM_NEGOTIATE_VERSION ? 40 : 32;
+
+	if (!out || !outlen || ((flags & NTLM_NEGOTIATE_VERSION) && !version))
+		return NTLM_ERR_ARG;
+	memset(out, 0, n);
+	memcpy(out, "NTLMSSP", 8);
+	put32(out + 8, 1);                  /* MessageType */
+	put32(out + 12, flags);
+	/* DomainNameFields, WorkstationFields: empty, offsets past the
+	 * fixed part */
+	put32(out + 20, (uint32_t)n);
+	put32(out + 28, (uint32_t)n);
+	if (flags & NTLM_NEGOTIATE_VERSION)
+		memcpy(out + 32, version, 8);
+	*outlen = n;
+	return NTLM_OK;
+}
+
+/* Connection-oriented, with extended session security: the running
+ * states of both directions. */
+static bool running(const struct ntlm_ctx *x)
+{
+	return x->ready && !(x->flags & NTLM_NEGOTIATE_DATAGRAM) &&
+	       (x->flags & NTLM_NEGOTIATE_EXTENDED_SESSIONSECURITY) && x->send && x->recv;
+}
+
+enum ntlm_err ntlm_unseal(struct ntlm_ctx *x, uint32_t seq, const void *in, size_t len,
+			  void *out, const uint8_t sig[NTLM_SIG_LEN])
+{
+	uint8_t want[NTLM_SIG_LEN];
+
+	if (!x || (!in && len) || (!out && len) || !sig)
+		return NTLM_ERR_ARG;
+	if (!x->ready)
+		return NTLM_ERR_STATE;
+	if (!running(x) || !(x->flags & NTLM_NEGOTIATE_SEAL))
+		return NTLM_ERR_UNSUPPORTED;
+	/* the server sealed: RC4(Handle, Message), then MAC over the
+	 * plaintext with the same running state */
+	if (rc4(x->recv, in, len, out) < 0 || mac(x, false, x->recv, seq, out, len, want) < 0)
+		return NTLM_ERR_CRYPTO;
+	if (CRYPTO_memcmp(want, sig, NTLM_SIG_LEN) != 0) {
+		if (len)
+			OPENSSL_cleanse(out, len);
+		return NTLM_ERR_BAD_SIGNATURE;
+	}
+	return NTLM_OK;
+}
+
+enum ntlm_err ntlm_reset(struct ntlm_ctx *x, bool recv)
+{
+	EVP_CIPHER_CTX *h;
+
+	if (!x)
+		return NTLM_ERR_ARG;
+	if (!x->ready)
+		return NTLM_ERR_STATE;
+	if (!running(x))
+		return NTLM_ERR_UNSUPPORTED;
+	if (!(h = rc4_new(x->crypto, recv ? x->server_seal : x->client_seal, x->seal_len)))
+		return NTLM_ERR_CRYPTO;
+	if (recv) {
+		EVP_CIPHER_CTX_free(x->recv);
+		x->recv = h;
+	} else {
+		EVP_CIPHER_CTX_free(x->send);
+		x->send = h;
+	}
+	return NTLM_OK;
 }
 
 enum ntlm_err ntlm_seal(struct ntlm_ctx *x, uint32_t seq, const void *in, size_t len,

@@ -137,6 +137,11 @@ struct ntlm_auth_opts {
 	const char *workstation;      /* NULL or "" for none */
 	uint32_t flags;               /* NegotiateFlags to send and use */
 	uint8_t version[8];           /* sent when flags has NEGOTIATE_VERSION */
+	/* Connection-oriented: the NEGOTIATE_MESSAGE sent before the
+	 * CHALLENGE, which the MIC covers too (3.1.5.1.2); NULL in
+	 * connectionless mode (SIP), where there is none. */
+	const uint8_t *negotiate;
+	size_t negotiate_len;
 	/* Injected values for known-answer tests; NULL in production. */
 	const uint8_t *client_challenge;      /* 8 bytes, else RAND_bytes */
 	const uint8_t *exported_session_key;  /* 16 bytes, else RAND_bytes */
@@ -153,6 +158,14 @@ enum ntlm_err ntlm_authenticate(struct ntlm_ctx *ctx, const uint8_t *challenge,
 				size_t challenge_len, const struct ntlm_auth_opts *o,
 				uint8_t **out, size_t *outlen);
 
+/* A NEGOTIATE_MESSAGE ([MS-NLMP] 2.2.1.1) with flags, no domain or
+ * workstation, and version (8 bytes) when flags has NEGOTIATE_VERSION:
+ * the first message of connection-oriented NTLM. out has room for
+ * NTLM_NEGOTIATE_MAX bytes; *outlen is 32 or 40. */
+#define NTLM_NEGOTIATE_MAX 40
+enum ntlm_err ntlm_negotiate(uint32_t flags, const uint8_t version[8], uint8_t *out,
+			     size_t *outlen);
+
 /* The signature of data, client to server ([MS-NLMP] 3.4.4). seq is the
  * sequence number (NTLM_SIPAE_SEQ in SIP); in datagram mode the RC4 state
  * is re-keyed for every message (3.4), otherwise it runs on. */
@@ -166,6 +179,18 @@ enum ntlm_err ntlm_verify(struct ntlm_ctx *ctx, uint32_t seq, const void *data,
  * out (which may be in) and their signature. Needs NEGOTIATE_SEAL. */
 enum ntlm_err ntlm_seal(struct ntlm_ctx *ctx, uint32_t seq, const void *in,
 			size_t len, void *out, uint8_t sig[NTLM_SIG_LEN]);
+
+/* SEAL's inverse, server to client ([MS-NLMP] 3.4.3): len bytes of in
+ * decrypted to out (which may be in) with the server's running RC4 state,
+ * and the server's signature of the plaintext checked. Connection-oriented
+ * contexts with extended session security only. NTLM_OK, or
+ * NTLM_ERR_BAD_SIGNATURE (out is then wiped). */
+enum ntlm_err ntlm_unseal(struct ntlm_ctx *ctx, uint32_t seq, const void *in, size_t len,
+			  void *out, const uint8_t sig[NTLM_SIG_LEN]);
+/* Start one direction's RC4 state again from its sealing key (recv:
+ * server to client), as [MS-SPNG] 3.3.5.1 asks after the mechListMIC;
+ * connection-oriented contexts with extended session security. */
+enum ntlm_err ntlm_reset(struct ntlm_ctx *ctx, bool recv);
 
 /* The keys of an authenticated context. SECRET: for known-answer tests
  * and a --keylog-style export only; wipe it (explicit_bzero) after use. */

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/provider.h>
 
 #include "ntlm/ntlm.h"
 
@@ -180,6 +181,124 @@ static void spec_seal(void **st)
 	}
 	free(msg);
 	ntlm_ctx_free(x);
+}
+
+/* A server's SEAL, written here from [MS-NLMP] 3.4.3 with OpenSSL alone
+ * (the server's sealing and signing keys), for ntlm_unseal() to read:
+ * RC4 of the message, then HMAC_MD5(SigningKey, SeqNum || Message)[0..7]
+ * under the same running RC4 state, then SeqNum. */
+static void server_seal(EVP_CIPHER_CTX *rc4, const uint8_t sign[16], uint32_t seq,
+			const uint8_t *m, size_t n, uint8_t *out, uint8_t sig[16])
+{
+	uint8_t in[64] = { 0 }, h[16];
+	unsigned hl = 0;
+	int k = 0;
+
+	assert_true(n + 4 <= sizeof(in));
+	in[0] = (uint8_t)seq;
+	in[1] = (uint8_t)(seq >> 8);
+	in[2] = (uint8_t)(seq >> 16);
+	in[3] = (uint8_t)(seq >> 24);
+	memcpy(in + 4, m, n);
+	assert_int_equal(EVP_EncryptUpdate(rc4, out, &k, m, (int)n), 1);
+	assert_non_null(HMAC(EVP_md5(), sign, 16, in, n + 4, h, &hl));
+	assert_int_equal(EVP_EncryptUpdate(rc4, sig + 4, &k, h, 8), 1);
+	sig[0] = 1;
+	sig[1] = sig[2] = sig[3] = 0;
+	memcpy(sig + 12, in, 4);
+}
+
+static EVP_CIPHER_CTX *server_rc4(const struct ntlm_keys *k)
+{
+	static OSSL_LIB_CTX *lib;
+	static EVP_CIPHER *rc4;
+	EVP_CIPHER_CTX *h = EVP_CIPHER_CTX_new();
+
+	if (!lib) {
+		assert_non_null(lib = OSSL_LIB_CTX_new());
+		assert_non_null(OSSL_PROVIDER_load(lib, "legacy"));
+		assert_non_null(OSSL_PROVIDER_load(lib, "default"));
+		assert_non_null(rc4 = EVP_CIPHER_fetch(lib, "RC4", NULL));
+	}
+	assert_non_null(h);
+	assert_int_equal(EVP_EncryptInit_ex2(h, rc4, k->server_seal, NULL, NULL), 1);
+	return h;
+}
+
+/* Connection-oriented: the server's sealed messages unsealed in turn, a
+ * forged signature refused (and the output wiped), the receiving state
+ * started again ([MS-SPNG] 3.3.5.1) */
+static void unseal_and_reset(void **st)
+{
+	uint8_t *msg = NULL, sealed[18], sig[16], out[18];
+	size_t len = 0;
+	struct ntlm_ctx *x = spec_ctx(0xe2888235u, k55, &msg, &len);
+	struct ntlm_keys k;
+	EVP_CIPHER_CTX *h;
+	uint32_t seq;
+
+	(void)st;
+	assert_int_equal(ntlm_export_keys(x, &k), NTLM_OK);
+	h = server_rc4(&k);
+	for (seq = 0; seq < 3; seq++) {
+		server_seal(h, k.server_sign, seq, plaintext, sizeof(plaintext), sealed, sig);
+		assert_int_equal(ntlm_unseal(x, seq, sealed, sizeof(sealed), out, sig), NTLM_OK);
+		assert_memory_equal(out, plaintext, sizeof(plaintext));
+	}
+	/* a forged signature: refused, nothing of the plaintext left */
+	server_seal(h, k.server_sign, 3, plaintext, sizeof(plaintext), sealed, sig);
+	sig[5] ^= 1;
+	assert_int_equal(ntlm_unseal(x, 3, sealed, sizeof(sealed), out, sig),
+			 NTLM_ERR_BAD_SIGNATURE);
+	{
+		static const uint8_t zero[18];
+
+		assert_memory_equal(out, zero, sizeof(zero));
+	}
+	/* both sides start their RC4 state again */
+	EVP_CIPHER_CTX_free(h);
+	h = server_rc4(&k);
+	assert_int_equal(ntlm_reset(x, true), NTLM_OK);
+	server_seal(h, k.server_sign, 7, plaintext, sizeof(plaintext), sealed, sig);
+	assert_int_equal(ntlm_unseal(x, 7, sealed, sizeof(sealed), out, sig), NTLM_OK);
+	assert_memory_equal(out, plaintext, sizeof(plaintext));
+	/* the sending side too: SEAL of "Plaintext" at SeqNum 0 is again the
+	 * 4.2.4.4 answer */
+	assert_int_equal(ntlm_seal(x, 0, plaintext, sizeof(plaintext), out, sig), NTLM_OK);
+	assert_int_equal(ntlm_reset(x, false), NTLM_OK);
+	assert_int_equal(ntlm_seal(x, 0, plaintext, sizeof(plaintext), out, sig), NTLM_OK);
+	assert_hex(out, 18, "54e50165bf1936dc996020c1811b0f06fb5f");
+	assert_hex(sig, 16, "010000007fb38ec5c55d497600000000");
+	EVP_CIPHER_CTX_free(h);
+	free(msg);
+	ntlm_ctx_free(x);
+	/* connectionless contexts have no running state to unseal with */
+	x = spec_ctx(0xe2888235u | NTLM_NEGOTIATE_DATAGRAM, k55, &msg, &len);
+	assert_int_equal(ntlm_unseal(x, 0, sealed, sizeof(sealed), out, sig),
+			 NTLM_ERR_UNSUPPORTED);
+	assert_int_equal(ntlm_reset(x, true), NTLM_ERR_UNSUPPORTED);
+	free(msg);
+	ntlm_ctx_free(x);
+}
+
+/* NEGOTIATE_MESSAGE, 2.2.1.1: with and without VERSION */
+static void negotiate_message(void **st)
+{
+	static const uint8_t ver[8] = { 6, 1, 0xb1, 0x1d, 0, 0, 0, 15 };
+	uint8_t out[NTLM_NEGOTIATE_MAX];
+	size_t n = 0;
+
+	(void)st;
+	assert_int_equal(ntlm_negotiate(0xe2088235u, ver, out, &n), NTLM_OK);
+	assert_int_equal(n, 40);
+	assert_hex(out, n, "4e544c4d5353500001000000358208e2000000002800000000000000"
+		   "280000000601b11d0000000f");
+	assert_int_equal(ntlm_negotiate(0x60088235u & ~NTLM_NEGOTIATE_VERSION, NULL, out, &n),
+			 NTLM_OK);
+	assert_int_equal(n, 32);
+	assert_hex(out, n, "4e544c4d5353500001000000358208600000000020000000000000002000"
+		   "0000");
+	assert_int_equal(ntlm_negotiate(NTLM_NEGOTIATE_VERSION, NULL, out, &n), NTLM_ERR_ARG);
 }
 
 static const char cli_sign_magic[] = "session key to client-to-server signing key magic constant";
@@ -558,6 +677,8 @@ int main(void)
 		cmocka_unit_test(spec_ntowfv2),
 		cmocka_unit_test(spec_authenticate_message),
 		cmocka_unit_test(spec_seal),
+		cmocka_unit_test(unseal_and_reset),
+		cmocka_unit_test(negotiate_message),
 		cmocka_unit_test(spec_sign_without_key_exch),
 		cmocka_unit_test(oc_parse_challenge),
 		cmocka_unit_test(oc_authenticate_message),
