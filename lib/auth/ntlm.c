@@ -115,6 +115,43 @@ static int request_sig(struct ntlm_state *st, const struct auth_in *in, char *he
 	return 0;
 }
 
+/* An Authorization in the association: opaque and, when signed, a fresh
+ * crand, the next cnum and the request's signature ([MS-SIPAE] 3.2.5.2);
+ * gssapi-data when given (the AUTHENTICATE), none in a later request. */
+static enum auth_status authz(struct ntlm_state *st, const struct auth_in *in,
+			      const char *gssapi_data, int signed_, char *out, size_t outlen,
+			      struct auth_err *e)
+{
+	struct sipae_authz a;
+	char hex[2 * NTLM_SIG_LEN + 1], cnum[16];
+	size_t n;
+
+	memset(&a, 0, sizeof(a));
+	a.scheme = "NTLM";
+	a.realm = st->realm;
+	a.targetname = st->targetname;
+	a.opaque = st->opaque;
+	a.gssapi_data = gssapi_data;
+	a.version = st->version >= 3 ? st->version : 0;
+	if (signed_) {
+		rnd_hex(st->crand, 4);
+		st->cnum++;
+		if (request_sig(st, in, hex) < 0) {
+			fail(e, PB_CAUSE_NONE, "could not sign the request");
+			return AUTH_INTERNAL;
+		}
+		snprintf(cnum, sizeof(cnum), "%u", st->cnum);
+		a.crand = st->crand;
+		a.cnum = cnum;
+		a.response = hex;
+	}
+	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
+		fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
+		return AUTH_INTERNAL;
+	}
+	return AUTH_ANSWER;
+}
+
 static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 			       const struct sip_challenge *ch, char *out, size_t outlen,
 			       int *credentials, struct auth_err *e)
@@ -124,8 +161,7 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 	size_t chal_len = 0, msg_len = 0, n;
 	struct ntlm_challenge c;
 	struct ntlm_auth_opts o;
-	struct sipae_authz a;
-	char *token = NULL, hex[2 * NTLM_SIG_LEN + 1], cnum[16];
+	char *token = NULL;
 	enum auth_status rc = AUTH_FAIL;
 	enum ntlm_err ne;
 
@@ -167,29 +203,9 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 		fail(e, PB_CAUSE_NONE, "the AUTHENTICATE does not fit its buffer");
 		goto out;
 	}
-	memset(&a, 0, sizeof(a));
-	a.scheme = "NTLM";
-	a.realm = st->realm;
-	a.targetname = st->targetname;
-	a.opaque = st->opaque;
-	a.gssapi_data = token;
-	a.version = st->version >= 3 ? st->version : 0;
-	if (st->version >= 4) {
-		rnd_hex(st->crand, 4);
-		st->cnum = 1;
-		if (request_sig(st, in, hex) < 0) {
-			fail(e, PB_CAUSE_NONE, "could not sign the REGISTER");
-			goto out;
-		}
-		snprintf(cnum, sizeof(cnum), "%u", st->cnum);
-		a.crand = st->crand;
-		a.cnum = cnum;
-		a.response = hex;
-	}
-	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
-		fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
+	/* from version 4 the AUTHENTICATE's own request is signed (cnum 1) */
+	if (authz(st, in, token, st->version >= 4, out, outlen, e) != AUTH_ANSWER)
 		goto out;
-	}
 	st->round = 2;
 	*credentials = 1;
 	rc = AUTH_ANSWER;
@@ -234,35 +250,12 @@ static enum auth_status sign(void *state, const struct auth_in *in, char *out, s
 			     struct auth_err *e)
 {
 	struct ntlm_state *st = state;
-	struct sipae_authz a;
-	char hex[2 * NTLM_SIG_LEN + 1], cnum[16];
-	size_t n;
 
 	if (st->round != 2 || !st->ctx) {
 		fail(e, PB_CAUSE_NONE, "no NTLM security association to sign with");
 		return AUTH_INTERNAL;
 	}
-	rnd_hex(st->crand, 4);
-	st->cnum++;
-	if (request_sig(st, in, hex) < 0) {
-		fail(e, PB_CAUSE_NONE, "could not sign the request");
-		return AUTH_INTERNAL;
-	}
-	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
-	memset(&a, 0, sizeof(a));
-	a.scheme = "NTLM";
-	a.realm = st->realm;
-	a.targetname = st->targetname;
-	a.opaque = st->opaque;
-	a.version = st->version >= 3 ? st->version : 0;
-	a.crand = st->crand;
-	a.cnum = cnum;
-	a.response = hex;
-	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
-		fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
-		return AUTH_INTERNAL;
-	}
-	return AUTH_ANSWER;
+	return authz(st, in, NULL, 1, out, outlen, e);
 }
 
 /* The registrar's 200 proves it holds the session key: rspauth over the

@@ -20,6 +20,7 @@
 
 #include "phoneboot/boot.h"
 #include "engine/device.h"
+#include "tls/tls.h"
 
 struct boot;
 struct step_run;
@@ -144,6 +145,11 @@ int dev_send_register(struct step_run *r, const char *expires, const char *heade
 struct sip_response;
 typedef int dev_response_cb(struct step_run *r, const struct sip_response *m);
 int dev_take_responses(struct step_run *r, dev_response_cb *cb);
+/* What a SIP step does with an event of the device's connection: a
+ * failed or closed connection ends the step (sip-bad-response, or
+ * phoneboot's own failure), data goes to dev_take_responses(cb). */
+void dev_sip_event(struct step_run *r, struct tls_conn *conn, enum tls_event ev,
+		   dev_response_cb *cb);
 
 /* ---- the flows (flow.c) ---- */
 

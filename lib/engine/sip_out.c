@@ -91,3 +91,24 @@ int dev_take_responses(struct step_run *r, dev_response_cb *cb)
 	}
 	return 0;
 }
+
+void dev_sip_event(struct step_run *r, struct tls_conn *conn, enum tls_event ev,
+		   dev_response_cb *cb)
+{
+	switch (ev) {
+	case TLS_EV_READY:
+		return;
+	case TLS_EV_FAILED:
+		if (tls_error(conn) != PB_OK)
+			step_internal(r, tls_error(conn), tls_detail(conn));
+		else
+			step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, tls_detail(conn), NULL);
+		return;
+	case TLS_EV_CLOSED:
+		step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, "the server closed the connection", NULL);
+		return;
+	case TLS_EV_DATA:
+		dev_take_responses(r, cb);
+		return;
+	}
+}

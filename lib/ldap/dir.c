@@ -17,6 +17,7 @@
 
 #include "core/nopipe.h"
 #include "ldap/dir.h"
+#include "ldap/layer.h"
 #include "ldap/sasl.h"
 #include "tls/fd.h"
 
@@ -161,19 +162,6 @@ static const struct bind_method simple_bind = { "simple", simple_start, simple_a
  * Sockbuf_IO, as libldap's own TLS and SASL layers are): every later
  * request and answer goes through it. */
 
-static int sb_setup(Sockbuf_IO_Desc *d, void *arg)
-{
-	d->sbiod_pvt = arg;
-	return 0;
-}
-
-/* The session is the request's: freed after ldap_unbind_ext(). */
-static int sb_remove(Sockbuf_IO_Desc *d)
-{
-	d->sbiod_pvt = NULL;
-	return 0;
-}
-
 static int sb_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
 {
 	/* decrypted bytes wait in the session: the socket may be quiet */
@@ -200,19 +188,13 @@ static ber_slen_t sb_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 	return tls_fd_write(d->sbiod_pvt, buf, len);
 }
 
-static int sb_close(Sockbuf_IO_Desc *d)
-{
-	(void)d;
-	return 0;
-}
-
 static Sockbuf_IO tls_layer = {
-	.sbi_setup = sb_setup,
-	.sbi_remove = sb_remove,
+	.sbi_setup = layer_setup,
+	.sbi_remove = layer_remove,
 	.sbi_ctrl = sb_ctrl,
 	.sbi_read = sb_read,
 	.sbi_write = sb_write,
-	.sbi_close = sb_close,
+	.sbi_close = layer_close,
 };
 
 /* ---- the end of a request ---- */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ldap/layer.h"
 #include "ldap/sasl.h"
 #include "ldap/spnego.h"
 #include "ntlm/ntlm.h"
@@ -236,18 +237,6 @@ const char *sasl_ntlm_protection(const struct sasl_ntlm *s)
 
 /* ---- the security layer (RFC 4422 3.7), a libldap Sockbuf layer ---- */
 
-static int sb_setup(Sockbuf_IO_Desc *d, void *arg)
-{
-	d->sbiod_pvt = arg;
-	return 0;
-}
-
-static int sb_remove(Sockbuf_IO_Desc *d)
-{
-	d->sbiod_pvt = NULL;
-	return 0;
-}
-
 /* Bytes of a whole frame buffered: 4 + its length, or 0. */
 static size_t whole(const struct sasl_ntlm *s)
 {
@@ -394,19 +383,13 @@ static ber_slen_t sb_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 	return (ber_slen_t)len;
 }
 
-static int sb_close(Sockbuf_IO_Desc *d)
-{
-	(void)d;
-	return 0;
-}
-
 static Sockbuf_IO layer = {
-	.sbi_setup = sb_setup,
-	.sbi_remove = sb_remove,
+	.sbi_setup = layer_setup,
+	.sbi_remove = layer_remove,
 	.sbi_ctrl = sb_ctrl,
 	.sbi_read = sb_read,
 	.sbi_write = sb_write,
-	.sbi_close = sb_close,
+	.sbi_close = layer_close,
 };
 
 int sasl_ntlm_install(struct sasl_ntlm *s, LDAP *ld)

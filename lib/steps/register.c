@@ -243,24 +243,7 @@ static int take_response(struct step_run *r, const struct sip_response *m)
 
 static void on_tls(struct tls_conn *conn, enum tls_event ev, void *arg)
 {
-	struct step_run *r = arg;
-
-	switch (ev) {
-	case TLS_EV_READY:
-		return;
-	case TLS_EV_FAILED:
-		if (tls_error(conn) != PB_OK)
-			step_internal(r, tls_error(conn), tls_detail(conn));
-		else
-			step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, tls_detail(conn), NULL);
-		return;
-	case TLS_EV_CLOSED:
-		step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, "the server closed the connection", NULL);
-		return;
-	case TLS_EV_DATA:
-		dev_take_responses(r, take_response);
-		return;
-	}
+	dev_sip_event(arg, conn, ev, take_response);
 }
 
 static void sign_out(struct step_run *r)
