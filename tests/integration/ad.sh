@@ -103,6 +103,12 @@ echo "== the pool's scenarios (a phone that reaches the pool, speaking NTLM only
 # Yealink T4x (SHA-256 capable, the lpe flow: _sipinternaltls) made to speak
 # only NTLM meets the pool
 NT="--profile yealink-t4x-sfb --auth ntlm"
+if up founding; then
+	run 1 "a Digest-only phone at the MS-SIPAE pool" $ID --profile yealink-t4x-sfb --auth digest --dns $I
+	expect "$(diag authenticate sip-auth-scheme-unsupported) and 'offers NTLM' in st['authenticate']['detail'] and 'the device speaks digest' in st['authenticate']['detail']" "sip-auth-scheme-unsupported, naming both lists (as a Lync pool answers a Digest phone)"
+	run 0 "the sip flow finds Kamailio (_sips._tcp) and signs in with Digest" $ID --profile generic-modern --dns $I
+	expect "d['outcome']=='signed-in' and st['authenticate']['facts']['scheme']=='Digest' and d['target'].startswith('proxy.corp.example')" "signed in with Digest at Kamailio (proxy.corp.example)"
+fi
 if up tls-dsk-only; then
 	run 1 "tls-dsk-only, internal DNS" $ID $NT --dns $I
 	expect "$(diag authenticate sip-auth-scheme-unsupported) and 'TLS-DSK' in json.dumps(d['diagnosis'])" "sip-auth-scheme-unsupported (the pool offers TLS-DSK only)"
