@@ -262,7 +262,7 @@ static void catalog_sourced(void **st)
 	       100.0 * (double)grounded / (double)facts);
 	/* a ratchet: issue 14 asks for 60%; the evidence found so far gives
 	 * this much (55 of 104, 53%) */
-	assert_true(grounded * 100 >= facts * 55);
+	assert_true(grounded * 100 >= facts * 56);
 	/* the founding case's disputes are recorded */
 	assert_int_equal(pb_profile_confidence(pb_catalog_find(c, "polycom-cx700-ocpe"),
 					       "certificates.sig_hashes"), PB_CONF_DISPUTED);
