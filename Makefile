@@ -7,7 +7,7 @@
 #   make bench      benchmarks in bench/
 
 CC      ?= cc
-PKGS    := openssl libuv libcares ldap jansson inih libcurl
+PKGS    := openssl libuv libcares ldap jansson inih libcurl krb5-gssapi krb5
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-format-truncation -Werror
@@ -31,7 +31,8 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/steps/authenticate.c lib/steps/register.c lib/steps/time.c \
            lib/steps/device_update.c lib/http/http.c lib/http/ucupdate.c lib/tls/hook.c \
            lib/auth/auth.c lib/auth/digest.c lib/auth/ntlm.c lib/diag/diagnose.c lib/logon.c \
-           lib/ntlm/ntlm.c lib/sipae/sipae.c
+           lib/ntlm/ntlm.c lib/sipae/sipae.c lib/auth/kerberos.c \
+           lib/krb/krb.c lib/krb/kdc.c lib/krb/login.c
 CLI_SRC := src/main.c src/opts.c src/help.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c \
            src/cmd_report.c src/report.c src/render_text.c src/html.c src/paths.c \
            src/cmd_fleet.c src/cmd_matrix.c src/fleet_util.c src/fleet_csv.c
@@ -51,7 +52,7 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 
-.PHONY: install uninstall install-test browser-test FORCE lab-test cli-tests all check unit unit-asan torture lint fixtures fuzz fuzz-replay bench clean integration lab-check
+.PHONY: krb-test install uninstall install-test browser-test FORCE lab-test cli-tests all check unit unit-asan torture lint fixtures fuzz fuzz-replay bench clean integration lab-check
 all: phoneboot docs/phoneboot.1 $(B)/phoneboot.bash
 
 # What the build was configured with; rewritten only when it changes.
@@ -107,12 +108,20 @@ $(B)/unit/%: tests/unit/%.c $(B)/libphoneboot.a
 # Tests that need a mock server of tests/mock/ list it here; $^ links it in.
 $(B)/unit/test_dns $(B)/asan/test_dns: tests/mock/dnsd.c
 $(B)/unit/test_dir $(B)/asan/test_dir: tests/mock/mock_ldap.c
-MOCK_SIPREG := tests/mock/sipreg.c tests/mock/sipreg_msg.c
+MOCK_SIPREG := tests/mock/sipreg.c tests/mock/sipreg_msg.c tests/mock/sipreg_krb.c
 $(B)/unit/test_mock_sipreg $(B)/asan/test_mock_sipreg: $(MOCK_SIPREG)
 $(B)/unit/test_engine $(B)/asan/test_engine: tests/mock/dnsd.c $(MOCK_SIPREG)
 $(B)/unit/test_time_devupdate $(B)/asan/test_time_devupdate: tests/mock/dnsd.c $(MOCK_SIPREG) \
   tests/mock/sntpd.c tests/mock/httpd.c
 $(B)/unit/test_fleet $(B)/asan/test_fleet: tests/mock/dnsd.c $(MOCK_SIPREG)
+# The Kerberos sign-in against a real MIT KDC (tests/integration/kerberos.sh
+# starts it; make krb-test).
+$(B)/integration/test_kerberos: tests/integration/test_kerberos.c $(B)/libphoneboot.a \
+  tests/mock/dnsd.c $(MOCK_SIPREG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -o $@ $^ $(PKG_LIBS) -lcmocka
+krb-test: $(B)/integration/test_kerberos $(FIXTURES)
+	@bash tests/integration/kerberos.sh
 
 # Sanitizer build: the library and tests again with ASan + UBSan.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -32,6 +32,8 @@ const struct auth_mech *auth_mech_of(unsigned bit)
 		return &auth_digest;
 	case PB_AUTH_NTLM:
 		return &auth_ntlm;
+	case PB_AUTH_KERBEROS:
+		return &auth_kerberos;
 	default:
 		return NULL;
 	}

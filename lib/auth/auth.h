@@ -25,6 +25,12 @@ struct auth_in {
 	 * default of the mechanism) */
 	unsigned sipae_version;
 	unsigned ntlm_flags;
+	/* A mechanism that needs the network to answer (Kerberos: the KDC)
+	 * works on the step's run (its loop, DNS, clock, trace) and, when
+	 * its answer is ready, calls resume(run) from the loop; the step
+	 * then calls the mechanism's resume(). */
+	struct step_run *run;
+	void (*resume)(struct step_run *run);
 };
 
 struct auth_err {
@@ -37,6 +43,7 @@ enum auth_status {
 	AUTH_REFUSED = 1,   /* the challenge refuses the credentials sent */
 	AUTH_FAIL = 2,      /* cannot answer: e says why, with a network cause */
 	AUTH_INTERNAL = 3,  /* phoneboot's own failure (out of memory): e->detail */
+	AUTH_PENDING = 4,   /* the answer needs the network: in->resume comes later */
 };
 
 struct auth_mech {
@@ -48,6 +55,10 @@ struct auth_mech {
 	 * is the credentials' fault. */
 	enum auth_status (*answer)(void *st, const struct auth_in *in,
 				   const struct sip_challenge *ch, char *out, size_t outlen,
+				   int *credentials, struct auth_err *e);
+	/* After AUTH_PENDING, once in->resume ran: the answer, as answer()
+	 * gives it (never AUTH_PENDING again). NULL: never pending. */
+	enum auth_status (*resume)(void *st, const struct auth_in *in, char *out, size_t outlen,
 				   int *credentials, struct auth_err *e);
 	/* The registrar's final answer: check its proof of itself
 	 * (Authentication-Info), 0 or -1 with e. NULL: nothing to check. */
@@ -68,6 +79,7 @@ struct auth_mech {
 
 extern const struct auth_mech auth_digest;
 extern const struct auth_mech auth_ntlm;
+extern const struct auth_mech auth_kerberos;
 
 /* Digest's Authorization value answering ch (RFC 7616 3.4; qop=auth when
  * offered). 0, or -1 for an algorithm we cannot compute or an answer that

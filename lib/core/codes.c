@@ -88,6 +88,13 @@ const char *pb_cause_str(enum pb_cause cause)
 	case PB_CAUSE_SIP_BAD_RESPONSE: return "sip-bad-response";
 	case PB_CAUSE_SIP_REDIRECT_LOOP: return "sip-redirect-loop";
 	case PB_CAUSE_SIP_SIGNATURE_INVALID: return "sip-signature-invalid";
+	case PB_CAUSE_KRB_KDC_UNREACHABLE: return "krb-kdc-unreachable";
+	case PB_CAUSE_KRB_PREAUTH_FAILED: return "krb-preauth-failed";
+	case PB_CAUSE_KRB_PRINCIPAL_UNKNOWN: return "krb-principal-unknown";
+	case PB_CAUSE_KRB_ACCOUNT_DISABLED: return "krb-account-disabled";
+	case PB_CAUSE_KRB_SPN_MISSING: return "krb-spn-missing";
+	case PB_CAUSE_KRB_CLOCK_SKEW: return "krb-clock-skew";
+	case PB_CAUSE_KRB_KDC_REFUSED: return "krb-kdc-refused";
 	}
 	return NULL;
 }
@@ -132,6 +139,9 @@ static const enum pb_cause all_causes[] = {
 	PB_CAUSE_NTP_UNREACHABLE, PB_CAUSE_NTP_UNSYNCHRONIZED,
 	PB_CAUSE_DEVUPDATE_NOT_FOUND, PB_CAUSE_DEVUPDATE_UNREACHABLE,
 	PB_CAUSE_DEVUPDATE_HTTP_STATUS,
+	PB_CAUSE_KRB_KDC_UNREACHABLE, PB_CAUSE_KRB_PREAUTH_FAILED,
+	PB_CAUSE_KRB_PRINCIPAL_UNKNOWN, PB_CAUSE_KRB_ACCOUNT_DISABLED,
+	PB_CAUSE_KRB_SPN_MISSING, PB_CAUSE_KRB_CLOCK_SKEW, PB_CAUSE_KRB_KDC_REFUSED,
 };
 
 const enum pb_cause *pb_cause_all(unsigned *n)

@@ -114,6 +114,11 @@ struct dev_query;
 typedef void dev_dns_cb(struct step_run *r, const struct dns_result *res);
 int dev_dns(struct step_run *r, struct dev_query **slot, const char *name,
 	    const char *type, dev_dns_cb *cb);
+/* The same for a caller that is not the step itself (a mechanism of
+ * lib/auth/, the Kerberos client): arg is handed to cb. */
+typedef void dev_dns_arg_cb(struct step_run *r, const struct dns_result *res, void *arg);
+int dev_dns_arg(struct step_run *r, struct dev_query **slot, const char *name,
+		const char *type, dev_dns_arg_cb *cb, void *arg);
 void dev_dns_cancel(struct dev_query **slot);
 /* The step's peer: the device's DNS servers ("dns 127.0.0.53"). */
 void dev_dns_peer(struct step_run *r);

@@ -17,6 +17,8 @@ struct dev_query {
 	struct step_run *r;
 	struct dev_query **slot;
 	dev_dns_cb *cb;
+	dev_dns_arg_cb *acb;
+	void *arg;
 	struct dns_query *q;
 	char name[256], type[8], server[64];
 };
@@ -26,6 +28,8 @@ static void on_answer(const struct dns_result *res, void *arg)
 	struct dev_query *q = arg;
 	struct step_run *r = q->r;
 	dev_dns_cb *cb = q->cb;
+	dev_dns_arg_cb *acb = q->acb;
+	void *carg = q->arg;
 	char peer[96];
 
 	*q->slot = NULL;
@@ -49,7 +53,10 @@ static void on_answer(const struct dns_result *res, void *arg)
 		step_exchange(r, peer, 0, 0, "%s %s: %s%s", q->type, q->name,
 			      res->n_addr ? res->addr[0] : "?", res->n_addr > 1 ? " ..." : "");
 	free(q);
-	cb(r, res);
+	if (acb)
+		acb(r, res, carg);
+	else
+		cb(r, res);
 }
 
 int dev_dns(struct step_run *r, struct dev_query **slot, const char *name,
@@ -77,6 +84,16 @@ int dev_dns(struct step_run *r, struct dev_query **slot, const char *name,
 		return -1;
 	}
 	*slot = q;
+	return 0;
+}
+
+int dev_dns_arg(struct step_run *r, struct dev_query **slot, const char *name,
+		const char *type, dev_dns_arg_cb *cb, void *arg)
+{
+	if (dev_dns(r, slot, name, type, NULL) < 0)
+		return -1;
+	(*slot)->acb = cb;
+	(*slot)->arg = arg;
 	return 0;
 }
 

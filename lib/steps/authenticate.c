@@ -23,6 +23,9 @@ struct ctx {
 	void *mst;                  /* the mechanism's state */
 	int credentials;            /* an answer proved the password */
 	int rounds;
+	int proxy;                  /* the challenge answered came in a 407 */
+	int fell_back;              /* Kerberos failed, NTLM answers */
+	struct sip_response *pending;   /* the challenges, while the mechanism works */
 };
 
 /* Bound the rounds: a registrar that challenges forever is refusing. */
@@ -38,7 +41,9 @@ static void request_uri(const struct step_run *r, char *buf, size_t len)
 	snprintf(buf, len, "sip:%s", r->o->domain);
 }
 
-static void fill_in(const struct step_run *r, struct auth_in *in, char *uri, size_t ulen,
+static void on_resume(struct step_run *r);
+
+static void fill_in(struct step_run *r, struct auth_in *in, char *uri, size_t ulen,
 		    char *from, size_t flen)
 {
 	request_uri(r, uri, ulen);
@@ -58,6 +63,8 @@ static void fill_in(const struct step_run *r, struct auth_in *in, char *uri, siz
 	in->expires = "3600";
 	in->sipae_version = r->o->profile->sipae_version;
 	in->ntlm_flags = r->o->profile->ntlm_flags;
+	in->run = r;
+	in->resume = on_resume;
 }
 
 static void send_register(struct step_run *r, const char *header, const char *value)
@@ -121,6 +128,9 @@ static void describe_speaks(const struct step_run *r, char *buf, size_t len)
 						pb_auth_str((enum pb_auth)order[k]));
 }
 
+static void act(struct step_run *r, const struct sip_response *m, enum auth_status st,
+		char *buf, struct auth_err *e);
+
 static void answer(struct step_run *r, const struct sip_response *m)
 {
 	struct ctx *c = r->ctx;
@@ -129,7 +139,7 @@ static void answer(struct step_run *r, const struct sip_response *m)
 	struct auth_in in;
 	struct auth_err e;
 	json_t *offered = json_array();
-	char buf[4096], speaks_s[96], offered_s[160] = "", uri[300], from[600], desc[300];
+	char buf[16384 + 1024], speaks_s[96], offered_s[160] = "", uri[300], from[600], desc[300];
 	size_t i, off = 0;
 	enum auth_status st;
 
@@ -181,25 +191,124 @@ static void answer(struct step_run *r, const struct sip_response *m)
 			  "the credentials were refused", NULL);
 		return;
 	}
+	c->proxy = ch->proxy;
 	memset(&e, 0, sizeof(e));
 	fill_in(r, &in, uri, sizeof(uri), from, sizeof(from));
 	st = c->mech->answer(c->mst, &in, ch, buf, sizeof(buf), &c->credentials, &e);
+	if (st == AUTH_PENDING) {
+		/* keep the challenges: a fallback answers another of them */
+		if (!(c->pending = malloc(sizeof(*c->pending)))) {
+			step_internal(r, PB_ERR_NOMEM, "out of memory keeping the challenges");
+			return;
+		}
+		memcpy(c->pending, m, sizeof(*m));
+		step_trace(r, "%s: waiting for the answer (%s)", c->mech->scheme,
+			   c->mech->bit == PB_AUTH_KERBEROS ? "the KDC" : "the network");
+		return;
+	}
+	act(r, m, st, buf, &e);
+	explicit_bzero(buf, sizeof(buf));
+}
+
+/* Whether the device answers with NTLM when Kerberos fails: the profile
+ * (or --auth) lists NTLM after Kerberos and the registrar offers it. */
+static const struct sip_challenge *fallback_of(const struct step_run *r,
+					       const struct sip_response *m)
+{
+	const unsigned *order = r->o->auth ? auth_preference : r->o->profile->auth_order;
+	unsigned speaks = r->o->auth ? r->o->auth : r->o->profile->auth;
+	size_t i, k;
+	int krb_seen = 0;
+
+	if (!m || !(speaks & PB_AUTH_NTLM))
+		return NULL;
+	for (k = 0; order[k]; k++) {
+		if (order[k] == PB_AUTH_KERBEROS)
+			krb_seen = 1;
+		if (order[k] == PB_AUTH_NTLM && krb_seen)
+			for (i = 0; i < m->n_ch; i++)
+				if (auth_scheme_bit(m->ch[i].scheme) == PB_AUTH_NTLM)
+					return &m->ch[i];
+	}
+	return NULL;
+}
+
+/* Kerberos failed before any answer went out: the device answers the
+ * same 401 with NTLM, on the same connection. */
+static int fall_back(struct step_run *r, const struct sip_response *m, const struct auth_err *e)
+{
+	struct ctx *c = r->ctx;
+	const struct sip_challenge *ch;
+
+	if (c->fell_back || c->credentials || !c->mech || c->mech->bit != PB_AUTH_KERBEROS ||
+	    !(ch = fallback_of(r, m)))
+		return 0;
+	step_factf(r, "fallback", "Kerberos: %s -> NTLM", pb_cause_str(e->cause));
+	step_fact(r, "kerberos_failure", json_string(e->detail));
+	if (c->mech->clear)
+		c->mech->clear(c->mst);
+	free(c->mst);
+	c->mst = NULL;
+	c->fell_back = 1;
+	c->mech = &auth_ntlm;
+	if (!(c->mst = calloc(1, c->mech->state_size))) {
+		step_internal(r, PB_ERR_NOMEM, "out of memory for the mechanism");
+		return 1;
+	}
+	step_fact(r, "scheme", json_string(ch->scheme));
+	c->rounds--;                /* the NTLM round replaces the Kerberos one */
+	answer(r, m);
+	return 1;
+}
+
+/* What the mechanism's answer (or failure) means for the step. */
+static void act(struct step_run *r, const struct sip_response *m, enum auth_status st,
+		char *buf, struct auth_err *e)
+{
+	struct ctx *c = r->ctx;
+	char why[700];
+
 	if (st == AUTH_REFUSED) {
 		/* a 401 after the answer: what the registrar said is the
 		 * reason (OCS: NT_STATUS_ACCOUNT_DISABLED, _WRONG_PASSWORD) */
-		snprintf(buf, sizeof(buf), "the registrar challenged the answer again: the "
+		snprintf(why, sizeof(why), "the registrar challenged the answer again: the "
 			 "credentials were refused%s%s", m->warning[0] ? "; the registrar says: " : "",
 			 m->warning);
-		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, buf, NULL);
+		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, why, NULL);
 	} else if (st == AUTH_INTERNAL) {
-		step_internal(r, PB_ERR_NOMEM, e.detail);
+		step_internal(r, PB_ERR_NOMEM, e->detail);
 	} else if (st == AUTH_FAIL) {
-		step_done(r, e.cause ? e.cause : PB_CAUSE_SIP_AUTH_FAILED, e.detail, NULL);
+		if (fall_back(r, m, e))
+			return;
+		step_done(r, e->cause ? e->cause : PB_CAUSE_SIP_AUTH_FAILED, e->detail, NULL);
 	} else {
 		snprintf(r->dev->scheme, sizeof(r->dev->scheme), "%s", c->mech->scheme);
-		send_register(r, ch->proxy ? "Proxy-Authorization" : "Authorization", buf);
+		send_register(r, c->proxy ? "Proxy-Authorization" : "Authorization", buf);
 	}
+}
+
+/* The mechanism's network work is done: its answer. */
+static void on_resume(struct step_run *r)
+{
+	struct ctx *c = r->ctx;
+	struct sip_response *m = c->pending;
+	struct auth_in in;
+	struct auth_err e;
+	char buf[16384 + 1024], uri[300], from[600];
+	enum auth_status st;
+
+	c->pending = NULL;
+	memset(&e, 0, sizeof(e));
+	fill_in(r, &in, uri, sizeof(uri), from, sizeof(from));
+	st = c->mech->resume ? c->mech->resume(c->mst, &in, buf, sizeof(buf), &c->credentials, &e)
+			     : AUTH_INTERNAL;
+	if (st == AUTH_PENDING) {
+		st = AUTH_INTERNAL;
+		snprintf(e.detail, sizeof(e.detail), "the mechanism is pending again");
+	}
+	act(r, m, st, buf, &e);
 	explicit_bzero(buf, sizeof(buf));
+	free(m);
 }
 
 /* The registrar accepted: what it said is the register step's. */
@@ -228,13 +337,13 @@ static void accepted(struct step_run *r, const struct sip_response *m, const cha
 	snprintf(d->final.contact, sizeof(d->final.contact), "%s", m->contact);
 	d->final.expires = m->contact_expires >= 0 ? m->contact_expires : m->expires;
 	d->have |= HAVE_AUTH;
-	device_park_tls(d);
 	/* the device keeps the association for its later requests */
 	if (c->mech && c->credentials) {
 		d->sa_mech = c->mech;
 		d->sa = c->mst;
 		c->mst = NULL;
 	}
+	device_park_tls(d);
 	step_done(r, PB_CAUSE_NONE, NULL, NULL);
 }
 
@@ -327,6 +436,8 @@ static void cancel(struct step_run *r)
 	struct ctx *c = r->ctx;
 
 	device_park_tls(r->dev);
+	free(c->pending);
+	c->pending = NULL;
 	if (c->mst) {
 		if (c->mech->clear)
 			c->mech->clear(c->mst);

@@ -24,6 +24,7 @@
 
 #include "sipreg.h"
 #include "sipreg_msg.h"
+#include "sipreg_krb.h"
 
 #define MAX_OUT 65536       /* TLS bytes queued for a slow reader */
 #define MAX_CHAIN 16
@@ -55,7 +56,7 @@ struct sipreg {
 	SSL_CTX *ctx;
 	unsigned short port;
 	enum sipreg_mode mode;
-	char *user, *password, *realm, *redirect, *schemes;
+	char *user, *password, *realm, *redirect, *schemes, *keytab;
 	char nonce[33], to_tag[17];
 	int stale_sent;
 	unsigned requests, accepted, hs_failed, n_conns;
@@ -90,6 +91,7 @@ static void maybe_free(struct sipreg *s)
 	free(s->realm);
 	free(s->redirect);
 	free(s->schemes);
+	free(s->keytab);
 	free(s);
 }
 
@@ -253,7 +255,7 @@ static void reply(struct conn *c, const struct sipreg_req *r, int code, const ch
 	finish(c, &o);
 }
 
-static void reply_200(struct conn *c, const struct sipreg_req *r)
+static void reply_200(struct conn *c, const struct sipreg_req *r, const char *ainfo)
 {
 	struct resp o = { .len = 0 };
 	struct sv uri = r->contact;
@@ -270,6 +272,8 @@ static void reply_200(struct conn *c, const struct sipreg_req *r)
 	if (uri.len && !sv_eq(uri, "*"))
 		add(&o, "Contact: <%.*s>;expires=%d\r\n", (int)uri.len, uri.p, EXPIRES);
 	add(&o, "Expires: %d\r\n", EXPIRES);
+	if (ainfo)
+		add(&o, "Authentication-Info: %s\r\n", ainfo);
 	finish(c, &o);
 }
 
@@ -354,7 +358,31 @@ static void digest(struct conn *c, const struct sipreg_req *r)
 		reply_challenge(c, r, 1);
 		return;
 	}
-	reply_200(c, r);
+	reply_200(c, r, NULL);
+}
+
+/* KERBEROS: the offer, then the AP-REQ and the request's signature. */
+static void kerberos(struct conn *c, const struct sipreg_req *r)
+{
+	struct sipreg *s = c->s;
+	char ainfo[1024], user[256], why[600];
+
+	if (!r->auth.len || sv_ifind(r->auth, "Kerberos ") != 0) {
+		reply_schemes(c, r);
+		return;
+	}
+	if (sipreg_krb_verify(s->keytab, r->method.p, r->len, r, s->to_tag, EXPIRES, ainfo,
+			      sizeof(ainfo), user, sizeof(user), why, sizeof(why)) == 0) {
+		reply_200(c, r, ainfo);
+		return;
+	}
+	{
+		struct resp o = { .len = 0 };
+
+		begin(&o, s, r, 401, "Unauthorized");
+		add(&o, "Warning: 399 mock \"%s\"\r\n", why);
+		finish(c, &o);
+	}
 }
 
 static void handle(struct conn *c, const struct sipreg_req *r)
@@ -378,7 +406,7 @@ static void handle(struct conn *c, const struct sipreg_req *r)
 		digest(c, r);
 		break;
 	case SIPREG_OK:
-		reply_200(c, r);
+		reply_200(c, r, NULL);
 		break;
 	case SIPREG_FORBIDDEN:
 		reply(c, r, 403, "Forbidden");
@@ -402,6 +430,9 @@ static void handle(struct conn *c, const struct sipreg_req *r)
 		break;
 	case SIPREG_OFFER_SCHEMES:
 		reply_schemes(c, r);
+		break;
+	case SIPREG_KERBEROS:
+		kerberos(c, r);
 		break;
 	}
 }
@@ -622,10 +653,11 @@ int sipreg_start(uv_loop_t *loop, const struct sipreg_conf *c, struct sipreg **o
 	s->password = dup_or(c->password, "");
 	s->realm = dup_or(c->realm, "corp.example");
 	s->redirect = dup_or(c->redirect_contact, "sip:pool2.corp.example:5061;transport=tls");
+	s->keytab = dup_or(c->keytab, "");
 	s->schemes = dup_or(c->schemes,
 		"NTLM realm=\"SIP Communications Service\", targetname=\"pool.corp.example\", version=4\n"
 		"Kerberos realm=\"SIP Communications Service\", targetname=\"sip/pool.corp.example\", version=4");
-	if (!s->user || !s->password || !s->realm || !s->redirect || !s->schemes)
+	if (!s->user || !s->password || !s->realm || !s->redirect || !s->schemes || !s->keytab)
 		goto fail;
 	rnd_hex(s->nonce, 16);
 	rnd_hex(s->to_tag, 8);
@@ -653,6 +685,7 @@ fail:
 	free(s->realm);
 	free(s->redirect);
 	free(s->schemes);
+	free(s->keytab);
 	free(s);
 	return -1;
 }

@@ -33,6 +33,10 @@ enum sipreg_mode {
 	SIPREG_OFFER_SCHEMES = 7, /* 401 offering schemes only, every time */
 	SIPREG_STALE = 8,      /* as DIGEST, but the first right answer gets
 				* 401 stale=true and a new nonce */
+	SIPREG_KERBEROS = 9,   /* 401 offering schemes (as OFFER_SCHEMES); a
+				* Kerberos answer is verified with keytab
+				* (tests/mock/sipreg_krb.c): 200 signed, or 401
+				* again with a Warning saying why */
 };
 
 struct sipreg_conf {
@@ -51,6 +55,7 @@ struct sipreg_conf {
 	 * "NTLM realm=\"SIP Communications Service\", targetname=\"pool.corp.example\", version=4";
 	 * NULL: an NTLM and a Kerberos challenge as Lync/Skype pools send */
 	const char *schemes;
+	const char *keytab;     /* KERBEROS: the keytab of sip/<pool FQDN> */
 };
 
 struct sipreg;

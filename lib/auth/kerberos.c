@@ -1,0 +1,398 @@
+/* Kerberos as Microsoft's SIP clients speak it ([MS-SIPAE] 3.2-3.3, 4.2):
+ * the AP-REQ of a GSS-API krb5 context (integrity only, no mutual
+ * authentication) in gssapi-data, one round trip.
+ *
+ *   REGISTER                          -> 401  Kerberos realm, targetname="sip/<fqdn>", version
+ *   (the KDC: AS and TGS exchanges for sip/<fqdn>, lib/krb/)
+ *   REGISTER  gssapi-data=AP-REQ (v4: crand, cnum, response)
+ *                                     -> 200  Authentication-Info: Kerberos rspauth
+ *   v3: -> 401 Kerberos opaque; REGISTER opaque, crand, cnum, response -> 200
+ *
+ * response and rspauth are the hex of GSS MIC tokens (gss_get_mic,
+ * gss_verify_mic) over the same signed string as NTLM's. The credentials
+ * come from the boot's MEMORY ccache (gss_krb5_import_cred): GSS-API never
+ * reaches a KDC itself. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_krb5.h>
+
+#include "auth/auth.h"
+#include "core/rnd.h"
+#include "engine/engine.h"
+#include "krb/krb.h"
+#include "phoneboot/profile.h"
+#include "sipae/sipae.h"
+
+#define MAX_TOKEN 16384
+#define MAX_MIC 256
+
+struct krb_state {
+	int round;                  /* 0, 1 KDC under way, 2 AP-REQ sent, 3 signed request sent */
+	unsigned version;
+	char realm[128], targetname[256], opaque[128];
+	char crand[9];
+	unsigned cnum;
+	struct krb_login *login;
+	void (*resume)(struct step_run *run);
+	struct step_run *run;
+	enum pb_cause cause;        /* the KDC exchange's outcome */
+	char detail[600];
+	gss_ctx_id_t gctx;
+};
+
+static const char *param(const struct sip_challenge *ch, const char *name)
+{
+	const char *v = sip_param(ch, name);
+
+	return v ? v : "";
+}
+
+static unsigned version_of(const struct sip_challenge *ch, unsigned device)
+{
+	const char *v = sip_param(ch, "version");
+	unsigned server = 2;
+
+	if (v && v[0] >= '3' && v[0] <= '9' && !v[1])
+		server = v[0] >= '4' ? 4 : 3;
+	if (device >= 2 && device < server)
+		return device;
+	return server;
+}
+
+static void fail(struct auth_err *e, enum pb_cause c, const char *detail)
+{
+	e->cause = c;
+	snprintf(e->detail, sizeof(e->detail), "%s", detail);
+}
+
+static void gss_text(OM_uint32 maj, OM_uint32 min, char *buf, size_t len)
+{
+	OM_uint32 m2, ctx = 0;
+	gss_buffer_desc a = GSS_C_EMPTY_BUFFER, b = GSS_C_EMPTY_BUFFER;
+
+	gss_display_status(&m2, maj, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx, &a);
+	ctx = 0;
+	if (min)
+		gss_display_status(&m2, min, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &ctx, &b);
+	snprintf(buf, len, "%.*s%s%.*s", (int)a.length, a.value ? (char *)a.value : "",
+		 b.length ? ": " : "", (int)b.length, b.value ? (char *)b.value : "");
+	gss_release_buffer(&m2, &a);
+	gss_release_buffer(&m2, &b);
+}
+
+static void on_login(struct krb_login *l, enum pb_cause cause, const char *detail, void *arg)
+{
+	struct krb_state *st = arg;
+
+	(void)l;
+	st->cause = cause;
+	snprintf(st->detail, sizeof(st->detail), "%s", detail ? detail : "");
+	st->resume(st->run);
+}
+
+/* The signed string of the REGISTER being sent ([MS-SIPAE] 3.2.5.2),
+ * its MIC in hex into hex (2 * MAX_MIC + 1). */
+static int request_sig(struct krb_state *st, const struct auth_in *in, char *hex, char *why,
+		       size_t whylen)
+{
+	struct sipae_sig_fields f;
+	char str[2048], cseq[16], cnum[16];
+	gss_buffer_desc msg, mic = GSS_C_EMPTY_BUFFER;
+	OM_uint32 maj, min, m2;
+	size_t n;
+
+	snprintf(cseq, sizeof(cseq), "%u", in->cseq);
+	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
+	memset(&f, 0, sizeof(f));
+	f.scheme = "Kerberos";
+	f.rand = st->crand;
+	f.num = cnum;
+	f.realm = st->realm;
+	f.targetname = st->targetname;
+	f.call_id = in->call_id;
+	f.cseq_num = cseq;
+	f.cseq_method = in->method;
+	f.from_uri = in->from_uri;
+	f.from_tag = in->from_tag;
+	f.to_uri = in->to_uri;
+	f.to_tag = in->to_tag;
+	f.expires = in->expires;
+	if (sipae_signed_string(st->version, &f, str, sizeof(str), &n) != SIPAE_OK) {
+		snprintf(why, whylen, "the signed string does not fit its buffer");
+		return -1;
+	}
+	msg.value = str;
+	msg.length = n;
+	maj = gss_get_mic(&min, st->gctx, GSS_C_QOP_DEFAULT, &msg, &mic);
+	if (GSS_ERROR(maj) || mic.length > MAX_MIC) {
+		gss_text(maj, min, why, whylen);
+		gss_release_buffer(&m2, &mic);
+		return -1;
+	}
+	sipae_hex(mic.value, mic.length, hex);
+	gss_release_buffer(&m2, &mic);
+	return 0;
+}
+
+static enum auth_status first(struct krb_state *st, const struct auth_in *in,
+			      struct auth_err *e)
+{
+	char why[300];
+
+	if (!in->password) {
+		fail(e, PB_CAUSE_KRB_PREAUTH_FAILED, "no password was given");
+		return AUTH_FAIL;
+	}
+	if (strncasecmp(st->targetname, "sip/", 4) || !st->targetname[4]) {
+		snprintf(why, sizeof(why), "the registrar's Kerberos targetname \"%s\" names no "
+			 "service principal sip/<FQDN> ([MS-SIPAE] 3.2.1)", st->targetname);
+		fail(e, PB_CAUSE_SIP_BAD_RESPONSE, why);
+		return AUTH_FAIL;
+	}
+	st->run = in->run;
+	st->resume = in->resume;
+	if (krb_login_start(in->run, in->user, in->domain, in->password, st->targetname, on_login,
+			    st, &st->login, why, sizeof(why)) < 0) {
+		fail(e, PB_CAUSE_NONE, why);
+		return AUTH_INTERNAL;
+	}
+	st->round = 1;
+	return AUTH_PENDING;
+}
+
+/* The KDC has answered: the AP-REQ, and from version 4 the signature of
+ * the REGISTER that carries it. */
+static enum auth_status resume(void *state, const struct auth_in *in, char *out, size_t outlen,
+			       int *credentials, struct auth_err *e)
+{
+	struct krb_state *st = state;
+	OM_uint32 maj, min, m2, flags = 0;
+	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+	gss_name_t target = GSS_C_NO_NAME;
+	gss_buffer_desc name, tok = GSS_C_EMPTY_BUFFER;
+	char *b64 = NULL, hex[2 * MAX_MIC + 1], cnum[16], why[300];
+	const char *service;
+	struct sipae_authz a;
+	enum auth_status rc = AUTH_INTERNAL;
+	size_t n;
+
+	if (st->cause != PB_CAUSE_NONE) {
+		fail(e, st->cause, st->detail);
+		return AUTH_FAIL;
+	}
+	service = krb_login_service(st->login);
+	name.value = (void *)service;
+	name.length = strlen(service);
+	maj = gss_krb5_import_cred(&min, krb_login_ccache(st->login), NULL, NULL, &cred);
+	if (!GSS_ERROR(maj))
+		maj = gss_import_name(&min, &name, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &target);
+	if (!GSS_ERROR(maj))
+		maj = gss_init_sec_context(&min, cred, &st->gctx, target, (gss_OID)gss_mech_krb5,
+					   GSS_C_INTEG_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
+					   GSS_C_NO_BUFFER, NULL, &tok, &flags, NULL);
+	if (GSS_ERROR(maj) || maj != GSS_S_COMPLETE) {
+		gss_text(maj, min, why, sizeof(why));
+		snprintf(e->detail, sizeof(e->detail), "GSS-API could not make the AP-REQ for %s: %s",
+			 service, why);
+		goto out;
+	}
+	if (!(b64 = malloc(MAX_TOKEN)) ||
+	    sipae_b64_encode(tok.value, tok.length, b64, MAX_TOKEN, &n) != SIPAE_OK) {
+		snprintf(e->detail, sizeof(e->detail), "the AP-REQ does not fit its buffer");
+		goto out;
+	}
+	step_factf(in->run, "ap_req", "%zu bytes (GSS-API krb5, integrity only)", tok.length);
+	memset(&a, 0, sizeof(a));
+	a.scheme = "Kerberos";
+	a.realm = st->realm;
+	a.targetname = st->targetname;
+	a.gssapi_data = b64;
+	a.version = st->version >= 3 ? st->version : 0;
+	if (st->version >= 4) {
+		rnd_hex(st->crand, 4);
+		st->cnum = 1;
+		if (request_sig(st, in, hex, why, sizeof(why)) < 0) {
+			snprintf(e->detail, sizeof(e->detail), "could not sign the REGISTER: %s", why);
+			goto out;
+		}
+		snprintf(cnum, sizeof(cnum), "%u", st->cnum);
+		a.crand = st->crand;
+		a.cnum = cnum;
+		a.response = hex;
+	}
+	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
+		snprintf(e->detail, sizeof(e->detail), "the Authorization does not fit its buffer");
+		goto out;
+	}
+	st->round = 2;
+	*credentials = 1;
+	rc = AUTH_ANSWER;
+out:
+	gss_release_buffer(&m2, &tok);
+	gss_release_name(&m2, &target);
+	gss_release_cred(&m2, &cred);
+	free(b64);
+	return rc;
+}
+
+/* Version 3 (or a registrar that answers the AP-REQ with a 401 carrying
+ * opaque): the next REGISTER is signed on that security association. */
+static enum auth_status signed_request(struct krb_state *st, const struct auth_in *in,
+				       const struct sip_challenge *ch, char *out, size_t outlen,
+				       struct auth_err *e)
+{
+	char hex[2 * MAX_MIC + 1], cnum[16], why[300];
+	struct sipae_authz a;
+	size_t n;
+
+	snprintf(st->opaque, sizeof(st->opaque), "%s", param(ch, "opaque"));
+	rnd_hex(st->crand, 4);
+	st->cnum++;
+	if (request_sig(st, in, hex, why, sizeof(why)) < 0) {
+		snprintf(e->detail, sizeof(e->detail), "could not sign the REGISTER: %s", why);
+		return AUTH_INTERNAL;
+	}
+	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
+	memset(&a, 0, sizeof(a));
+	a.scheme = "Kerberos";
+	a.realm = st->realm;
+	a.targetname = st->targetname;
+	a.opaque = st->opaque;
+	a.version = st->version >= 3 ? st->version : 0;
+	a.crand = st->crand;
+	a.cnum = cnum;
+	a.response = hex;
+	if (a.version < 3)
+		a.version = 3;      /* signing on an SA exists from version 3 */
+	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
+		snprintf(e->detail, sizeof(e->detail), "the Authorization does not fit its buffer");
+		return AUTH_INTERNAL;
+	}
+	st->round = 3;
+	return AUTH_ANSWER;
+}
+
+static enum auth_status answer(void *state, const struct auth_in *in,
+			       const struct sip_challenge *ch, char *out, size_t outlen,
+			       int *credentials, struct auth_err *e)
+{
+	struct krb_state *st = state;
+
+	if (strcasecmp(ch->scheme, "Kerberos")) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "the registrar offers %s (SPNEGO), which phoneboot "
+			 "does not speak; [MS-SIPAE] clients answer Kerberos", ch->scheme);
+		fail(e, PB_CAUSE_SIP_AUTH_SCHEME_UNSUPPORTED, why);
+		return AUTH_FAIL;
+	}
+	if (st->round == 0) {
+		snprintf(st->realm, sizeof(st->realm), "%s", param(ch, "realm"));
+		snprintf(st->targetname, sizeof(st->targetname), "%s", param(ch, "targetname"));
+		st->version = version_of(ch, in->sipae_version);
+		return first(st, in, e);
+	}
+	if (st->round == 2 && sip_param(ch, "opaque") && *param(ch, "opaque") && st->gctx)
+		return signed_request(st, in, ch, out, outlen, e);
+	(void)credentials;
+	return AUTH_REFUSED;        /* a fresh challenge after the answer */
+}
+
+/* The registrar's 200 proves it holds the session key: rspauth, a MIC
+ * over the response's signed string. */
+static int verify(void *state, const struct auth_in *in, const struct sip_response *m,
+		  struct auth_err *e)
+{
+	struct krb_state *st = state;
+	const struct sip_challenge *ai = &m->auth_info;
+	struct sipae_sig_fields f;
+	const char *rspauth = sip_param(ai, "rspauth");
+	char str[2048], cseq[16], status[8], why[200];
+	uint8_t sig[MAX_MIC];
+	gss_buffer_desc msg, mic;
+	OM_uint32 maj = GSS_S_FAILURE, min = 0;
+	size_t n, hl;
+	struct span s;
+
+	(void)in;
+	e->cause = PB_CAUSE_SIP_SIGNATURE_INVALID;
+	if (!m->has_auth_info || strcasecmp(ai->scheme, "Kerberos") || !rspauth) {
+		snprintf(e->detail, sizeof(e->detail), "the registrar's %d carries no Kerberos "
+			 "rspauth (Authentication-Info): it did not prove the session", m->code);
+		return -1;
+	}
+	snprintf(cseq, sizeof(cseq), "%lu", m->cseq);
+	snprintf(status, sizeof(status), "%d", m->code);
+	memset(&f, 0, sizeof(f));
+	f.scheme = "Kerberos";
+	f.rand = param(ai, "srand");
+	f.num = param(ai, "snum");
+	f.realm = st->realm;
+	f.targetname = st->targetname;
+	f.call_id = m->call_id;
+	f.cseq_num = cseq;
+	f.cseq_method = m->cseq_method;
+	f.from_uri = m->from_uri;
+	f.from_tag = m->from_tag;
+	f.to_uri = m->to_uri;
+	f.to_tag = m->to_tag;
+	f.pai_sip_uri = m->pai_sip;
+	f.pai_tel_uri = m->pai_tel;
+	f.expires = m->expires_s;
+	f.status = status;
+	hl = strlen(rspauth);
+	s.p = rspauth;
+	s.len = hl;
+	why[0] = '\0';
+	if (hl % 2 == 0 && hl / 2 <= sizeof(sig) && hl &&
+	    sipae_signed_string(st->version, &f, str, sizeof(str), &n) == SIPAE_OK &&
+	    sipae_unhex(s, sig, hl / 2) == SIPAE_OK && st->gctx) {
+		msg.value = str;
+		msg.length = n;
+		mic.value = sig;
+		mic.length = hl / 2;
+		maj = gss_verify_mic(&min, st->gctx, &msg, &mic, NULL);
+		if (maj == GSS_S_COMPLETE)
+			return 0;
+		gss_text(maj, min, why, sizeof(why));
+	}
+	snprintf(e->detail, sizeof(e->detail), "the registrar's rspauth %.40s does not verify "
+		 "over its %d%s%s: it does not hold the session key", rspauth, m->code,
+		 why[0] ? ": " : "", why);
+	return -1;
+}
+
+static void describe(const struct sip_challenge *ch, char *buf, size_t len)
+{
+	const char *data = sip_param(ch, "gssapi-data");
+
+	snprintf(buf, len, "realm=\"%s\" targetname=\"%s\" version=%s%s%s", param(ch, "realm"),
+		 param(ch, "targetname"), sip_param(ch, "version") ? param(ch, "version") : "(none)",
+		 sip_param(ch, "opaque") ? " opaque" : "", data && *data ? " with an AP-REP" : "");
+}
+
+static void clear(void *state)
+{
+	struct krb_state *st = state;
+	OM_uint32 m2;
+
+	if (st->gctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&m2, &st->gctx, GSS_C_NO_BUFFER);
+	krb_login_free(st->login);
+	explicit_bzero(st, sizeof(*st));
+}
+
+const struct auth_mech auth_kerberos = {
+	.scheme = "Kerberos",
+	.bit = PB_AUTH_KERBEROS,
+	.state_size = sizeof(struct krb_state),
+	.answer = answer,
+	.resume = resume,
+	.verify = verify,
+	.describe = describe,
+	.clear = clear,
+};

@@ -1,0 +1,86 @@
+#!/bin/bash
+# The Kerberos sign-in against a real MIT KDC: krb5kdc on 127.0.0.1 (free
+# ports), a realm of its own (TEST.EXAMPLE) made here in a temporary
+# directory, never the host's krb5.conf or KDC database. Principals: alice
+# (pre-authentication required), carol (disabled: -allow_tix), the
+# registrar's sip/pool.test.example (its keytab for the mock registrar); no
+# principal for sip/pool2.test.example. Then build/integration/test_kerberos
+# (cmocka) boots against it. Needs krb5-kdc and krb5-admin-server
+# (scripts/install-deps.sh lab); no root, no lab.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP" || exit 2
+for t in krb5kdc kdb5_util kadmin.local; do
+	command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin
+	command -v "$t" >/dev/null || { echo "kerberos: $t not installed, skipped"; exit 0; }
+done
+BIN=${PB_KRB_TEST:-build/integration/test_kerberos}
+[ -x "$BIN" ] || { echo "kerberos: $BIN not built (make $BIN)"; exit 2; }
+D=$(mktemp -d /tmp/pb-krb.XXXXXX)
+KDC_PID=
+cleanup() {
+	[ -n "$KDC_PID" ] && kill "$KDC_PID" 2>/dev/null && wait "$KDC_PID" 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+# a free port for both TCP and UDP (bounded tries)
+PORT=
+for _ in $(seq 1 20); do
+	p=$((20000 + RANDOM % 20000))
+	if ! ss -Htuln "sport = :$p" 2>/dev/null | grep -q .; then PORT=$p; break; fi
+done
+[ -n "$PORT" ] || { echo "kerberos: no free port"; exit 2; }
+cat > "$D/kdc.conf" <<CONF
+[kdcdefaults]
+ kdc_listen = 127.0.0.1:$PORT
+ kdc_tcp_listen = 127.0.0.1:$PORT
+[realms]
+ TEST.EXAMPLE = {
+  database_name = $D/principal
+  key_stash_file = $D/stash
+  acl_file = $D/kadm5.acl
+  max_life = 1h
+  supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+ }
+[logging]
+ kdc = FILE:$D/kdc.log
+CONF
+cat > "$D/krb5.conf" <<CONF
+[libdefaults]
+ default_realm = TEST.EXAMPLE
+ dns_lookup_kdc = false
+[realms]
+ TEST.EXAMPLE = {
+  kdc = 127.0.0.1:$PORT
+ }
+CONF
+: > "$D/kadm5.acl"
+# the KDC's tools read only these files (never /etc/krb5.conf, /etc/krb5kdc)
+export KRB5_CONFIG=$D/krb5.conf KRB5_KDC_PROFILE=$D/kdc.conf
+PW=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')x1A
+printf '%s\n' "$PW" > "$D/password"
+chmod 600 "$D/password"
+MK=$(head -c 12 /dev/urandom | base64)
+kdb5_util create -s -r TEST.EXAMPLE -P "$MK" >"$D/create.log" 2>&1 || { cat "$D/create.log"; exit 2; }
+# passwords through kadmin.local's stdin (its -pw would show on a command line)
+ka() { kadmin.local -r TEST.EXAMPLE -q "$1" >>"$D/kadmin.log" 2>&1; }
+printf '%s\n%s\n' "$PW" "$PW" | kadmin.local -r TEST.EXAMPLE -q "addprinc +requires_preauth alice" >>"$D/kadmin.log" 2>&1
+printf '%s\n%s\n' "$PW" "$PW" | kadmin.local -r TEST.EXAMPLE -q "addprinc +requires_preauth -allow_tix carol" >>"$D/kadmin.log" 2>&1
+ka "addprinc -randkey sip/pool.test.example"
+ka "ktadd -k $D/sip.keytab sip/pool.test.example"
+[ -s "$D/sip.keytab" ] || { cat "$D/kadmin.log"; exit 2; }
+krb5kdc -n -r TEST.EXAMPLE >"$D/kdc.out" 2>&1 &
+KDC_PID=$!
+for _ in $(seq 1 50); do
+	ss -Htln "sport = :$PORT" 2>/dev/null | grep -q . && break
+	sleep 0.1
+done
+ss -Htln "sport = :$PORT" | grep -q . || { echo "kerberos: krb5kdc did not start"; cat "$D/kdc.out" "$D/kdc.log"; exit 2; }
+# the test program must not read the KDC's files either: its context is
+# phoneboot's own (in-memory profile); unset what the tools needed
+unset KRB5_CONFIG KRB5_KDC_PROFILE
+PB_KRB_PORT=$PORT PB_KRB_KEYTAB=$D/sip.keytab PB_KRB_PASSWORD_FILE=$D/password \
+	PB_FIXTURES=$TOP/build/fixtures PB_PROFILES=$TOP/profiles timeout 300 "$BIN"
+rc=$?
+if [ $rc != 0 ]; then echo "--- kdc.log"; tail -30 "$D/kdc.log"; fi
+exit $rc

@@ -1,0 +1,343 @@
+/* The Kerberos sign-in against a real MIT KDC (krb5kdc, started on
+ * 127.0.0.1 by tests/integration/kerberos.sh in a realm of its own,
+ * TEST.EXAMPLE) and the mock registrar's Kerberos verifier (MIT GSS-API
+ * accepting with the keytab of sip/pool.test.example): the whole boot on
+ * one loop, the KDC found by SRV through the mock DNS server.
+ *
+ * Cases: success (the AP-REQ accepted, the REGISTER's MIC and the 200's
+ * rspauth verified); wrong password; unknown user; a disabled user
+ * (-allow_tix); no SPN for the registrar; the device's clock 10 minutes
+ * off; no KDC answering (and the fallback to NTLM where the profile lists
+ * it); the password in no message sent.
+ *
+ * Environment (set by kerberos.sh): PB_KRB_PORT (the KDC's port, TCP and
+ * UDP), PB_KRB_KEYTAB, PB_KRB_PASSWORD_FILE (alice's and carol's password),
+ * PB_FIXTURES, PB_PROFILES. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine/boot_int.h"
+#include "../mock/dnsd.h"
+#include "../mock/loop.h"
+#include "../mock/sipreg.h"
+
+static struct pb_catalog *catalog;
+static struct pb_profile krb_only, krb_ntlm;
+static char password[128], fx_cert[512], fx_key[512], fx_root[512];
+static unsigned short kdc_port;
+static const char *keytab;
+
+#define OFFER_KRB "Kerberos realm=\"SIP Communications Service\", " \
+		  "targetname=\"sip/pool.test.example\", version=4"
+#define OFFER_NTLM "NTLM realm=\"SIP Communications Service\", " \
+		   "targetname=\"pool.test.example\", version=4"
+
+static int setup(void **st)
+{
+	const char *dir = getenv("PB_PROFILES") ? getenv("PB_PROFILES") : "profiles";
+	const char *pf = getenv("PB_KRB_PASSWORD_FILE");
+	const struct pb_profile *modern;
+	char err[256];
+	FILE *f;
+
+	(void)st;
+	if (!getenv("PB_KRB_PORT") || !(keytab = getenv("PB_KRB_KEYTAB")) || !pf) {
+		fprintf(stderr, "run me through tests/integration/kerberos.sh\n");
+		return -1;
+	}
+	kdc_port = (unsigned short)atoi(getenv("PB_KRB_PORT"));
+	if (!(f = fopen(pf, "r")) || !fgets(password, sizeof(password), f))
+		return -1;
+	fclose(f);
+	password[strcspn(password, "\r\n")] = '\0';
+	if (pb_catalog_load(dir, &catalog, err, sizeof(err)) != PB_OK ||
+	    !(modern = pb_catalog_find(catalog, "generic-modern")))
+		return -1;
+	/* test profiles: Kerberos only; Kerberos then NTLM (shallow copies) */
+	krb_only = *modern;
+	memset(krb_only.auth_order, 0, sizeof(krb_only.auth_order));
+	krb_only.auth_order[0] = PB_AUTH_KERBEROS;
+	krb_only.auth = PB_AUTH_KERBEROS;
+	krb_ntlm = krb_only;
+	krb_ntlm.auth_order[1] = PB_AUTH_NTLM;
+	krb_ntlm.auth = PB_AUTH_KERBEROS | PB_AUTH_NTLM;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	pb_catalog_free(catalog);
+	return 0;
+}
+
+struct result {
+	int done, calls;
+	struct pb_boot *b;
+};
+
+static void on_done(struct pb_boot *b, void *arg)
+{
+	struct result *res = arg;
+
+	res->done = 1;
+	res->calls++;
+	assert_ptr_equal(b, res->b);
+}
+
+struct world {
+	uv_loop_t loop;
+	struct dnsd *dns;
+	struct sipreg *reg;
+	struct pb_engine *eng;
+	struct pb_trust *roots;
+	char dns_addr[64];
+	const char *dns_list[1];
+	struct dnsd_rr sip_srv[1], krb_srv[1], a[1];
+	struct dnsd_rule rules[8];
+	unsigned short closed;
+};
+
+/* DNS for test.example: _sips._tcp -> the mock registrar; _kerberos._tcp
+ * -> the KDC (or, kdc_dead, a port nobody listens on); A -> 127.0.0.1. */
+static void world_up(struct world *w, const char *offer, int kdc_dead)
+{
+	const char *dir = getenv("PB_FIXTURES") ? getenv("PB_FIXTURES") : "build/fixtures";
+	struct sipreg_conf c;
+	char err[256];
+	size_t n = 0;
+
+	memset(w, 0, sizeof(*w));
+	snprintf(fx_cert, sizeof(fx_cert), "%s/leaf-sha256.pem", dir);
+	snprintf(fx_key, sizeof(fx_key), "%s/work/leaf-sha256.key", dir);
+	snprintf(fx_root, sizeof(fx_root), "%s/root-sha256-rsa4096.pem", dir);
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+	memset(&c, 0, sizeof(c));
+	c.cert_pem = fx_cert;
+	c.key_pem = fx_key;
+	c.chain_pem = fx_root;
+	c.mode = SIPREG_KERBEROS;
+	c.realm = "test.example";
+	c.schemes = offer;
+	c.keytab = keytab;
+	assert_int_equal(sipreg_start(&w->loop, &c, &w->reg), 0);
+	assert_int_equal(dnsd_closed_port(&w->closed), 0);
+	w->sip_srv[0] = (struct dnsd_rr){ NULL, 10, 0, sipreg_port(w->reg), "pool.test.example" };
+	w->krb_srv[0] = (struct dnsd_rr){ NULL, 0, 100, kdc_dead ? w->closed : kdc_port,
+					  "dc01.test.example" };
+	w->a[0] = (struct dnsd_rr){ "127.0.0.1", 0, 0, 0, NULL };
+	w->rules[n++] = (struct dnsd_rule){ "_sips._tcp.test.example", "SRV", 0, DNSD_NOERROR,
+					    w->sip_srv, 1 };
+	w->rules[n++] = (struct dnsd_rule){ "_kerberos._tcp.test.example", "SRV", 0,
+					    DNSD_NOERROR, w->krb_srv, 1 };
+	w->rules[n++] = (struct dnsd_rule){ NULL, "A", 0, DNSD_NOERROR, w->a, 1 };
+	w->rules[n++] = (struct dnsd_rule){ NULL, NULL, 0, DNSD_NXDOMAIN, NULL, 0 };
+	assert_int_equal(dnsd_start(&w->loop, w->rules, n, &w->dns), 0);
+	snprintf(w->dns_addr, sizeof(w->dns_addr), "127.0.0.1:%u", dnsd_port(w->dns));
+	w->dns_list[0] = w->dns_addr;
+	assert_int_equal(pb_trust_new(&w->roots), PB_OK);
+	assert_int_equal(pb_trust_add_file(w->roots, fx_root, err, sizeof(err)), PB_OK);
+	assert_int_equal(pb_engine_new(&w->loop, &w->eng), PB_OK);
+}
+
+static void world_down(struct world *w)
+{
+	pb_engine_free(w->eng);
+	sipreg_stop(w->reg);
+	dnsd_stop(w->dns);
+	assert_int_equal(loop_drain(&w->loop), 0);
+	pb_trust_free(w->roots);
+}
+
+static void world_opts(struct world *w, struct pb_logon_opts *o, const struct pb_profile *p)
+{
+	memset(o, 0, sizeof(*o));
+	o->user = "alice";
+	o->domain = "test.example";
+	o->profile = p;
+	o->dns = w->dns_list;
+	o->n_dns = 1;
+	o->password = password;
+	o->attempts = 1;
+	o->timeout_ms = 1000;
+	o->now = time(NULL);
+	o->device_roots = w->roots;
+}
+
+static json_t *boot(struct world *w, const struct pb_logon_opts *o, const char **outcome)
+{
+	struct result res;
+	char err[256];
+	json_t *rep;
+
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(pb_boot_start(w->eng, o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
+	loop_run_until(&w->loop, &res.done, 20000);
+	assert_int_equal(res.calls, 1);
+	*outcome = pb_boot_outcome(res.b);
+	rep = pb_boot_report(res.b);
+	pb_boot_free(res.b);
+	if (getenv("PB_TEST_DUMP"))
+		json_dumpf(rep, stderr, JSON_INDENT(1));
+	return rep;
+}
+
+static json_t *auth_step(json_t *rep)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "steps"), i, s)
+		if (!strcmp(json_string_value(json_object_get(s, "step")), "authenticate"))
+			return s;
+	fail_msg("no authenticate step");
+	return NULL;
+}
+
+static const char *fact(json_t *rep, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(auth_step(rep), "facts"), key));
+}
+
+static const char *diag(json_t *rep, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(rep, "diagnosis"), key));
+}
+
+/* One boot; the authenticate step's cause must be want (NULL: signed in). */
+static json_t *expect(const char *user, const char *pw, const struct pb_profile *p,
+		      const char *offer, int kdc_dead, long skew, const char *want,
+		      struct world *w)
+{
+	struct pb_logon_opts o;
+	const char *outcome;
+	json_t *rep;
+
+	world_up(w, offer, kdc_dead);
+	world_opts(w, &o, p);
+	o.user = user;
+	if (pw)
+		o.password = pw;
+	if (skew) {
+		o.now = time(NULL) + skew;
+		o.time_set = 1;
+	}
+	rep = boot(w, &o, &outcome);
+	if (!want) {
+		if (strcmp(outcome, "signed-in"))
+			fail_msg("%s: %s at %s: %s", user, outcome, diag(rep, "step"),
+				 diag(rep, "summary"));
+	} else {
+		const char *c = json_string_value(json_object_get(auth_step(rep), "cause"));
+
+		assert_string_equal(outcome, "failed");
+		if (!c || strcmp(c, want))
+			fail_msg("%s: cause %s, want %s (%s)", user, c ? c : "(none)", want,
+				 json_string_value(json_object_get(auth_step(rep), "detail")));
+	}
+	/* the password is in no message the registrar saw */
+	assert_null(strstr(sipreg_last_authorization(w->reg), password));
+	return rep;
+}
+
+static void signs_in(void **st)
+{
+	struct world w;
+	json_t *rep;
+
+	(void)st;
+	rep = expect("alice", NULL, &krb_only, OFFER_KRB "\n" OFFER_NTLM, 0, 0, NULL, &w);
+	assert_string_equal(fact(rep, "scheme"), "Kerberos");
+	assert_string_equal(fact(rep, "client_principal"), "alice@TEST.EXAMPLE");
+	assert_string_equal(fact(rep, "service_principal"), "sip/pool.test.example@TEST.EXAMPLE");
+	assert_string_equal(fact(rep, "registrar_proof"), "verified");
+	assert_non_null(strstr(fact(rep, "kdc"), ":"));
+	/* one round trip: the AP-REQ and the signature in one REGISTER */
+	assert_int_equal(sipreg_requests(w.reg), 2);
+	assert_int_equal(strncmp(sipreg_last_authorization(w.reg), "Kerberos qop=\"auth\"", 19), 0);
+	assert_non_null(strstr(sipreg_last_authorization(w.reg), "gssapi-data=\"YII"));
+	assert_non_null(strstr(sipreg_last_authorization(w.reg), "response=\""));
+	json_decref(rep);
+	world_down(&w);
+}
+
+static void kdc_refusals(void **st)
+{
+	static const struct { const char *user, *pw; long skew; const char *offer, *cause; } c[] = {
+		{ "alice", "not-the-password", 0, OFFER_KRB, "krb-preauth-failed" },
+		{ "nobody", NULL, 0, OFFER_KRB, "krb-principal-unknown" },
+		{ "carol", NULL, 0, OFFER_KRB, "krb-account-disabled" },
+		{ "alice", NULL, 0, "Kerberos realm=\"SIP Communications Service\", "
+		  "targetname=\"sip/pool2.test.example\", version=4", "krb-spn-missing" },
+		{ "alice", NULL, 600, OFFER_KRB, "krb-clock-skew" },
+	};
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct world w;
+		json_t *rep = expect(c[i].user, c[i].pw, &krb_only, c[i].offer, 0, c[i].skew,
+				     c[i].cause, &w);
+
+		/* the registrar saw no Kerberos answer: the KDC said no first */
+		assert_int_equal(sipreg_requests(w.reg), 1);
+		if (c[i].skew) {
+			const char *d = json_string_value(json_object_get(auth_step(rep), "detail"));
+
+			assert_non_null(strstr(d, "the device's clock"));
+			assert_non_null(strstr(d, "the KDC's"));
+			assert_non_null(fact(rep, "kdc_clock"));
+		}
+		json_decref(rep);
+		world_down(&w);
+	}
+}
+
+static void kdc_unreachable(void **st)
+{
+	struct world w;
+	json_t *rep;
+
+	(void)st;
+	/* Kerberos only: the cause is the step's */
+	rep = expect("alice", NULL, &krb_only, OFFER_KRB "\n" OFFER_NTLM, 1, 0,
+		     "krb-kdc-unreachable", &w);
+	assert_non_null(strstr(json_string_value(json_object_get(auth_step(rep), "detail")),
+			       "refused"));
+	json_decref(rep);
+	world_down(&w);
+	/* Kerberos then NTLM, NTLM offered: NTLM answers on the same
+	 * connection, and the report says so (the mock speaks no NTLM: its
+	 * second 401 carries no CHALLENGE) */
+	rep = expect("alice", NULL, &krb_ntlm, OFFER_KRB "\n" OFFER_NTLM, 1, 0,
+		     "sip-bad-response", &w);
+	assert_string_equal(fact(rep, "fallback"), "Kerberos: krb-kdc-unreachable -> NTLM");
+	assert_string_equal(fact(rep, "scheme"), "NTLM");
+	assert_int_equal(strncmp(sipreg_last_authorization(w.reg), "NTLM ", 5), 0);
+	assert_int_equal(sipreg_connections(w.reg), 1);
+	json_decref(rep);
+	world_down(&w);
+	/* Kerberos then NTLM, only Kerberos offered: no fallback */
+	rep = expect("alice", NULL, &krb_ntlm, OFFER_KRB, 1, 0, "krb-kdc-unreachable", &w);
+	assert_null(fact(rep, "fallback"));
+	json_decref(rep);
+	world_down(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(signs_in),
+		cmocka_unit_test(kdc_refusals),
+		cmocka_unit_test(kdc_unreachable),
+	};
+	return cmocka_run_group_tests_name("kerberos", tests, setup, teardown);
+}
