@@ -38,7 +38,7 @@ CLI_SRC := src/main.c src/opts.c src/help.c src/cmd_profiles.c src/cmd_cert.c sr
            src/cmd_fleet.c src/cmd_matrix.c src/fleet_util.c src/fleet_csv.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
            test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag \
-           test_time_devupdate test_fleet test_spnego
+           test_time_devupdate test_fleet test_spnego test_krb
 
 B := build
 
@@ -189,12 +189,12 @@ lab-test: phoneboot $(B)/asan/phoneboot
 	  UBSAN_OPTIONS=exitcode=86 bash tests/integration/ad.sh; \
 	else echo "lab-test: skipped (needs root and scripts/install-deps.sh lab)"; fi
 
-check: all lint unit unit-asan torture cli-tests install-test browser-test fuzz-replay lab-test
+check: all lint unit unit-asan torture cli-tests install-test browser-test fuzz-replay krb-test lab-test
 	@echo "make check: done"
 
 # ---- fuzzing (clang) ----
 FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest fuzz_dhcp
-FUZZERS += fuzz_ntlm_challenge fuzz_sipae fuzz_sntp fuzz_ucupdate fuzz_spnego
+FUZZERS += fuzz_ntlm_challenge fuzz_sipae fuzz_sntp fuzz_ucupdate fuzz_spnego fuzz_kdc
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15

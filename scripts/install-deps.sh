@@ -7,7 +7,8 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 BUILD="build-essential pkg-config libssl-dev openssl libuv1-dev libc-ares-dev \
-libldap-dev libjansson-dev libinih-dev libcmocka-dev libcurl4-openssl-dev clang python3 cppcheck"
+libldap-dev libjansson-dev libinih-dev libcmocka-dev libcurl4-openssl-dev clang python3 cppcheck \
+libkrb5-dev"
 LAB="dnsmasq slapd ldap-utils kamailio kamailio-tls-modules bind9-dnsutils \
 iproute2 busybox udhcpc procps chrony nginx-light curl"
 # the AD mode (lab/lab up --ad): Samba AD DC (samba-ad-lab.md: samba-ad-provision
@@ -19,6 +20,9 @@ libwbclient-dev util-linux"
 # the HTML report's test in a real browser (tests/browser/run.sh); script(1)
 # and man for the CLI tests
 TEST="chromium bsdutils man-db"
+# tests/integration/kerberos.sh: an MIT KDC of its own on 127.0.0.1
+# (krb5kdc, kdb5_util; kadmin.local)
+LAB="$LAB krb5-kdc krb5-admin-server"
 # bench/bench_fleet.py: SIPp (sip-tester) and sipsak beside phoneboot fleet
 LAB="$LAB sip-tester sipsak"
 want=$BUILD

@@ -12,7 +12,7 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP" || exit 2
 for t in krb5kdc kdb5_util kadmin.local; do
 	command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin
-	command -v "$t" >/dev/null || { echo "kerberos: $t not installed, skipped"; exit 0; }
+	command -v "$t" >/dev/null || { echo "kerberos: $t not installed, skipped (scripts/install-deps.sh lab)"; exit 0; }
 done
 BIN=${PB_KRB_TEST:-build/integration/test_kerberos}
 [ -x "$BIN" ] || { echo "kerberos: $BIN not built (make $BIN)"; exit 2; }
@@ -80,7 +80,14 @@ ss -Htln "sport = :$PORT" | grep -q . || { echo "kerberos: krb5kdc did not start
 # phoneboot's own (in-memory profile); unset what the tools needed
 unset KRB5_CONFIG KRB5_KDC_PROFILE
 PB_KRB_PORT=$PORT PB_KRB_KEYTAB=$D/sip.keytab PB_KRB_PASSWORD_FILE=$D/password \
-	PB_FIXTURES=$TOP/build/fixtures PB_PROFILES=$TOP/profiles timeout 300 "$BIN"
+	PB_FIXTURES=$TOP/build/fixtures PB_PROFILES=$TOP/profiles timeout 300 "$BIN" \
+	>"$D/test.out" 2>&1
 rc=$?
+cat "$D/test.out"
 if [ $rc != 0 ]; then echo "--- kdc.log"; tail -30 "$D/kdc.log"; fi
-exit $rc
+# the password never in what the test printed (reports, details)
+if grep -qF "$PW" "$D/test.out"; then echo "FAIL the password is in the output"; rc=1; fi
+p=$(grep -c '^\[       OK \]' "$D/test.out"); f=$(grep -c '^\[  FAILED  \] [a-z]' "$D/test.out")
+[ $rc != 0 ] && [ "$f" = 0 ] && f=1
+echo "kerberos: $p passed, $f failed"
+[ $rc = 0 ]

@@ -107,7 +107,8 @@ struct world {
 };
 
 /* DNS for test.example: _sips._tcp -> the mock registrar; _kerberos._tcp
- * -> the KDC (or, kdc_dead, a port nobody listens on); A -> 127.0.0.1. */
+ * -> the KDC (kdc_dead 1: a port nobody listens on; 2: _kerberos._udp
+ * only; 3: no SRV for Kerberos at all); A -> 127.0.0.1. */
 static void world_up(struct world *w, const char *offer, int kdc_dead)
 {
 	const char *dir = getenv("PB_FIXTURES") ? getenv("PB_FIXTURES") : "build/fixtures";
@@ -131,13 +132,15 @@ static void world_up(struct world *w, const char *offer, int kdc_dead)
 	assert_int_equal(sipreg_start(&w->loop, &c, &w->reg), 0);
 	assert_int_equal(dnsd_closed_port(&w->closed), 0);
 	w->sip_srv[0] = (struct dnsd_rr){ NULL, 10, 0, sipreg_port(w->reg), "pool.test.example" };
-	w->krb_srv[0] = (struct dnsd_rr){ NULL, 0, 100, kdc_dead ? w->closed : kdc_port,
+	w->krb_srv[0] = (struct dnsd_rr){ NULL, 0, 100, kdc_dead == 1 ? w->closed : kdc_port,
 					  "dc01.test.example" };
 	w->a[0] = (struct dnsd_rr){ "127.0.0.1", 0, 0, 0, NULL };
 	w->rules[n++] = (struct dnsd_rule){ "_sips._tcp.test.example", "SRV", 0, DNSD_NOERROR,
 					    w->sip_srv, 1 };
-	w->rules[n++] = (struct dnsd_rule){ "_kerberos._tcp.test.example", "SRV", 0,
-					    DNSD_NOERROR, w->krb_srv, 1 };
+	if (kdc_dead != 3)
+		w->rules[n++] = (struct dnsd_rule){ kdc_dead == 2 ? "_kerberos._udp.test.example"
+						    : "_kerberos._tcp.test.example", "SRV", 0,
+						    DNSD_NOERROR, w->krb_srv, 1 };
 	w->rules[n++] = (struct dnsd_rule){ NULL, "A", 0, DNSD_NOERROR, w->a, 1 };
 	w->rules[n++] = (struct dnsd_rule){ NULL, NULL, 0, DNSD_NXDOMAIN, NULL, 0 };
 	assert_int_equal(dnsd_start(&w->loop, w->rules, n, &w->dns), 0);
@@ -269,6 +272,20 @@ static void signs_in(void **st)
 	world_down(&w);
 }
 
+/* A domain that publishes only _kerberos._udp: the KDC over UDP. */
+static void over_udp(void **st)
+{
+	struct world w;
+	json_t *rep;
+
+	(void)st;
+	rep = expect("alice", NULL, &krb_only, OFFER_KRB, 2, 0, NULL, &w);
+	assert_non_null(strstr(fact(rep, "kdc"), "/udp"));
+	assert_string_equal(fact(rep, "registrar_proof"), "verified");
+	json_decref(rep);
+	world_down(&w);
+}
+
 static void kdc_refusals(void **st)
 {
 	static const struct { const char *user, *pw; long skew; const char *offer, *cause; } c[] = {
@@ -325,6 +342,16 @@ static void kdc_unreachable(void **st)
 	assert_int_equal(sipreg_connections(w.reg), 1);
 	json_decref(rep);
 	world_down(&w);
+	/* no SRV record at all: both names tried, both named */
+	rep = expect("alice", NULL, &krb_only, OFFER_KRB, 3, 0, "krb-kdc-unreachable", &w);
+	{
+		const char *d = json_string_value(json_object_get(auth_step(rep), "detail"));
+
+		assert_non_null(strstr(d, "_kerberos._tcp.test.example: dns-nxdomain"));
+		assert_non_null(strstr(d, "_kerberos._udp.test.example: dns-nxdomain"));
+	}
+	json_decref(rep);
+	world_down(&w);
 	/* Kerberos then NTLM, only Kerberos offered: no fallback */
 	rep = expect("alice", NULL, &krb_ntlm, OFFER_KRB, 1, 0, "krb-kdc-unreachable", &w);
 	assert_null(fact(rep, "fallback"));
@@ -336,6 +363,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(signs_in),
+		cmocka_unit_test(over_udp),
 		cmocka_unit_test(kdc_refusals),
 		cmocka_unit_test(kdc_unreachable),
 	};

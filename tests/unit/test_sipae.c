@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "sip/sip.h"
 #include "sipae/sipae.h"
 
 static void authorization_first(void **st)
@@ -187,6 +188,113 @@ static void signed_string_v2(void **st)
 	assert_int_equal(sipae_signed_string(1, &f, (char[8]){ 0 }, 8, NULL), SIPAE_ERR_ARG);
 }
 
+/* Kerberos ([MS-SIPAE] 4.2): the challenge of the example's 401 read by
+ * the one challenge parser; the one-leg answer of version 4 (AP-REQ and
+ * the request's signature in one REGISTER); the signed request of
+ * version 3 on the security association (opaque, no gssapi-data); the
+ * signed string with the scheme "Kerberos"; the 200's Authentication-Info
+ * as a registrar signs it. */
+static void kerberos(void **st)
+{
+	/* [MS-SIPAE] 4.2 step 2, the two challenges as sent */
+	static const char hdr[] =
+		"Kerberos realm=\"SIP Communications Service\", "
+		"targetname=\"sip/server.contoso.com\", version=3";
+	static const char ainfo[] =
+		"Kerberos rspauth=\"040501FFFFFFFFFF00000000123A9B7C0D1E2F30415263748596A7B8\", "
+		"srand=\"3A8F12C4\", snum=\"1\", opaque=\"ACDC123E\", qop=\"auth\", "
+		"targetname=\"sip/server.contoso.com\", realm=\"SIP Communications Service\"";
+	struct sip_challenge ch;
+	struct sipae_authz z = { 0 };
+	struct sipae_sig_fields f = { 0 };
+	char out[1024];
+	uint8_t mic[28];
+	struct span s;
+
+	(void)st;
+	assert_int_equal(sip_parse_challenge(hdr, strlen(hdr), &ch), 0);
+	assert_string_equal(ch.scheme, "Kerberos");
+	assert_string_equal(sip_param(&ch, "targetname"), "sip/server.contoso.com");
+	assert_string_equal(sip_param(&ch, "realm"), "SIP Communications Service");
+	assert_string_equal(sip_param(&ch, "version"), "3");
+	assert_int_equal(sip_parse_challenge(ainfo, strlen(ainfo), &ch), 0);
+	assert_string_equal(sip_param(&ch, "srand"), "3A8F12C4");
+	assert_string_equal(sip_param(&ch, "opaque"), "ACDC123E");
+	/* rspauth: a GSS MIC token of any length (RFC 4121: 16 + checksum) */
+	s.p = sip_param(&ch, "rspauth");
+	s.len = strlen(s.p);
+	assert_int_equal(s.len, 2 * sizeof(mic));
+	assert_int_equal(sipae_unhex(s, mic, sizeof(mic)), SIPAE_OK);
+	assert_int_equal(mic[0], 0x04);
+	assert_int_equal(mic[1], 0x05);
+
+	/* version 4, one leg */
+	z.scheme = "Kerberos";
+	z.realm = "SIP Communications Service";
+	z.targetname = "sip/server.contoso.com";
+	z.version = 4;
+	z.gssapi_data = "YIIFAgYJKoZIhvcSAQICAQBuggTx";
+	z.crand = "0b6a1f37";
+	z.cnum = "1";
+	z.response = "040401ffffffffff000000002a3b4c5d6e7f8091a2b3c4d5";
+	assert_int_equal(sipae_authorization(&z, out, sizeof(out), NULL), SIPAE_OK);
+	assert_string_equal(out, "Kerberos qop=\"auth\", realm=\"SIP Communications Service\", "
+			    "targetname=\"sip/server.contoso.com\", version=4, "
+			    "gssapi-data=\"YIIFAgYJKoZIhvcSAQICAQBuggTx\", crand=\"0b6a1f37\", "
+			    "cnum=\"1\", response=\"040401ffffffffff000000002a3b4c5d6e7f8091a2b3c4d5\"");
+	/* version 3: the AP-REQ unsigned ... */
+	z.version = 3;
+	z.crand = z.cnum = z.response = NULL;
+	assert_int_equal(sipae_authorization(&z, out, sizeof(out), NULL), SIPAE_OK);
+	assert_string_equal(out, "Kerberos qop=\"auth\", realm=\"SIP Communications Service\", "
+			    "targetname=\"sip/server.contoso.com\", version=3, "
+			    "gssapi-data=\"YIIFAgYJKoZIhvcSAQICAQBuggTx\"");
+	/* ... then signed on the security association the 401's opaque names */
+	z.gssapi_data = NULL;
+	z.opaque = "ACDC123E";
+	z.crand = "0b6a1f38";
+	z.cnum = "2";
+	z.response = "0404";
+	assert_int_equal(sipae_authorization(&z, out, sizeof(out), NULL), SIPAE_OK);
+	assert_string_equal(out, "Kerberos qop=\"auth\", realm=\"SIP Communications Service\", "
+			    "opaque=\"ACDC123E\", targetname=\"sip/server.contoso.com\", version=3, "
+			    "crand=\"0b6a1f38\", cnum=\"2\", response=\"0404\"");
+	/* a signature beside an AP-REQ needs version 4; without opaque too */
+	z.gssapi_data = "YII=";
+	assert_int_equal(sipae_authorization(&z, out, sizeof(out), NULL), SIPAE_ERR_ARG);
+	z.gssapi_data = NULL;
+	z.opaque = NULL;
+	assert_int_equal(sipae_authorization(&z, out, sizeof(out), NULL), SIPAE_ERR_ARG);
+
+	/* the signed string: the REGISTER of the example (step 3), version 3
+	 * and later; the scheme is "Kerberos" and every field as sent */
+	f.scheme = "Kerberos";
+	f.rand = "0b6a1f37";
+	f.num = "1";
+	f.realm = "SIP Communications Service";
+	f.targetname = "sip/server.contoso.com";
+	f.call_id = "c7142b90f8c94668807a382f552a6770";
+	f.cseq_num = "2";
+	f.cseq_method = "REGISTER";
+	f.from_uri = "sip:alice@contoso.com";
+	f.from_tag = "604168c9c0";
+	f.to_uri = "sip:alice@contoso.com";
+	f.to_tag = "";
+	f.expires = "";
+	check_sig(3, &f, "<Kerberos><0b6a1f37><1><SIP Communications Service>"
+		  "<sip/server.contoso.com><c7142b90f8c94668807a382f552a6770><2><REGISTER>"
+		  "<sip:alice@contoso.com><604168c9c0><sip:alice@contoso.com><><><><>");
+	/* the 200 OK: the registrar's srand/snum, its To tag, the status */
+	f.rand = "3A8F12C4";
+	f.to_tag = "9588410E2DA11CEE9D0AE7733E07830F";
+	f.expires = "3600";
+	f.status = "200";
+	check_sig(4, &f, "<Kerberos><3A8F12C4><1><SIP Communications Service>"
+		  "<sip/server.contoso.com><c7142b90f8c94668807a382f552a6770><2><REGISTER>"
+		  "<sip:alice@contoso.com><604168c9c0><sip:alice@contoso.com>"
+		  "<9588410E2DA11CEE9D0AE7733E07830F><><><3600><200>");
+}
+
 static void base64(void **st)
 {
 	/* RFC 4648 section 10 */
@@ -249,6 +357,7 @@ int main(void)
 		cmocka_unit_test(authorization_v4),
 		cmocka_unit_test(signed_strings_v4),
 		cmocka_unit_test(signed_string_v2),
+		cmocka_unit_test(kerberos),
 		cmocka_unit_test(base64),
 		cmocka_unit_test(hex),
 		cmocka_unit_test(strings),
