@@ -117,8 +117,9 @@ enum pb_remedy {
 	PB_REMEDY_FIX_CLOCK = 5,
 	PB_REMEDY_FIX_CERTIFICATE_NAME = 6,
 	PB_REMEDY_ENABLE_TLS_VERSION = 7,
+	PB_REMEDY_REGISTER_SPN = 8,         /* setspn: the registrar's sip/<FQDN> */
 };
-#define PB_REMEDY_COUNT 8
+#define PB_REMEDY_COUNT 9
 
 /* Each returns a static string; NULL only for a value outside the enum. */
 PB_EXPORT const char *pb_strerror(enum pb_err err);

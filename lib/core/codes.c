@@ -110,6 +110,7 @@ const char *pb_remedy_str(enum pb_remedy remedy)
 	case PB_REMEDY_FIX_CLOCK: return "fix-clock";
 	case PB_REMEDY_FIX_CERTIFICATE_NAME: return "fix-certificate-name";
 	case PB_REMEDY_ENABLE_TLS_VERSION: return "enable-tls-version";
+	case PB_REMEDY_REGISTER_SPN: return "register-spn";
 	}
 	return NULL;
 }

@@ -203,6 +203,28 @@ static json_t *clock_rule(const struct diag_in *in, json_t *steps, json_t *end, 
 			 "evidence", ev);
 }
 
+/* Rule 0b: the KDC refused the device's clock (krb-clock-skew) and the
+ * time step found no NTP server: the clock is the root cause, traced to
+ * `time`, as a certificate's validity is in rule 0. */
+static json_t *krb_clock_rule(json_t *steps, json_t *end)
+{
+	json_t *tm = find_step(steps, "time"), *also, *ev;
+	char summary[900];
+
+	if (!tm || !end || strcmp(str(end, "cause"), "krb-clock-skew") || !failed(tm))
+		return NULL;
+	also = json_array();
+	json_array_append_new(also, json_string("krb-clock-skew"));
+	ev = json_array();
+	json_array_append_new(ev, evidence(tm));
+	json_array_append_new(ev, evidence(end));
+	snprintf(summary, sizeof(summary), "The phone's clock is wrong: no NTP server gave it the "
+		 "time (%s), and Kerberos refuses a clock more than 5 minutes off: %s. Fix the "
+		 "clock, not the account.", str(tm, "cause"), str(end, "detail"));
+	return json_pack("{s:s,s:s,s:o,s:s,s:o}", "step", "time", "cause", str(tm, "cause"),
+			 "also", also, "summary", summary, "evidence", ev);
+}
+
 json_t *diagnose(const struct diag_in *in)
 {
 	json_t *steps = in->steps, *end, *inst, *dc, *dl, *also, *ev, *first;
@@ -225,7 +247,8 @@ json_t *diagnose(const struct diag_in *in)
 	json_t *clock;
 
 	/* Rule 0: the device's clock made a valid certificate fail. */
-	if ((clock = clock_rule(in, steps, end, trust_failure ? inst : NULL))) {
+	if ((clock = clock_rule(in, steps, end, trust_failure ? inst : NULL)) ||
+	    (clock = krb_clock_rule(steps, end))) {
 		json_decref(ev);
 		return clock;
 	}
@@ -319,6 +342,57 @@ static int other_firmware(const struct pb_logon_opts *o, const struct pb_chain *
 	return 0;
 }
 
+/* The causes of the KDC exchange (docs/kerberos.md). */
+static json_t *krb_remedies(json_t *list, const struct diag_in *in,
+			    const struct pb_logon_opts *o, const char *cause)
+{
+	const char *d = NULL;
+	json_t *s, *auth = NULL;
+	char buf[700], spn[300] = "sip/<pool FQDN>";
+	size_t i;
+
+	json_array_foreach(in->steps, i, s)
+		if (!strcmp(str(s, "step"), "authenticate"))
+			auth = s;
+	if (auth) {
+		d = str(json_object_get(auth, "facts"), "service_principal");
+		if (*d)
+			snprintf(spn, sizeof(spn), "%.*s", (int)strcspn(d, "@"), d);
+	}
+	if (!strcmp(cause, "krb-clock-skew")) {
+		snprintf(buf, sizeof(buf), "give the phone the time: an NTP server it reaches "
+			 "(DHCP option 42, or SRV _ntp._udp.%s -> the domain controller, which "
+			 "keeps the domain's time)%s", o->domain,
+			 o->time_set ? "; here --time set the device's clock" : "");
+		list = add(list, PB_REMEDY_FIX_CLOCK, buf, 0);
+	} else if (!strcmp(cause, "krb-spn-missing")) {
+		snprintf(buf, sizeof(buf), "register the registrar's service principal on the "
+			 "account its pool runs as: setspn -S %s <service account> (then export "
+			 "its keytab to the registrar)", spn);
+		list = add(list, PB_REMEDY_REGISTER_SPN, buf, 0);
+	} else if (!strcmp(cause, "krb-preauth-failed") ||
+		   !strcmp(cause, "krb-principal-unknown")) {
+		snprintf(buf, sizeof(buf), "check the user name and the password of %s@%s (the "
+			 "KDC refused them)", o->user, o->domain);
+		list = add(list, PB_REMEDY_FIX_CREDENTIALS, buf, 0);
+	} else if (!strcmp(cause, "krb-account-disabled")) {
+		snprintf(buf, sizeof(buf), "enable (or unlock) the account %s in Active "
+			 "Directory: the KDC refuses it", o->user);
+		list = add(list, PB_REMEDY_FIX_CREDENTIALS, buf, 0);
+	} else if (!strcmp(cause, "krb-kdc-unreachable") && auth &&
+		   strstr(str(auth, "detail"), "no KDC for")) {
+		snprintf(buf, sizeof(buf), "publish SRV _kerberos._tcp.%s -> a domain controller "
+			 "(port 88) in the DNS the phone uses", o->domain);
+		list = add(list, PB_REMEDY_FIX_DNS_RECORD, buf, 0);
+	} else if (!strcmp(cause, "krb-kdc-unreachable")) {
+		snprintf(buf, sizeof(buf), "the KDC that SRV _kerberos._tcp.%s names does not "
+			 "answer: start its Kerberos service (port 88), let the phone reach it, or "
+			 "point the record at a domain controller that answers", o->domain);
+		list = add(list, PB_REMEDY_FIX_DNS_RECORD, buf, 0);
+	}
+	return list;
+}
+
 json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
 		 const struct pb_logon_opts *o, const json_t *diagnosis)
 {
@@ -355,6 +429,8 @@ json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
 	}
 	if (!cause)
 		return list;
+	if (!strncmp(cause, "krb-", 4))
+		return krb_remedies(list, in, o, cause);
 	if (step && !strcmp(step, "time")) {
 		/* the clock, not the certificate (rule 0), or no NTP at all */
 		snprintf(buf, sizeof(buf), "give the phone the time: an NTP server it reaches "

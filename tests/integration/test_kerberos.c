@@ -215,6 +215,19 @@ static const char *diag(json_t *rep, const char *key)
 	return json_string_value(json_object_get(json_object_get(rep, "diagnosis"), key));
 }
 
+/* The remedy id whose summary holds text, or fail. */
+static void remedy(json_t *rep, const char *id, const char *text)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "remedies"), i, r)
+		if (!strcmp(json_string_value(json_object_get(r, "remedy")), id) &&
+		    strstr(json_string_value(json_object_get(r, "summary")), text))
+			return;
+	fail_msg("no remedy %s with \"%s\"", id, text);
+}
+
 /* One boot; the authenticate step's cause must be want (NULL: signed in). */
 static json_t *expect(const char *user, const char *pw, const struct pb_profile *p,
 		      const char *offer, int kdc_dead, long skew, const char *want,
@@ -288,13 +301,19 @@ static void over_udp(void **st)
 
 static void kdc_refusals(void **st)
 {
-	static const struct { const char *user, *pw; long skew; const char *offer, *cause; } c[] = {
-		{ "alice", "not-the-password", 0, OFFER_KRB, "krb-preauth-failed" },
-		{ "nobody", NULL, 0, OFFER_KRB, "krb-principal-unknown" },
-		{ "carol", NULL, 0, OFFER_KRB, "krb-account-disabled" },
+	static const struct { const char *user, *pw; long skew; const char *offer, *cause,
+			      *diag_step, *remedy, *text; } c[] = {
+		{ "alice", "not-the-password", 0, OFFER_KRB, "krb-preauth-failed",
+		  "authenticate", "fix-credentials", "alice@test.example" },
+		{ "nobody", NULL, 0, OFFER_KRB, "krb-principal-unknown",
+		  "authenticate", "fix-credentials", "nobody@test.example" },
+		{ "carol", NULL, 0, OFFER_KRB, "krb-account-disabled",
+		  "authenticate", "fix-credentials", "enable (or unlock) the account carol" },
 		{ "alice", NULL, 0, "Kerberos realm=\"SIP Communications Service\", "
-		  "targetname=\"sip/pool2.test.example\", version=4", "krb-spn-missing" },
-		{ "alice", NULL, 600, OFFER_KRB, "krb-clock-skew" },
+		  "targetname=\"sip/pool2.test.example\", version=4", "krb-spn-missing",
+		  "authenticate", "register-spn", "setspn -S sip/pool2.test.example " },
+		/* no NTP in this world: the clock, traced to the time step */
+		{ "alice", NULL, 600, OFFER_KRB, "krb-clock-skew", "time", "fix-clock", "NTP" },
 	};
 	size_t i;
 
@@ -306,6 +325,8 @@ static void kdc_refusals(void **st)
 
 		/* the registrar saw no Kerberos answer: the KDC said no first */
 		assert_int_equal(sipreg_requests(w.reg), 1);
+		assert_string_equal(diag(rep, "step"), c[i].diag_step);
+		remedy(rep, c[i].remedy, c[i].text);
 		if (c[i].skew) {
 			const char *d = json_string_value(json_object_get(auth_step(rep), "detail"));
 
