@@ -239,21 +239,24 @@ out:
 	return rc;
 }
 
-/* Version 3 (or a registrar that answers the AP-REQ with a 401 carrying
- * opaque): the next REGISTER is signed on that security association. */
-static enum auth_status signed_request(struct krb_state *st, const struct auth_in *in,
-				       const struct sip_challenge *ch, char *out, size_t outlen,
-				       struct auth_err *e)
+/* A request signed in the security association ([MS-SIPAE] 3.1): the
+ * opaque the registrar named (its 401 after an unsigned AP-REQ, or its
+ * 200's Authentication-Info), a fresh crand, the next cnum, the MIC. */
+static enum auth_status sa_request(struct krb_state *st, const struct auth_in *in, char *out,
+				   size_t outlen, struct auth_err *e)
 {
 	char hex[2 * MAX_MIC + 1], cnum[16], why[300];
 	struct sipae_authz a;
 	size_t n;
 
-	snprintf(st->opaque, sizeof(st->opaque), "%s", param(ch, "opaque"));
+	if (st->gctx == GSS_C_NO_CONTEXT || st->round < 2) {
+		fail(e, PB_CAUSE_NONE, "no Kerberos security association to sign with");
+		return AUTH_INTERNAL;
+	}
 	rnd_hex(st->crand, 4);
 	st->cnum++;
 	if (request_sig(st, in, hex, why, sizeof(why)) < 0) {
-		snprintf(e->detail, sizeof(e->detail), "could not sign the REGISTER: %s", why);
+		snprintf(e->detail, sizeof(e->detail), "could not sign the request: %s", why);
 		return AUTH_INTERNAL;
 	}
 	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
@@ -261,19 +264,36 @@ static enum auth_status signed_request(struct krb_state *st, const struct auth_i
 	a.scheme = "Kerberos";
 	a.realm = st->realm;
 	a.targetname = st->targetname;
-	a.opaque = st->opaque;
+	a.opaque = st->opaque[0] ? st->opaque : NULL;
 	a.version = st->version >= 3 ? st->version : 0;
 	a.crand = st->crand;
 	a.cnum = cnum;
 	a.response = hex;
-	if (a.version < 3)
-		a.version = 3;      /* signing on an SA exists from version 3 */
 	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
 		snprintf(e->detail, sizeof(e->detail), "the Authorization does not fit its buffer");
 		return AUTH_INTERNAL;
 	}
-	st->round = 3;
 	return AUTH_ANSWER;
+}
+
+/* Version 3 (or a registrar that answers the AP-REQ with a 401 carrying
+ * opaque): the next REGISTER is signed on that security association. */
+static enum auth_status signed_request(struct krb_state *st, const struct auth_in *in,
+				       const struct sip_challenge *ch, char *out, size_t outlen,
+				       struct auth_err *e)
+{
+	enum auth_status rc;
+
+	snprintf(st->opaque, sizeof(st->opaque), "%s", param(ch, "opaque"));
+	if ((rc = sa_request(st, in, out, outlen, e)) == AUTH_ANSWER)
+		st->round = 3;
+	return rc;
+}
+
+static enum auth_status sign(void *state, const struct auth_in *in, char *out, size_t outlen,
+			     struct auth_err *e)
+{
+	return sa_request(state, in, out, outlen, e);
 }
 
 static enum auth_status answer(void *state, const struct auth_in *in,
@@ -356,8 +376,12 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 		mic.value = sig;
 		mic.length = hl / 2;
 		maj = gss_verify_mic(&min, st->gctx, &msg, &mic, NULL);
-		if (maj == GSS_S_COMPLETE)
+		if (maj == GSS_S_COMPLETE) {
+			/* the association later requests are signed in */
+			if (sip_param(ai, "opaque"))
+				snprintf(st->opaque, sizeof(st->opaque), "%s", param(ai, "opaque"));
 			return 0;
+		}
 		gss_text(maj, min, why, sizeof(why));
 	}
 	snprintf(e->detail, sizeof(e->detail), "the registrar's rspauth %.40s does not verify "
@@ -393,6 +417,7 @@ const struct auth_mech auth_kerberos = {
 	.answer = answer,
 	.resume = resume,
 	.verify = verify,
+	.sign = sign,
 	.describe = describe,
 	.clear = clear,
 };

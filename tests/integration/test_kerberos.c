@@ -229,6 +229,8 @@ static void remedy(json_t *rep, const char *id, const char *text)
 }
 
 /* One boot; the authenticate step's cause must be want (NULL: signed in). */
+static int sign_out;         /* the next boot signs out (--sign-out) */
+
 static json_t *expect(const char *user, const char *pw, const struct pb_profile *p,
 		      const char *offer, int kdc_dead, long skew, const char *want,
 		      struct world *w)
@@ -242,6 +244,7 @@ static json_t *expect(const char *user, const char *pw, const struct pb_profile 
 	o.user = user;
 	if (pw)
 		o.password = pw;
+	o.sign_out = sign_out;
 	if (skew) {
 		o.now = time(NULL) + skew;
 		o.time_set = 1;
@@ -281,6 +284,30 @@ static void signs_in(void **st)
 	assert_int_equal(strncmp(sipreg_last_authorization(w.reg), "Kerberos qop=\"auth\"", 19), 0);
 	assert_non_null(strstr(sipreg_last_authorization(w.reg), "gssapi-data=\"YII"));
 	assert_non_null(strstr(sipreg_last_authorization(w.reg), "response=\""));
+	json_decref(rep);
+	world_down(&w);
+	/* --sign-out: REGISTER Expires: 0 signed in the association (the
+	 * opaque of the 200), the registrar's proof of the 200 verified */
+	sign_out = 1;
+	rep = expect("alice", NULL, &krb_only, OFFER_KRB, 0, 0, NULL, &w);
+	sign_out = 0;
+	{
+		json_t *s;
+		size_t i;
+		const char *so = NULL;
+
+		json_array_foreach(json_object_get(rep, "steps"), i, s)
+			if (!strcmp(json_string_value(json_object_get(s, "step")), "register"))
+				so = json_string_value(json_object_get(json_object_get(s, "facts"),
+								       "sign_out"));
+		assert_non_null(so);
+		if (!strstr(so, "200 OK, signed in the security association; the registrar's "
+			    "proof verified"))
+			fail_msg("sign_out: %s", so);
+	}
+	assert_int_equal(sipreg_requests(w.reg), 3);
+	assert_non_null(strstr(sipreg_last_authorization(w.reg), "opaque=\"0A1B2C3D\""));
+	assert_null(strstr(sipreg_last_authorization(w.reg), "gssapi-data"));
 	json_decref(rep);
 	world_down(&w);
 }

@@ -57,6 +57,7 @@ struct sipreg {
 	unsigned short port;
 	enum sipreg_mode mode;
 	char *user, *password, *realm, *redirect, *schemes, *keytab;
+	void *krb_sa;               /* KERBEROS: the association (one) */
 	char nonce[33], to_tag[17];
 	int stale_sent;
 	unsigned requests, accepted, hs_failed, n_conns;
@@ -92,6 +93,7 @@ static void maybe_free(struct sipreg *s)
 	free(s->redirect);
 	free(s->schemes);
 	free(s->keytab);
+	sipreg_krb_free(&s->krb_sa);
 	free(s);
 }
 
@@ -371,7 +373,7 @@ static void kerberos(struct conn *c, const struct sipreg_req *r)
 		reply_schemes(c, r);
 		return;
 	}
-	if (sipreg_krb_verify(s->keytab, r->method.p, r->len, r, s->to_tag, EXPIRES, ainfo,
+	if (sipreg_krb_verify(s->keytab, &s->krb_sa, r->method.p, r->len, r, s->to_tag, EXPIRES, ainfo,
 			      sizeof(ainfo), user, sizeof(user), why, sizeof(why)) == 0) {
 		reply_200(c, r, ainfo);
 		return;

@@ -115,7 +115,17 @@ static int unhex(const char *h, unsigned char *out, size_t cap, size_t *n)
 	return 0;
 }
 
-int sipreg_krb_verify(const char *keytab, const char *msg, size_t len,
+void sipreg_krb_free(void **sa)
+{
+	OM_uint32 m2;
+	gss_ctx_id_t ctx = *sa;
+
+	if (ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&m2, &ctx, GSS_C_NO_BUFFER);
+	*sa = NULL;
+}
+
+int sipreg_krb_verify(const char *keytab, void **sa, const char *msg, size_t len,
 		      const struct sipreg_req *r, const char *to_tag, int expires,
 		      char *ainfo, size_t cap, char *user, size_t ulen, char *why, size_t wlen)
 {
@@ -141,9 +151,20 @@ int sipreg_krb_verify(const char *keytab, const char *msg, size_t len,
 		snprintf(why, wlen, "out of memory");
 		goto out;
 	}
+	user[0] = '\0';
+	if (kparam(r->auth, "gssapi-data", data, 16384) < 0) {
+		char opaque[32];
+
+		/* a later request in the association */
+		if (!*sa || kparam(r->auth, "opaque", opaque, sizeof(opaque)) < 0 ||
+		    strcmp(opaque, "0A1B2C3D")) {
+			snprintf(why, wlen, "a signed request outside any security association");
+			goto out;
+		}
+		data[0] = '\0';
+	}
 	if (kparam(r->auth, "realm", realm, sizeof(realm)) < 0 ||
 	    kparam(r->auth, "targetname", target, sizeof(target)) < 0 ||
-	    kparam(r->auth, "gssapi-data", data, 16384) < 0 ||
 	    kparam(r->auth, "crand", crand, sizeof(crand)) < 0 ||
 	    kparam(r->auth, "cnum", cnum, sizeof(cnum)) < 0 ||
 	    kparam(r->auth, "response", resp, sizeof(resp)) < 0 ||
@@ -156,6 +177,11 @@ int sipreg_krb_verify(const char *keytab, const char *msg, size_t len,
 		snprintf(why, wlen, "gssapi-data or response does not decode");
 		goto out;
 	}
+	if (!data[0]) {
+		ctx = *sa;
+		goto verify;
+	}
+	sipreg_krb_free(sa);
 	snprintf(kt, sizeof(kt), "FILE:%s", keytab);
 	maj = gss_acquire_cred_from(&min, GSS_C_NO_NAME, GSS_C_INDEFINITE, &mechs, GSS_C_ACCEPT,
 				    &store, &cred, NULL, NULL);
@@ -173,6 +199,7 @@ int sipreg_krb_verify(const char *keytab, const char *msg, size_t len,
 	}
 	gss_display_name(&m2, src, &name, NULL);
 	snprintf(user, ulen, "%.*s", (int)name.length, (char *)name.value);
+verify:
 	/* the request's signed string ([MS-SIPAE] 3.2.5.2, version 4) */
 	uri_tag(r->from, from_uri, sizeof(from_uri), from_tag, sizeof(from_tag));
 	uri_tag(r->to, to_uri, sizeof(to_uri), to_tag_req, sizeof(to_tag_req));
@@ -217,12 +244,14 @@ int sipreg_krb_verify(const char *keytab, const char *msg, size_t len,
 			 "qop=\"auth\", targetname=\"%s\", realm=\"%s\"", srand, target, realm);
 	}
 	rc = 0;
+	*sa = ctx;                  /* kept: the association */
+	ctx = GSS_C_NO_CONTEXT;
 out:
 	gss_release_buffer(&m2, &smic);
 	gss_release_buffer(&m2, &out);
 	gss_release_buffer(&m2, &name);
 	gss_release_name(&m2, &src);
-	if (ctx != GSS_C_NO_CONTEXT)
+	if (ctx != GSS_C_NO_CONTEXT && ctx != *sa)
 		gss_delete_sec_context(&m2, &ctx, GSS_C_NO_BUFFER);
 	gss_release_cred(&m2, &cred);
 	free(data);

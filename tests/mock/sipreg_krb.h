@@ -11,11 +11,16 @@
 
 #include "sipreg_msg.h"
 
-/* msg/len: the whole request r was parsed from. 0 with ainfo (the value
- * of Authentication-Info for the 200 whose To tag is to_tag and Expires
- * expires) and user (the client principal); -1 with why. */
-int sipreg_krb_verify(const char *keytab, const char *msg, size_t len,
+/* msg/len: the whole request r was parsed from. An answer with
+ * gssapi-data (the AP-REQ) sets up a new security association in *sa; one
+ * without (a later request: opaque, crand, cnum, response) is checked in
+ * *sa. 0 with ainfo (the value of Authentication-Info for the 200 whose To
+ * tag is to_tag and Expires expires) and user (the client principal, ""
+ * for a later request); -1 with why. */
+int sipreg_krb_verify(const char *keytab, void **sa, const char *msg, size_t len,
 		      const struct sipreg_req *r, const char *to_tag, int expires,
 		      char *ainfo, size_t cap, char *user, size_t ulen, char *why, size_t wlen);
+/* Drop the association (NULL is fine). */
+void sipreg_krb_free(void **sa);
 
 #endif
