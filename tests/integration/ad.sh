@@ -1,10 +1,12 @@
 #!/bin/bash
 # phoneboot logon against the lab's AD mode (needs root: lab/lab up --ad):
 # Samba AD DC (389 with StartTLS, 636; a simple bind in clear refused) and
-# the MS-SIPAE registrar (NTLM). The founding case both ways, with NTLM and
+# the MS-SIPAE registrar (NTLM, Kerberos). The founding case both ways, with NTLM and
 # the directory read inside StartTLS; credentials refused; the registrar's
-# scenarios; the old directory of ldap-weak; and that the password never
-# crosses the loopback in clear (a packet capture of the boot).
+# scenarios; the old directory of ldap-weak; Kerberos at the pool (signed
+# in, clock skew, the KDC's refusals, no-spn, kdc-down, the fallback to
+# NTLM); and that the password never crosses the loopback in clear (packet
+# captures of boots, NTLM and Kerberos).
 # Run it under the lab lock: flock /tmp/pb-lab.lock bash tests/integration/ad.sh
 # Ends with "ad: N passed, N failed"; the lab is down afterwards, always.
 set -u
@@ -40,15 +42,11 @@ SASL_OK="st['download-root']['result']=='ok' and st['download-root']['facts']['b
 CX="--profile polycom-cx700-ocpe"
 up() { lab/lab up --ad --scenario "$1" >/dev/null 2>&1 || { ko "lab up --ad --scenario $1"; return 1; }; }
 
-up founding || { echo "ad: $pass passed, $fail failed"; exit 1; }
-eval "$(lab/lab env)"
-I=$PHONEBOOT_DNS_INTERNAL; E=$PHONEBOOT_DNS_EXTERNAL
-ID=$PHONEBOOT_USER@$PHONEBOOT_DOMAIN
-PW=$PHONEBOOT_PASSWORD
-
-echo "== founding case, NTLM, the directory inside StartTLS"
-# a capture of every TCP payload on the loopback while the phone boots
-python3 - "$CAP" <<'PY' &
+# a capture of every TCP and UDP payload on the loopback while the phone
+# boots (cap_start ... cap_stop), then cap_check: the password is in none
+# of it, nor in the report
+cap_start() {
+	python3 - "$CAP" <<'PY' &
 import socket, sys, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(3))
 s.bind(("lo", 0)); s.settimeout(0.2)
@@ -59,28 +57,43 @@ with open(sys.argv[1], "wb") as f:
             p = s.recv(65535)
         except socket.timeout:
             continue
-        if len(p) > 34 and p[12:14] == b"\x08\x00" and p[23] == 6:
+        if len(p) > 34 and p[12:14] == b"\x08\x00" and p[23] in (6, 17):
             ihl = (p[14] & 15) * 4
-            tcp = 14 + ihl
-            off = (p[tcp + 12] >> 4) * 4
-            f.write(p[tcp + off:]); f.flush()
+            l4 = 14 + ihl
+            off = (p[l4 + 12] >> 4) * 4 if p[23] == 6 else 8
+            f.write(p[l4 + off:]); f.flush()
 PY
-CAPPID=$!
-sleep 0.5
+	CAPPID=$!
+	sleep 0.5
+}
+cap_stop() { kill $CAPPID 2>/dev/null; wait $CAPPID 2>/dev/null; }
+cap_check() {
+	if [ -s "$CAP" ]; then
+		grep -qaF -- "$PW" "$CAP" && ko "  the password crossed the loopback in clear" ||
+			ok "  a capture of the boot never shows the password ($(stat -c %s "$CAP") bytes of TCP and UDP payload)"
+	else
+		ko "  the capture saw nothing"
+	fi
+	grep -qF -- "$PW" "$OUT" "$ERR" && ko "  the password in the report" || ok "  the password is not in the report"
+	: > "$CAP"
+}
+
+up founding || { echo "ad: $pass passed, $fail failed"; exit 1; }
+eval "$(lab/lab env)"
+I=$PHONEBOOT_DNS_INTERNAL; E=$PHONEBOOT_DNS_EXTERNAL
+ID=$PHONEBOOT_USER@$PHONEBOOT_DOMAIN
+PW=$PHONEBOOT_PASSWORD
+
+echo "== founding case, NTLM, the directory inside StartTLS"
+cap_start
 run 1 "CX700, internal DNS, --alt-dns external" $ID $CX --dns $I --alt-dns $E
-kill $CAPPID 2>/dev/null; wait $CAPPID 2>/dev/null
+cap_stop
 expect "d['outcome']=='loop'" "outcome loop"
 expect "$(diag install-root cert-sig-hash-unsupported)" "diagnosis install-root / cert-sig-hash-unsupported"
 expect "$SASL_OK" "download-root ok: GSS-SPNEGO (NTLM) bind as alice@corp.example, signed and sealed; the root read through the SASL layer"
 expect "d['auth_overridden'] is False" "no --auth: the profile's schemes"
 expect "any(r['remedy']=='use-dns' and r['verified'] for r in d['remedies']) and d['alternative']['outcome']=='signed-in'" "use-dns verified: the external boot signs in"
-if [ -s "$CAP" ]; then
-	grep -qaF -- "$PW" "$CAP" && ko "  the password crossed the loopback in clear" ||
-		ok "  a capture of the boot never shows the password ($(stat -c %s "$CAP") bytes of TCP payload)"
-else
-	ko "  the capture saw nothing"
-fi
-grep -qF -- "$PW" "$OUT" "$ERR" && ko "  the password in the report" || ok "  the password is not in the report"
+cap_check
 run 1 "CX700 with --auth digest (no NTLM): the directory inside StartTLS" $ID $CX --dns $I --auth digest
 expect "$STARTTLS_OK" "download-root ok: StartTLS, simple bind as alice@corp.example; the DC's certificate recorded"
 run 0 "CX700, external DNS" $ID $CX --dns $E
@@ -88,6 +101,49 @@ expect "d['outcome']=='signed-in' and st['authenticate']['facts'].get('scheme','
 run 0 "CX700, external DNS, --sign-out" $ID $CX --dns $E --sign-out
 expect "st['register']['facts']['sign_out'].startswith('200 OK, signed in the security association;') and st['register']['facts']['sign_out'].endswith('proof verified')" "signed out in the NTLM security association (no new handshake), the registrar's proof verified"
 expect "[e['label'][:32] for e in d['exchanges'] if e['direction']=='out' and e['step']=='register'] == ['REGISTER (CSeq 4, Expires: 0), A']" "one REGISTER to sign out (CSeq 4, Expires: 0) after the three of the sign-in"
+
+echo "== Kerberos at the pool (internal view): the KDC found by SRV, the AP-REQ in one round trip"
+# a Yealink T4x (reaches the pool) made to speak Kerberos only (--auth), and
+# a test profile that speaks Kerberos, then NTLM (falls back)
+KR="--profile yealink-t4x-sfb --auth kerberos"
+KN="--profile tests/integration/profiles/test-yealink-kerberos-ntlm.ini"
+KRB_OK="st['authenticate']['facts']['scheme']=='Kerberos' and st['authenticate']['facts']['registrar_proof']=='verified' and st['authenticate']['facts']['service_principal']=='sip/pool.corp.example@CORP.EXAMPLE' and st['authenticate']['facts']['kdc'].startswith('127.0.1.10:88/')"
+cap_start
+run 0 "--auth kerberos, internal DNS" $ID $KR --dns $I
+cap_stop
+expect "d['outcome']=='signed-in' and $KRB_OK" "signed in with Kerberos: the KDC dc01:88 by SRV, a ticket for sip/pool.corp.example, the registrar's proof verified"
+expect "[e['label'][:20] for e in d['exchanges'] if e['direction']=='out' and e['step']=='authenticate'] == ['REGISTER (CSeq 1)', 'REGISTER (CSeq 2), A']" "one round trip: the AP-REQ and the signature in the second REGISTER"
+expect "[e['label'].split(' ')[0] for e in d['exchanges'] if e['peer'].startswith('kdc ') and e['direction']=='out'] == ['AS-REQ', 'AS-REQ', 'TGS-REQ']" "the KDC exchange in the report: AS-REQ (pre-authentication asked), AS-REQ, TGS-REQ"
+cap_check
+run 0 "Kerberos then NTLM (test profile), internal DNS, --sign-out" $ID $KN --dns $I --sign-out
+expect "$KRB_OK and 'fallback' not in st['authenticate']['facts']" "the profile's first scheme, Kerberos, signs in; no fallback"
+expect "st['register']['facts']['sign_out'].startswith('200 OK, signed in the security association;') and st['register']['facts']['sign_out'].endswith('proof verified')" "signed out in the Kerberos security association, the registrar's proof verified"
+run 1 "--auth kerberos, the device's clock 10 minutes ahead" $ID $KR --dns $I --time "$(date -u -d '+10 min' +%Y-%m-%dT%H:%M:%SZ)"
+expect "$(diag authenticate krb-clock-skew) and st['authenticate']['facts']['device_clock'] in st['authenticate']['detail'] and st['authenticate']['facts']['kdc_clock'] in st['authenticate']['detail'] and st['authenticate']['facts']['clock_skew_s'] >= 590" "krb-clock-skew naming both clocks, about 600 s apart"
+expect "any(r['remedy']=='fix-clock' for r in d['remedies'])" "remedy fix-clock"
+PHONEBOOT_PASSWORD=not-the-password run 1 "--auth kerberos, wrong password" $ID $KR --dns $I
+expect "$(diag authenticate krb-preauth-failed)" "krb-preauth-failed"
+PHONEBOOT_PASSWORD=$PHONEBOOT_LAB_DISABLED_PASSWORD run 1 "--auth kerberos, carol (disabled)" \
+	$PHONEBOOT_LAB_DISABLED_USER@$PHONEBOOT_DOMAIN $KR --dns $I
+expect "$(diag authenticate krb-account-disabled)" "krb-account-disabled"
+run 1 "--auth kerberos, a user the KDC does not know" dave@$PHONEBOOT_DOMAIN $KR --dns $I
+expect "$(diag authenticate krb-principal-unknown)" "krb-principal-unknown"
+if up no-spn; then
+	run 1 "no-spn, --auth kerberos" $ID $KR --dns $I
+	expect "$(diag authenticate krb-spn-missing) and 'sip/pool.corp.example' in st['authenticate']['detail'] and any(r['remedy']=='register-spn' and 'setspn -S sip/pool.corp.example' in r['summary'] for r in d['remedies'])" "krb-spn-missing naming sip/pool.corp.example; remedy setspn -S"
+	run 0 "no-spn, Kerberos then NTLM" $ID $KN --dns $I
+	expect "st['authenticate']['facts']['fallback']=='Kerberos: krb-spn-missing -> NTLM' and st['authenticate']['facts']['scheme']=='NTLM'" "falls back to NTLM and signs in; the report says Kerberos failed first"
+fi
+if up kdc-down; then
+	run 1 "kdc-down, --auth kerberos" $ID $KR --dns $I
+	expect "$(diag authenticate krb-kdc-unreachable) and '127.0.1.10:88' in st['authenticate']['detail']" "krb-kdc-unreachable naming dc01:88"
+	cap_start
+	run 0 "kdc-down, Kerberos then NTLM" $ID $KN --dns $I
+	cap_stop
+	expect "st['authenticate']['facts']['fallback']=='Kerberos: krb-kdc-unreachable -> NTLM' and st['authenticate']['facts']['scheme']=='NTLM'" "falls back to NTLM and signs in; the report says so"
+	cap_check
+fi
+up founding >/dev/null 2>&1
 
 echo "== credentials"
 PHONEBOOT_PASSWORD=not-the-password run 1 "wrong password, external DNS" $ID $CX --dns $E
