@@ -18,6 +18,7 @@
 #include "core/nopipe.h"
 #include "ldap/dir.h"
 #include "ldap/layer.h"
+#include "ldap/gssapi.h"
 #include "ldap/sasl.h"
 #include "tls/fd.h"
 
@@ -88,6 +89,11 @@ struct dir_req {
 	int refused;                 /* the bind as the user was refused */
 	int plain_bind;              /* --ldap-plain-bind */
 	int sasl_try;                /* a SASL GSS-SPNEGO bind first */
+	struct dir_gssapi *gss;      /* Kerberos (SASL GSSAPI), or NULL; freed
+				      * after the unbind (its layer is under it) */
+	int krb;                     /* the SASL bind under way is Kerberos's */
+	char krb_client[256];        /* the client principal, for the report */
+	char no_krb[300];            /* why the Kerberos bind was not had */
 	struct sasl_ntlm *sasl;      /* its state; the security layer's too */
 	int sasl_on;                 /* the layer is under libldap */
 	struct berval sasl_out;      /* the next BindRequest's credentials */
@@ -248,6 +254,9 @@ static void teardown(struct dir_req *q)
 {
 	q->st = ST_DONE;
 	drop_conn(q);
+	/* now, not at the last close: the ccache under it is the caller's */
+	dir_gssapi_free(q->gss);
+	q->gss = NULL;
 	uv_close((uv_handle_t *)&q->timer, on_closed);
 }
 
@@ -262,6 +271,11 @@ static void finish(struct dir_req *q)
 		size_t off = strlen(q->r.bind);
 
 		snprintf(q->r.bind + off, sizeof(q->r.bind) - off, "; first %s", q->no_sasl);
+	}
+	if (q->no_krb[0] && q->r.bind[0]) {
+		size_t off = strlen(q->r.bind);
+
+		snprintf(q->r.bind + off, sizeof(q->r.bind) - off, "; first %s", q->no_krb);
 	}
 	q->cb(&q->r, q->arg);
 	teardown(q);
@@ -404,8 +418,8 @@ static int send_req(struct dir_req *q)
 		break;
 	/* RFC 4513 5.2: a SASL bind; the name is in the credentials */
 	case ST_BIND_SASL:
-		rc = ldap_sasl_bind(q->ld, NULL, "GSS-SPNEGO", &q->sasl_out, NULL, NULL,
-				    &q->msgid);
+		rc = ldap_sasl_bind(q->ld, NULL, q->krb ? "GSSAPI" : "GSS-SPNEGO", &q->sasl_out,
+				    NULL, NULL, &q->msgid);
 		break;
 	case ST_BIND_USER: rc = bind_start(q, q->upn); break;
 	case ST_FIND_DN: rc = find_dn_start(q); break;
@@ -507,6 +521,46 @@ static void no_sasl(struct dir_req *q, const char *fmt, ...)
 	open_conn(q, WAY_STARTTLS);
 }
 
+/* What the Kerberos bind met, kept for the report; then GSS-SPNEGO with
+ * NTLM where the device speaks it, else StartTLS. */
+__attribute__((format(printf, 2, 3)))
+static void no_krb(struct dir_req *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q->no_krb, sizeof(q->no_krb), fmt, ap);
+	va_end(ap);
+	q->krb = 0;
+	drop_conn(q);
+	open_conn(q, !q->password || !*q->password ? WAY_CLEAR
+		  : q->sasl_try ? WAY_SASL : WAY_STARTTLS);
+}
+
+/* Kerberos: SASL GSSAPI (ldap/gssapi.h), signed; no password crosses. */
+static void krb_round(struct dir_req *q, const struct berval *in)
+{
+	char err[300];
+	int rc = dir_gssapi_step(q->gss, in, &q->sasl_out, err, sizeof(err));
+
+	if (rc == 1) {
+		go(q, ST_BIND_SASL);
+		return;
+	}
+	if (rc < 0) {
+		no_krb(q, "SASL GSSAPI (Kerberos) as %s: %s", q->krb_client, err);
+		return;
+	}
+	if (dir_gssapi_install(q->gss, q->ld) < 0) {
+		fail_own(q, PB_ERR_INTERNAL, "putting the SASL layer under libldap");
+		return;
+	}
+	q->sasl_on = 1;
+	snprintf(q->r.bind, sizeof(q->r.bind), "SASL GSSAPI (Kerberos) bind as %s, %s; no "
+		 "password sent", q->krb_client, dir_gssapi_protection(q->gss));
+	go(q, ST_READ_CA);
+}
+
 /* The SASL bind's next round, from the server's credentials (NULL: the
  * first). */
 static void sasl_round(struct dir_req *q, const struct berval *in)
@@ -514,6 +568,10 @@ static void sasl_round(struct dir_req *q, const struct berval *in)
 	char err[300];
 	int rc;
 
+	if (q->krb) {
+		krb_round(q, in);
+		return;
+	}
 	if (!q->sasl && sasl_ntlm_new(q->user, q->upn + strlen(q->user) + 1, q->password,
 				      q->dc_name[0] ? q->dc_name : q->host, &q->sasl, err,
 				      sizeof(err)) < 0) {
@@ -557,7 +615,12 @@ static void sasl_answer(struct dir_req *q, LDAPMessage *res)
 		return;
 	}
 	/* refused: RFC 4511 4.2.2's resultCode and AD's words */
-	no_sasl(q, "GSS-SPNEGO (NTLM) as %s refused by %s: %s%s%s%s", q->upn, q->url,
+	if (q->krb)
+		no_krb(q, "SASL GSSAPI (Kerberos) as %s refused by %s: %s%s%s%s", q->krb_client,
+		       q->url, ldap_err2string(err), msg && *msg ? " (" : "", msg && *msg ? msg : "",
+		       msg && *msg ? ")" : "");
+	else
+		no_sasl(q, "GSS-SPNEGO (NTLM) as %s refused by %s: %s%s%s%s", q->upn, q->url,
 		ldap_err2string(err), msg && *msg ? " (" : "", msg && *msg ? msg : "",
 		msg && *msg ? ")" : "");
 	ldap_memfree(msg);
@@ -1038,7 +1101,7 @@ static void on_timer(uv_timer_t *t)
 	case ST_DONE:
 		return;
 	case ST_START:
-		open_conn(q, !q->password || !*q->password ? WAY_CLEAR
+		open_conn(q, q->krb ? WAY_SASL : !q->password || !*q->password ? WAY_CLEAR
 			     : q->sasl_try ? WAY_SASL : WAY_STARTTLS);
 		return;
 	case ST_CONNECT:
@@ -1106,6 +1169,16 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	q->password = password;
 	q->plain_bind = o && o->plain_bind;
 	q->sasl_try = o && o->sasl_ntlm;
+	if (o && o->krb_cc && o->krb_service) {
+		char why[200];
+
+		rc = PB_ERR_NOMEM;
+		snprintf(q->krb_client, sizeof(q->krb_client), "%s",
+			 o->krb_client ? o->krb_client : "");
+		if (!(q->gss = dir_gssapi_new(o->krb_cc, o->krb_service, why, sizeof(why))))
+			snprintf(q->no_krb, sizeof(q->no_krb), "SASL GSSAPI (Kerberos): %s", why);
+		q->krb = q->gss != NULL;
+	}
 	snprintf(q->dc_name, sizeof(q->dc_name), "%s", o && o->dc_name ? o->dc_name : "");
 	q->port = port;
 	q->ldaps_port = ldaps;

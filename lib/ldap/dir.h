@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include <krb5/krb5.h>
 #include <uv.h>
 
 #include "phoneboot/cert.h"
@@ -34,6 +35,13 @@ struct dir_opts {
 				      * refuses it, the ways above */
 	const char *dc_name;         /* the DC's host name, for the SASL target
 				      * ldap@NAME; NULL: the address */
+	/* Kerberos, as a domain member binds (ldap/gssapi.h): the boot's
+	 * ccache holding a ticket for krb_service ("ldap/dc01.corp.example@
+	 * CORP.EXAMPLE"), krb_client for the report. Tried first: SASL
+	 * GSSAPI on the plain port, signed (the integrity layer); refused,
+	 * GSS-SPNEGO (sasl_ntlm), then the ways above. NULL: none. */
+	krb5_ccache krb_cc;
+	const char *krb_service, *krb_client;
 };
 
 struct dir_result {
@@ -44,7 +52,8 @@ struct dir_result {
 	char detail[512];
 	char bind[512];              /* which way it went: "StartTLS, simple bind
 				      * as alice@corp.example", "GSS-SPNEGO (NTLM)
-				      * bind as ..., signed and sealed",
+				      * bind as ..., signed and sealed", "SASL GSSAPI
+				      * (Kerberos) bind as ..., signed ...",
 				      * "anonymous (...)" */
 	char tls[64];                /* "StartTLS, TLSv1.3", "LDAPS, TLSv1.2"; ""
 				      * when the session was in clear */

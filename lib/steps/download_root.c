@@ -7,10 +7,12 @@
 
 #include "core/jx.h"
 #include "engine/engine.h"
+#include "krb/krb.h"
 #include "ldap/dir.h"
 
 struct ctx {
 	struct dir_req *req;
+	struct krb_login *login;     /* a Kerberos device's ticket for ldap/<DC> */
 };
 
 static void on_roots(struct dir_result *res, void *arg)
@@ -62,13 +64,60 @@ static void on_roots(struct dir_result *res, void *arg)
 	step_done(r, PB_CAUSE_NONE, NULL, NULL);
 }
 
-static void start(struct step_run *r)
+/* The directory query, with the Kerberos credentials when there are. */
+static void fetch(struct step_run *r)
 {
 	struct ctx *c = r->ctx;
 	struct device *d = r->dev;
 	struct dir_opts dopts;
 	/* a domain member that speaks NTLM binds with it (SASL GSS-SPNEGO,
 	 * signed and sealed), as Windows does; others inside TLS */
+	int sasl = (r->o->auth ? r->o->auth : r->o->profile->auth) & PB_AUTH_NTLM;
+
+	memset(&dopts, 0, sizeof(dopts));
+	dopts.plain_bind = r->o->ldap_plain_bind;
+	dopts.sasl_ntlm = sasl != 0;
+	dopts.dc_name = d->dc_name[0] ? d->dc_name : NULL;
+	if (c->login) {
+		dopts.krb_cc = krb_login_ccache(c->login);
+		dopts.krb_service = krb_login_service(c->login);
+		dopts.krb_client = krb_login_client(c->login);
+	}
+	if (dir_fetch_roots(r->loop, d->dc_addr, d->dc_port, r->o->domain, r->o->user,
+			    r->o->password, &dopts, r->timeout_ms, on_roots, r,
+			    &c->req) != PB_OK)
+		step_internal(r, PB_ERR_NOMEM, "could not start the directory query");
+}
+
+static void on_ticket(struct krb_login *l, enum pb_cause cause, const char *detail, void *arg)
+{
+	struct step_run *r = arg;
+	struct ctx *c = r->ctx;
+
+	(void)l;
+	if (cause != PB_CAUSE_NONE) {
+		/* no ticket: the other ways, as a device without Kerberos */
+		step_factf(r, "kerberos", "%s: %s", pb_cause_str(cause), detail ? detail : "");
+		krb_login_free(c->login);
+		c->login = NULL;
+	}
+	fetch(r);
+}
+
+/* A device that speaks Kerberos binds as a domain member: a ticket for
+ * ldap/<DC FQDN> first (docs/kerberos.md, "The directory"). */
+static int speaks_kerberos(const struct step_run *r)
+{
+	unsigned speaks = r->o->auth ? r->o->auth : r->o->profile->auth;
+
+	return (speaks & PB_AUTH_KERBEROS) && r->o->password && *r->o->password &&
+	       r->dev->dc_name[0];
+}
+
+static void start(struct step_run *r)
+{
+	struct ctx *c = r->ctx;
+	struct device *d = r->dev;
 	int sasl = (r->o->auth ? r->o->auth : r->o->profile->auth) & PB_AUTH_NTLM;
 
 	step_factf(r, "server", "ldap://%s:%u", d->dc_addr, d->dc_port);
@@ -78,16 +127,19 @@ static void start(struct step_run *r)
 
 		snprintf(peer, sizeof(peer), "ldap %s:%u", d->dc_addr, d->dc_port);
 		step_exchange(r, peer, 1, 0, "%s, bind, search cACertificate",
-			      sasl ? "GSS-SPNEGO (NTLM)" : "StartTLS");
+			      speaks_kerberos(r) ? "SASL GSSAPI (Kerberos)"
+			      : sasl ? "GSS-SPNEGO (NTLM)" : "StartTLS");
 	}
-	memset(&dopts, 0, sizeof(dopts));
-	dopts.plain_bind = r->o->ldap_plain_bind;
-	dopts.sasl_ntlm = sasl != 0;
-	dopts.dc_name = d->dc_name[0] ? d->dc_name : NULL;
-	if (dir_fetch_roots(r->loop, d->dc_addr, d->dc_port, r->o->domain, r->o->user,
-			    r->o->password, &dopts, r->timeout_ms, on_roots, r,
-			    &c->req) != PB_OK)
-		step_internal(r, PB_ERR_NOMEM, "could not start the directory query");
+	if (speaks_kerberos(r)) {
+		char service[300], why[300];
+
+		snprintf(service, sizeof(service), "ldap/%s", d->dc_name);
+		if (krb_login_start(r, r->o->user, r->o->domain, r->o->password, service,
+				    on_ticket, r, &c->login, why, sizeof(why)) == 0)
+			return;
+		step_factf(r, "kerberos", "not started: %s", why);
+	}
+	fetch(r);
 }
 
 static void cancel(struct step_run *r)
@@ -96,6 +148,8 @@ static void cancel(struct step_run *r)
 
 	dir_cancel(c->req);
 	c->req = NULL;
+	krb_login_free(c->login);   /* after the query: its credentials are the ccache's */
+	c->login = NULL;
 }
 
 const struct step_ops step_download_root = {

@@ -2,7 +2,8 @@
  * framing (kdc_tcp_frame: the message it locates stays inside the input),
  * then the message named and, when it is a KRB-ERROR, read through krb5
  * (krb_read_error: the code, the KDC's clock, the e-text). The AS/TGS
- * replies themselves are krb5's to parse (krb5_init_creds_step). */
+ * replies themselves are krb5's to parse (krb5_init_creds_step). Also the
+ * directory's SASL security-layer framing (dir_sasl_frame, lib/ldap/). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "krb/kdc.h"
 #include "krb/krb.h"
+#include "ldap/gssapi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ctx && krb_context_new("TEST.EXAMPLE", time(NULL), &ctx) != 0)
 		return 0;
+	if (dir_sasl_frame(data, size, &len) > 0 && (len == 0 || len > size - 4 ||
+						     len > DIR_SASL_MAX))
+		__builtin_trap();
 	rc = kdc_tcp_frame(data, size, &off, &len);
 	if (rc > 0) {
 		if (off != 4 || len == 0 || len > size - 4 || len > KDC_MAX_REPLY)

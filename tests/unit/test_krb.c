@@ -16,6 +16,7 @@
 
 #include "krb/kdc.h"
 #include "krb/krb.h"
+#include "ldap/gssapi.h"
 #include "../mock/loop.h"
 
 static void tcp_frame(void **st)
@@ -41,6 +42,32 @@ static void tcp_frame(void **st)
 	b[3] = 0;                                                 /* empty message */
 	assert_int_equal(kdc_tcp_frame(b, 8, &off, &len), -1);
 	assert_int_equal(kdc_tcp_frame(NULL, 8, &off, &len), 0);
+}
+
+/* The SASL security layer's framing (RFC 4422 3.7), the directory's
+ * signed messages after a GSSAPI bind. */
+static void sasl_frame(void **st)
+{
+	unsigned char b[8] = { 0, 0, 0, 3, 1, 2, 3, 4 };
+	size_t n = 0;
+
+	(void)st;
+	assert_int_equal(dir_sasl_frame(b, 3, &n), 0);
+	assert_int_equal(dir_sasl_frame(b, 6, &n), 0);
+	assert_int_equal(dir_sasl_frame(b, 7, &n), 1);
+	assert_int_equal(n, 3);
+	assert_int_equal(dir_sasl_frame(b, 8, &n), 1);
+	b[3] = 0;
+	assert_int_equal(dir_sasl_frame(b, 8, &n), -1);              /* empty */
+	b[1] = 0x10;                                                 /* 1 MiB + 0 */
+	b[3] = 1;
+	assert_int_equal(dir_sasl_frame(b, 8, &n), -1);
+	b[0] = 0x80;                                                 /* 2 GiB */
+	assert_int_equal(dir_sasl_frame(b, 8, &n), -1);
+	b[0] = 0;
+	b[1] = 0x0f;                                                 /* under 1 MiB: wait */
+	assert_int_equal(dir_sasl_frame(b, 8, &n), 0);
+	assert_int_equal(dir_sasl_frame(NULL, 8, &n), 0);
 }
 
 /* ---- the transport, against servers of this test ---- */
@@ -333,6 +360,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tcp_frame),
+		cmocka_unit_test(sasl_frame),
 		cmocka_unit_test(transport_tcp),
 		cmocka_unit_test(transport_udp),
 		cmocka_unit_test(context),
