@@ -48,7 +48,7 @@ struct krb_login {
 	krb5_data out;              /* the message under way (krb5's) */
 	unsigned messages;
 	char tried[400];
-	unsigned char last[KDC_MAX_REPLY];   /* the last reply, to read a KRB-ERROR */
+	unsigned char *last;        /* the last reply (malloc'd), to read a KRB-ERROR */
 	size_t last_len;
 };
 
@@ -121,6 +121,13 @@ static void on_reply(enum kdc_outcome oc, const uint8_t *reply, size_t len, cons
 		step_exchange(l->r, peer, 0, 0, "%s", what);
 	} else {
 		step_exchange(l->r, peer, 0, 0, "%s (%zu bytes)", krb_msg_name(reply, len), len);
+	}
+	free(l->last);
+	l->last_len = 0;
+	if (!(l->last = malloc(len))) {
+		l->ph = PH_DONE;
+		step_internal(l->r, PB_ERR_NOMEM, "out of memory keeping a KDC reply");
+		return;
 	}
 	memcpy(l->last, reply, len);
 	l->last_len = len;
@@ -459,7 +466,9 @@ void krb_login_free(struct krb_login *l)
 		krb5_free_principal(l->ctx, l->server);
 		krb5_free_context(l->ctx);
 	}
-	explicit_bzero(l->last, sizeof(l->last));
+	if (l->last)
+		explicit_bzero(l->last, l->last_len);
+	free(l->last);
 	free(l);
 }
 
