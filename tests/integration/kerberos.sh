@@ -34,6 +34,8 @@ cat > "$D/kdc.conf" <<CONF
 [kdcdefaults]
  kdc_listen = 127.0.0.1:$PORT
  kdc_tcp_listen = 127.0.0.1:$PORT
+ # an AS-REP is larger: KRB_ERR_RESPONSE_TOO_BIG over UDP, then TCP
+ kdc_max_dgram_reply_size = 600
 [realms]
  TEST.EXAMPLE = {
   database_name = $D/principal

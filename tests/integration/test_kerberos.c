@@ -312,16 +312,29 @@ static void signs_in(void **st)
 	world_down(&w);
 }
 
-/* A domain that publishes only _kerberos._udp: the KDC over UDP. */
+/* A domain that publishes only _kerberos._udp: the KDC over UDP; its
+ * replies past 600 bytes (kerberos.sh: kdc_max_dgram_reply_size) come as
+ * KRB_ERR_RESPONSE_TOO_BIG, and the same request goes again over TCP. */
 static void over_udp(void **st)
 {
 	struct world w;
-	json_t *rep;
+	json_t *rep, *e;
+	size_t i, udp = 0, tcp = 0;
 
 	(void)st;
 	rep = expect("alice", NULL, &krb_only, OFFER_KRB, 2, 0, NULL, &w);
 	assert_non_null(strstr(fact(rep, "kdc"), "/udp"));
 	assert_string_equal(fact(rep, "registrar_proof"), "verified");
+	json_array_foreach(json_object_get(rep, "exchanges"), i, e) {
+		const char *peer = json_string_value(json_object_get(e, "peer"));
+
+		if (peer && !strncmp(peer, "kdc ", 4)) {
+			udp += strstr(peer, "/udp") != NULL;
+			tcp += strstr(peer, "/tcp") != NULL;
+		}
+	}
+	assert_true(udp >= 2);      /* AS-REQ, KRB-ERROR (pre-authentication) */
+	assert_true(tcp >= 2);      /* the AS-REQ again, the AS-REP */
 	json_decref(rep);
 	world_down(&w);
 }
