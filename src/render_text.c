@@ -48,7 +48,8 @@ static void found(const struct rep_step *s, char *buf, size_t len)
 	} else if (*s->tls_version) {
 		snprintf(buf, len, "%s %s, chain trusted and usable", s->tls_version, s->cipher);
 	} else if (*s->status) {
-		snprintf(buf, len, "%s", s->status);
+		snprintf(buf, len, "%s%s%s%s%s%s", s->status, *s->scheme ? " (" : "", s->scheme,
+			 *s->fallback ? "; " : "", s->fallback, *s->scheme ? ")" : "");
 	}
 }
 

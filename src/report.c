@@ -65,6 +65,8 @@ static void step(const json_t *j, struct rep_step *s)
 	s->dc = str(f, "dc");
 	s->pool = str(f, "pool");
 	s->status = str(f, "status");
+	s->scheme = str(f, "scheme");
+	s->fallback = str(f, "fallback");
 	s->tls_version = str(f, "tls_version");
 	s->cipher = str(f, "cipher");
 }

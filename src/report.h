@@ -36,6 +36,8 @@ struct rep_step {
 	int has_lease;
 	struct rep_lease lease;
 	const char *dc, *pool, *status, *tls_version, *cipher;
+	const char *scheme, *fallback;      /* authenticate: the scheme answered, and
+					     * "Kerberos: <cause> -> NTLM" */
 	const json_t *facts;                 /* every fact, for the HTML page */
 };
 
