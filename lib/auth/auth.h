@@ -1,8 +1,10 @@
 /* Internal: SIP authentication mechanisms, one file each, behind one small
  * table of operations (STYLE.md 8). The authenticate step knows schemes,
- * not their formulas: Digest (RFC 7616) lives in digest.c; NTLM and
- * Kerberos per [MS-SIPAE] plug in beside it. Each mechanism keeps its own
- * multi-round state (state_size bytes, zeroed before the first round). */
+ * not their formulas: Digest (RFC 7616) in digest.c, NTLM and Kerberos
+ * per [MS-SIPAE] in ntlm.c and kerberos.c. Each mechanism keeps its own
+ * multi-round state (state_size bytes, zeroed before the first round); one
+ * that needs the network to answer (Kerberos: the KDC) answers
+ * AUTH_PENDING and is resumed from the loop. */
 #ifndef PB_AUTH_H
 #define PB_AUTH_H
 

@@ -3,7 +3,10 @@
  * until the registrar accepts or refuses the credentials. The scheme is
  * the first of the device's, in its order of preference, that the
  * registrar offers; the mechanism (lib/auth/) computes the answers and
- * checks the registrar's own proof. A refusal here is the credentials'
+ * checks the registrar's own proof. Kerberos first asks the KDC (lib/krb/):
+ * the step waits for its answer (AUTH_PENDING, on_resume); when it fails
+ * and the device speaks NTLM after Kerberos, NTLM answers the same 401
+ * (fall_back). A refusal here is the credentials'
  * fault: a fresh 401/407 after them, or a 403. What the final answer
  * binds (expiry, contact, a redirection) is the register step's. */
 #include <stdio.h>
