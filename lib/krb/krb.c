@@ -133,6 +133,7 @@ enum pb_cause krb_cause_of(krb5_error_code code, int tgs)
 	case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN:
 		return tgs ? PB_CAUSE_KRB_SPN_MISSING : PB_CAUSE_KRB_KDC_REFUSED;
 	case KRB5KRB_AP_ERR_SKEW:
+	case KRB5_KDCREP_SKEW:      /* the KDC's reply, dated far from the device's clock */
 		return PB_CAUSE_KRB_CLOCK_SKEW;
 	default:
 		return PB_CAUSE_KRB_KDC_REFUSED;

@@ -155,22 +155,30 @@ static void send_cur(struct krb_login *l)
 	}
 }
 
-/* The skew in words: both clocks, as the KDC's error and the device say. */
-static void skew_detail(struct krb_login *l, char *buf, size_t len)
+/* The skew in words: both clocks, as the KDC's error and the device say;
+ * or, when the KDC let the clock pass and its reply is what is too far off
+ * (KRB5_KDCREP_SKEW, checked by krb5 on the device's side), the device's. */
+static void skew_detail(struct krb_login *l, krb5_error_code code, char *buf, size_t len)
 {
-	krb5_error_code code;
+	krb5_error_code ec;
 	krb5_timestamp now = 0;
 	time_t st = 0;
 	char dev[40] = "?", kdc[40] = "?";
 
 	krb5_timeofday(l->ctx, &now);
 	iso_time_str((time_t)(uint32_t)now, dev, sizeof(dev));
-	if (krb_read_error(l->ctx, l->last, l->last_len, &code, &st, NULL, 0) == 0 && st)
+	step_fact(l->r, "device_clock", json_string(dev));
+	if (code == KRB5_KDCREP_SKEW) {
+		snprintf(buf, len, "the KDC's reply is dated more than 5 minutes from the device's "
+			 "clock %s (KRB5_KDCREP_SKEW: the KDC allows a wider skew than the device)",
+			 dev);
+		return;
+	}
+	if (krb_read_error(l->ctx, l->last, l->last_len, &ec, &st, NULL, 0) == 0 && st)
 		iso_time_str(st, kdc, sizeof(kdc));
 	snprintf(buf, len, "the KDC refused the device's clock (KRB_AP_ERR_SKEW): the device's "
 		 "clock %s, the KDC's %s, %lld s apart; Kerberos allows 300 s", dev, kdc,
 		 st ? (long long)(uint32_t)now - (long long)st : 0LL);
-	step_fact(l->r, "device_clock", json_string(dev));
 	step_fact(l->r, "kdc_clock", json_string(kdc));
 	if (st)
 		step_fact(l->r, "clock_skew_s", json_integer((json_int_t)((long long)(uint32_t)now -
@@ -188,7 +196,7 @@ static void failed(struct krb_login *l, krb5_error_code code)
 	krb_read_error(l->ctx, l->last, l->last_len, &kc, &st, text, sizeof(text));
 	switch (c) {
 	case PB_CAUSE_KRB_CLOCK_SKEW:
-		skew_detail(l, buf, sizeof(buf));
+		skew_detail(l, code, buf, sizeof(buf));
 		break;
 	case PB_CAUSE_KRB_PREAUTH_FAILED:
 		snprintf(buf, sizeof(buf), "the KDC refused the password of %s "

@@ -51,6 +51,10 @@ cat > "$D/krb5.conf" <<CONF
 [libdefaults]
  default_realm = TEST.EXAMPLE
  dns_lookup_kdc = false
+ # the KDC allows 15 minutes: a device 10 minutes off passes the KDC and
+ # refuses its reply itself (KRB5_KDCREP_SKEW); 20 minutes off, the KDC
+ # refuses (KRB_AP_ERR_SKEW)
+ clockskew = 900
 [realms]
  TEST.EXAMPLE = {
   kdc = 127.0.0.1:$PORT

@@ -6,8 +6,8 @@
  *
  * Cases: success (the AP-REQ accepted, the REGISTER's MIC and the 200's
  * rspauth verified); wrong password; unknown user; a disabled user
- * (-allow_tix); no SPN for the registrar; the device's clock 10 minutes
- * off; no KDC answering (and the fallback to NTLM where the profile lists
+ * (-allow_tix); no SPN for the registrar; the device's clock 10 and 20
+ * minutes off (the KDC allows 15); no KDC answering (and the fallback to NTLM where the profile lists
  * it); the password in no message sent.
  *
  * Environment (set by kerberos.sh): PB_KRB_PORT (the KDC's port, TCP and
@@ -352,7 +352,11 @@ static void kdc_refusals(void **st)
 		{ "alice", NULL, 0, "Kerberos realm=\"SIP Communications Service\", "
 		  "targetname=\"sip/pool2.test.example\", version=4", "krb-spn-missing",
 		  "authenticate", "register-spn", "setspn -S sip/pool2.test.example " },
-		/* no NTP in this world: the clock, traced to the time step */
+		/* no NTP in this world: the clock, traced to the time step;
+		 * 20 minutes: the KDC refuses (KRB_AP_ERR_SKEW, both clocks);
+		 * 10 minutes: the KDC (15 minutes allowed) answers, the device
+		 * refuses the reply (KRB5_KDCREP_SKEW) */
+		{ "alice", NULL, 1200, OFFER_KRB, "krb-clock-skew", "time", "fix-clock", "NTP" },
 		{ "alice", NULL, 600, OFFER_KRB, "krb-clock-skew", "time", "fix-clock", "NTP" },
 	};
 	size_t i;
@@ -367,12 +371,18 @@ static void kdc_refusals(void **st)
 		assert_int_equal(sipreg_requests(w.reg), 1);
 		assert_string_equal(diag(rep, "step"), c[i].diag_step);
 		remedy(rep, c[i].remedy, c[i].text);
-		if (c[i].skew) {
+		if (c[i].skew == 1200) {
 			const char *d = json_string_value(json_object_get(auth_step(rep), "detail"));
 
+			assert_non_null(strstr(d, "KRB_AP_ERR_SKEW"));
 			assert_non_null(strstr(d, "the device's clock"));
 			assert_non_null(strstr(d, "the KDC's"));
 			assert_non_null(fact(rep, "kdc_clock"));
+		} else if (c[i].skew) {
+			const char *d = json_string_value(json_object_get(auth_step(rep), "detail"));
+
+			assert_non_null(strstr(d, "KRB5_KDCREP_SKEW"));
+			assert_non_null(fact(rep, "device_clock"));
 		}
 		json_decref(rep);
 		world_down(&w);

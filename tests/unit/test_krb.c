@@ -351,6 +351,9 @@ static void causes(void **st)
 	assert_int_equal(krb_cause_of(KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN, 0),
 			 PB_CAUSE_KRB_KDC_REFUSED);
 	assert_int_equal(krb_cause_of(KRB5KRB_AP_ERR_SKEW, 1), PB_CAUSE_KRB_CLOCK_SKEW);
+	/* a KDC that allows more skew than the device: its reply is refused
+	 * on the device's side */
+	assert_int_equal(krb_cause_of(KRB5_KDCREP_SKEW, 1), PB_CAUSE_KRB_CLOCK_SKEW);
 	assert_int_equal(krb_cause_of(KRB5KDC_ERR_ETYPE_NOSUPP, 0), PB_CAUSE_KRB_KDC_REFUSED);
 	assert_string_equal(pb_cause_str(PB_CAUSE_KRB_SPN_MISSING), "krb-spn-missing");
 	assert_string_equal(pb_cause_str(PB_CAUSE_KRB_CLOCK_SKEW), "krb-clock-skew");
