@@ -82,9 +82,14 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 ss -Htln "sport = :$PORT" | grep -q . || { echo "kerberos: krb5kdc did not start"; cat "$D/kdc.out" "$D/kdc.log"; exit 2; }
-# the test program must not read the KDC's files either: its context is
-# phoneboot's own (in-memory profile); unset what the tools needed
-unset KRB5_CONFIG KRB5_KDC_PROFILE
+# the test program must not read the KDC's files either: phoneboot's
+# contexts have their own (in-memory) profile. The mock registrar's acceptor
+# (MIT's default context) reads this one: 60 s of skew, so that an AP-REQ
+# made at a device clock 250 s off is refused (the device's clock reaches
+# the authenticator)
+unset KRB5_KDC_PROFILE
+printf '[libdefaults]\n clockskew = 60\n' > "$D/acceptor.conf"
+export KRB5_CONFIG=$D/acceptor.conf
 PB_KRB_PORT=$PORT PB_KRB_KEYTAB=$D/sip.keytab PB_KRB_PASSWORD_FILE=$D/password \
 	PB_FIXTURES=$TOP/build/fixtures PB_PROFILES=$TOP/profiles timeout 300 "$BIN" \
 	>"$D/test.out" 2>&1

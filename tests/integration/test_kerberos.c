@@ -389,6 +389,27 @@ static void kdc_refusals(void **st)
 	}
 }
 
+/* The AP-REQ's authenticator is made at the device's clock too (GSS-API
+ * reads the offset the boot's ccache carries): 250 s off passes the KDC
+ * and the device's own check, and the registrar (60 s allowed,
+ * kerberos.sh) refuses it. */
+static void ap_req_device_clock(void **st)
+{
+	struct world w;
+	json_t *rep;
+	const char *says;
+
+	(void)st;
+	rep = expect("alice", NULL, &krb_only, OFFER_KRB, 0, 250, "sip-auth-failed", &w);
+	assert_string_equal(fact(rep, "service_ticket"), "sip/pool.test.example@TEST.EXAMPLE");
+	says = fact(rep, "registrar_says");
+	assert_non_null(says);
+	assert_non_null(strstr(says, "the AP-REQ is not accepted"));
+	assert_int_equal(sipreg_requests(w.reg), 2);
+	json_decref(rep);
+	world_down(&w);
+}
+
 static void kdc_unreachable(void **st)
 {
 	struct world w;
@@ -436,6 +457,7 @@ int main(void)
 		cmocka_unit_test(signs_in),
 		cmocka_unit_test(over_udp),
 		cmocka_unit_test(kdc_refusals),
+		cmocka_unit_test(ap_req_device_clock),
 		cmocka_unit_test(kdc_unreachable),
 	};
 	return cmocka_run_group_tests_name("kerberos", tests, setup, teardown);
