@@ -114,7 +114,7 @@ cap_stop
 expect "d['outcome']=='signed-in' and $KRB_OK" "signed in with Kerberos: the KDC dc01:88 by SRV, a ticket for sip/pool.corp.example, the registrar's proof verified"
 expect "[e['label'][:20] for e in d['exchanges'] if e['direction']=='out' and e['step']=='authenticate' and e['peer'].startswith('sip ')] == ['REGISTER (CSeq 1)', 'REGISTER (CSeq 2), A']" "one round trip: the AP-REQ and the signature in the second REGISTER"
 expect "[e['label'].split(' ')[0] for e in d['exchanges'] if e['peer'].startswith('kdc ') and e['direction']=='out' and e['step']=='authenticate'] == ['AS-REQ', 'AS-REQ', 'TGS-REQ']" "the KDC exchange in the report: AS-REQ (pre-authentication asked), AS-REQ, TGS-REQ"
-expect "st['download-root']['result']=='ok' and st['download-root']['facts']['bind'].startswith('SASL GSSAPI bind as alice@CORP.EXAMPLE (Kerberos, no password sent; SASL security layer: integrity') and st['download-root']['facts']['service_ticket']=='ldap/dc01.corp.example@CORP.EXAMPLE' and len(st['download-root']['facts']['certificates'])==1" "the directory read as a domain member: SASL GSSAPI with a ticket for ldap/dc01, every message signed, the root read"
+expect "st['download-root']['result']=='ok' and st['download-root']['facts']['bind']=='SASL GSSAPI (Kerberos) bind as alice@CORP.EXAMPLE, signed (SASL integrity layer); no password sent' and st['download-root']['facts']['service_ticket']=='ldap/dc01.corp.example@CORP.EXAMPLE' and 'tls' not in st['download-root']['facts'] and len(st['download-root']['facts']['certificates'])==1" "the directory read as a domain member: SASL GSSAPI with a ticket for ldap/dc01, every message signed, the root read"
 cap_check
 run 0 "Kerberos then NTLM (test profile), internal DNS, --sign-out" $ID $KN --dns $I --sign-out
 expect "$KRB_OK and 'fallback' not in st['authenticate']['facts']" "the profile's first scheme, Kerberos, signs in; no fallback"
@@ -145,7 +145,7 @@ if up kdc-down; then
 	run 0 "kdc-down, Kerberos then NTLM" $ID $KN --dns $I
 	cap_stop
 	expect "st['authenticate']['facts']['fallback']=='Kerberos: krb-kdc-unreachable -> NTLM' and st['authenticate']['facts']['scheme']=='NTLM'" "falls back to NTLM and signs in; the report says so"
-	expect "st['download-root']['facts']['kerberos'].startswith('krb-kdc-unreachable') and $STARTTLS_OK" "no ticket for the directory either: the bind inside StartTLS, the reason recorded"
+	expect "st['download-root']['facts']['kerberos'].startswith('krb-kdc-unreachable') and $SASL_OK" "no ticket for the directory either: GSS-SPNEGO (NTLM), signed and sealed; the reason recorded"
 	cap_check
 fi
 up founding >/dev/null 2>&1
