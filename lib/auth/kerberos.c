@@ -36,7 +36,8 @@ struct krb_state {
 	char realm[128], targetname[256], opaque[128];
 	char crand[9];
 	unsigned cnum;
-	struct krb_login *login;
+	struct krb_login *login;    /* our own, or NULL */
+	struct krb_login *shared;   /* the device's (its directory step's TGT) */
 	void (*resume)(struct step_run *run);
 	struct step_run *run;
 	enum pb_cause cause;        /* the KDC exchange's outcome */
@@ -155,6 +156,23 @@ static enum auth_status first(struct krb_state *st, const struct auth_in *in,
 	}
 	st->run = in->run;
 	st->resume = in->resume;
+	if (krb_login_has_tgt(in->run->dev->krb)) {
+		/* the TGT the directory step got: the TGS exchange only */
+		enum pb_cause cause = PB_CAUSE_NONE;
+		int rc = krb_login_ticket(in->run->dev->krb, in->run, st->targetname, on_login, st,
+					  &cause, why, sizeof(why));
+
+		if (rc == 0) {
+			st->shared = in->run->dev->krb;
+			st->round = 1;
+			return AUTH_PENDING;
+		}
+		if (rc > 0) {
+			fail(e, cause, why);
+			return AUTH_FAIL;
+		}
+		/* no usable TGT: a login of our own */
+	}
 	if (krb_login_start(in->run, in->user, in->domain, in->password, st->targetname, on_login,
 			    st, &st->login, why, sizeof(why)) < 0) {
 		fail(e, PB_CAUSE_NONE, why);
@@ -176,6 +194,7 @@ static enum auth_status resume(void *state, const struct auth_in *in, char *out,
 	gss_buffer_desc name, tok = GSS_C_EMPTY_BUFFER;
 	char *b64 = NULL, hex[2 * MAX_MIC + 1], cnum[16], why[300];
 	const char *service;
+	struct krb_login *login;
 	struct sipae_authz a;
 	enum auth_status rc = AUTH_INTERNAL;
 	size_t n;
@@ -184,10 +203,11 @@ static enum auth_status resume(void *state, const struct auth_in *in, char *out,
 		fail(e, st->cause, st->detail);
 		return AUTH_FAIL;
 	}
-	service = krb_login_service(st->login);
+	login = st->login ? st->login : st->shared;
+	service = krb_login_service(login);
 	name.value = (void *)service;
 	name.length = strlen(service);
-	maj = gss_krb5_import_cred(&min, krb_login_ccache(st->login), NULL, NULL, &cred);
+	maj = gss_krb5_import_cred(&min, krb_login_ccache(login), NULL, NULL, &cred);
 	if (!GSS_ERROR(maj))
 		maj = gss_import_name(&min, &name, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &target);
 	if (!GSS_ERROR(maj))
@@ -406,6 +426,7 @@ static void clear(void *state)
 
 	if (st->gctx != GSS_C_NO_CONTEXT)
 		gss_delete_sec_context(&m2, &st->gctx, GSS_C_NO_BUFFER);
+	krb_login_cancel(st->shared);   /* the device's: stopped, not freed */
 	krb_login_free(st->login);
 	explicit_bzero(st, sizeof(*st));
 }

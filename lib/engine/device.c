@@ -7,6 +7,7 @@
 #include "core/jx.h"
 #include "dns/dns.h"
 #include "engine/engine.h"
+#include "krb/krb.h"
 #include "tls/tls.h"
 
 enum pb_err device_cycle(struct device *d, const struct pb_trust *builtin)
@@ -45,7 +46,9 @@ void device_clear(struct device *d)
 {
 	size_t i;
 
-	device_drop_tls(d);
+	device_drop_tls(d);          /* the association first: it uses krb's tickets */
+	krb_login_free(d->krb);
+	d->krb = NULL;
 	pb_chain_free(d->peer_chain);
 	d->peer_chain = NULL;
 	for (i = 0; i < d->n_roots; i++)

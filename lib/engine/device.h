@@ -95,6 +95,11 @@ struct device {
 	 * connection */
 	const struct auth_mech *sa_mech;
 	void *sa;
+	/* the device's Kerberos credentials (lib/krb/): the TGT its
+	 * directory step got, kept for the sign-in's service ticket (one AS
+	 * exchange per cycle, as a domain member keeps its TGT); NULL when
+	 * none. Freed by device_clear, after the association. */
+	struct krb_login *krb;
 	struct {
 		int code;
 		char status[160];

@@ -60,6 +60,20 @@ typedef void krb_login_cb(struct krb_login *l, enum pb_cause cause, const char *
 int krb_login_start(struct step_run *r, const char *user, const char *domain,
 		    const char *password, const char *service, krb_login_cb *cb, void *arg,
 		    struct krb_login **out, char *detail, size_t len);
+/* Another service ticket with the TGT l holds (a signed-in login: its
+ * callback ran with PB_CAUSE_NONE): the TGS exchange only, with the KDC
+ * that answered, on r (another step's run: l is the device's now). 0:
+ * under way, the callback as krb_login_start's; 1: over at once, *cause
+ * and detail say how (the callback never runs); -1: phoneboot's own
+ * failure or no TGT, detail says why. */
+int krb_login_ticket(struct krb_login *l, struct step_run *r, const char *service,
+		     krb_login_cb *cb, void *arg, enum pb_cause *cause, char *detail,
+		     size_t len);
+/* Whether l holds a TGT (its AS exchange succeeded). */
+int krb_login_has_tgt(const struct krb_login *l);
+/* Stop what is under way (no callback after this); l stays usable for
+ * krb_login_ticket. NULL is fine. */
+void krb_login_cancel(struct krb_login *l);
 /* Cancel what is under way (no callback after this) and destroy the
  * ccache and context. NULL is fine. */
 void krb_login_free(struct krb_login *l);

@@ -39,6 +39,10 @@ struct krb_login {
 	krb5_init_creds_context icc;
 	krb5_tkt_creds_context tcc;
 	char realm[256], domain[256], client_s[512], service_s[512];
+	int tgt;                    /* the AS exchange succeeded */
+	int sync;                   /* inside krb_login_ticket: no callback */
+	enum pb_cause sync_cause;
+	char sync_detail[600];
 	struct kdc_host kdc[MAX_KDCS];
 	size_t n_kdc, cur;
 	enum kdc_proto proto;
@@ -58,6 +62,12 @@ static void next_kdc(struct krb_login *l);
 static void over(struct krb_login *l, enum pb_cause cause, const char *detail)
 {
 	l->ph = PH_DONE;
+	if (l->sync) {
+		/* over before krb_login_ticket returned: it says so itself */
+		l->sync_cause = cause;
+		snprintf(l->sync_detail, sizeof(l->sync_detail), "%s", detail ? detail : "");
+		return;
+	}
 	l->cb(l, cause, detail, l->arg);
 }
 
@@ -267,6 +277,7 @@ static void step_krb(struct krb_login *l, const uint8_t *reply, size_t len)
 		krb5_creds in_creds;
 
 		step_fact(l->r, "tgt", json_sprintf("krbtgt/%s@%s", l->realm, l->realm));
+		l->tgt = 1;
 		l->ph = PH_TGS;
 		l->messages = 0;
 		memset(&in_creds, 0, sizeof(in_creds));
@@ -455,6 +466,80 @@ fail:
 	snprintf(detail, len, "%s: %s", what, error_message(code));
 	krb_login_free(l);
 	return -1;
+}
+
+int krb_login_has_tgt(const struct krb_login *l)
+{
+	return l && l->tgt;
+}
+
+void krb_login_cancel(struct krb_login *l)
+{
+	if (!l)
+		return;
+	dev_dns_cancel(&l->q);
+	kdc_cancel(l->req);
+	l->req = NULL;
+	if (l->ph != PH_DONE)
+		l->ph = PH_DONE;
+}
+
+int krb_login_ticket(struct krb_login *l, struct step_run *r, const char *service,
+		     krb_login_cb *cb, void *arg, enum pb_cause *cause, char *detail, size_t len)
+{
+	krb5_principal server = NULL;
+	krb5_creds in_creds;
+	krb5_error_code code;
+	char *name = NULL;
+
+	if (!l->tgt || l->ph != PH_DONE || l->n_kdc == 0 || l->cur >= l->n_kdc) {
+		snprintf(detail, len, "no TGT to ask with");
+		return -1;
+	}
+	if ((code = krb5_parse_name_flags(l->ctx, service, KRB5_PRINCIPAL_PARSE_IGNORE_REALM,
+					  &server)) != 0 ||
+	    (code = krb5_set_principal_realm(l->ctx, server, l->realm)) != 0) {
+		snprintf(detail, len, "the service principal: %s", error_message(code));
+		krb5_free_principal(l->ctx, server);
+		return -1;
+	}
+	krb5_free_principal(l->ctx, l->server);
+	l->server = server;
+	if (krb5_unparse_name(l->ctx, l->server, &name) == 0) {
+		snprintf(l->service_s, sizeof(l->service_s), "%s", name);
+		krb5_free_unparsed_name(l->ctx, name);
+	}
+	krb5_tkt_creds_free(l->ctx, l->tcc);
+	l->tcc = NULL;
+	memset(&in_creds, 0, sizeof(in_creds));
+	in_creds.client = l->client;
+	in_creds.server = l->server;
+	if ((code = krb5_tkt_creds_init(l->ctx, l->cc, &in_creds, 0, &l->tcc)) != 0) {
+		snprintf(detail, len, "krb5_tkt_creds_init: %s", error_message(code));
+		return -1;
+	}
+	l->r = r;
+	l->cb = cb;
+	l->arg = arg;
+	l->ph = PH_TGS;
+	l->messages = 0;
+	step_fact(r, "client_principal", json_string(l->client_s));
+	step_fact(r, "service_principal", json_string(l->service_s));
+	step_factf(r, "tgt", "krbtgt/%s@%s (kept from the directory's exchange)", l->realm,
+		   l->realm);
+	step_factf(r, "kdc", "%s:%u/%s (%s)", l->kdc[l->cur].addr, l->kdc[l->cur].port,
+		   kdc_proto_str(l->proto), l->kdc[l->cur].name);
+	l->sync = 1;
+	l->sync_cause = PB_CAUSE_NONE;
+	l->sync_detail[0] = '\0';
+	step_krb(l, NULL, 0);
+	l->sync = 0;
+	if (l->ph == PH_DONE) {
+		*cause = l->sync_cause;
+		snprintf(detail, len, "%s", l->sync_detail);
+		return 1;
+	}
+	return 0;
 }
 
 void krb_login_free(struct krb_login *l)

@@ -148,7 +148,14 @@ static void cancel(struct step_run *r)
 
 	dir_cancel(c->req);
 	c->req = NULL;
-	krb_login_free(c->login);   /* after the query: its credentials are the ccache's */
+	/* after the query (its credentials are the ccache's): the TGT is
+	 * the device's now, for the sign-in's service ticket */
+	if (krb_login_has_tgt(c->login) && !r->dev->krb) {
+		krb_login_cancel(c->login);
+		r->dev->krb = c->login;
+	} else {
+		krb_login_free(c->login);
+	}
 	c->login = NULL;
 }
 
