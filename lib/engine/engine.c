@@ -10,6 +10,7 @@
 #include "dns/dns.h"
 #include "engine/boot_int.h"
 #include "tls/tls.h"
+#include "x509/cache.h"
 
 /* Beyond this many resolvers nobody uses, the unused ones go: a fleet
  * whose phones get many different lease DNS servers stays bounded. */
@@ -42,6 +43,7 @@ struct pb_engine {
 	struct resolver *resolvers;
 	struct tlsent *tls;
 	struct portent *ports;
+	struct x509_cache *certs;
 };
 
 enum pb_err pb_engine_new(uv_loop_t *loop, struct pb_engine **out)
@@ -81,10 +83,18 @@ void pb_engine_free(struct pb_engine *e)
 		dhcp_port_close(p->port);
 		free(p);
 	}
+	x509_cache_free(e->certs);
 	free(e);
 }
 
 uv_loop_t *engine_loop(const struct pb_engine *e) { return e->loop; }
+
+struct x509_cache *engine_x509_cache(struct pb_engine *e)
+{
+	if (!e->certs)
+		e->certs = x509_cache_new();
+	return e->certs;
+}
 void engine_boot_added(struct pb_engine *e) { e->boots++; }
 void engine_boot_removed(struct pb_engine *e) { e->boots--; }
 

@@ -98,6 +98,9 @@ void engine_resolver_put(struct pb_engine *e, struct dns *d);
  * with err. Owned by the engine. */
 struct tls_ctx *engine_tls_ctx(struct pb_engine *e, const struct pb_profile *p,
 			       const char *keylog_file, char *err, size_t errlen);
+/* The engine's certificate cache (lib/x509/cache.h), made on first use;
+ * NULL when out of memory (then the boots go without). */
+struct x509_cache *engine_x509_cache(struct pb_engine *e);
 /* The DHCP socket of an interface (one per engine and interface), or NULL
  * with err. Owned by the engine. */
 struct dhcp_port *engine_dhcp_port(struct pb_engine *e, const char *iface, char *err,

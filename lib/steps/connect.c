@@ -105,7 +105,7 @@ static void judge(struct step_run *r)
 	size_t i, best = 0;
 	enum pb_err rc;
 
-	if ((rc = tls_peer_chain(c->tls, d->trust, &chain)) != PB_OK) {
+	if ((rc = tls_peer_chain(c->tls, d->trust, engine_x509_cache(r->eng), &chain)) != PB_OK) {
 		step_internal(r, rc, "could not read the server's chain");
 		return;
 	}

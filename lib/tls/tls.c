@@ -679,7 +679,7 @@ void tls_local_addr(const struct tls_conn *c, char *buf, size_t len)
 }
 
 enum pb_err tls_peer_chain(const struct tls_conn *c, const struct pb_trust *trust,
-			   struct pb_chain **out)
+			   struct x509_cache *cache, struct pb_chain **out)
 {
 	STACK_OF(X509) *sk = c->ssl ? SSL_get_peer_cert_chain(c->ssl) : NULL;
 	int n = sk ? sk_X509_num(sk) : 0, k;
@@ -706,7 +706,7 @@ enum pb_err tls_peer_chain(const struct tls_conn *c, const struct pb_trust *trus
 		if (X509_up_ref(sk_X509_value(sk, k)))
 			xs[k] = sk_X509_value(sk, k);
 	/* x509_build takes xs and bad, whatever it returns */
-	return x509_build(xs, bad, (size_t)n, 1, trust, out);
+	return x509_build(xs, bad, (size_t)n, 1, trust, cache, out);
 }
 
 enum pb_err tls_error(const struct tls_conn *c)
