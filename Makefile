@@ -20,7 +20,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/core/isotime.c lib/core/jx.c lib/sntp/packet.c lib/sntp/client.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
-           lib/x509/hash.c lib/x509/cache.c lib/tls/tls.c lib/tls/probe.c lib/tls/fd.c \
+           lib/x509/hash.c lib/x509/cache.c lib/tls/tls.c lib/tls/probe.c lib/tls/fd.c lib/tls/sockbio.c \
            lib/dns/dns.c lib/ldap/dir.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \

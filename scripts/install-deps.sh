@@ -19,8 +19,9 @@ libwbclient-dev util-linux"
 # the HTML report's test in a real browser (tests/browser/run.sh); script(1)
 # and man for the CLI tests
 TEST="chromium bsdutils man-db"
-# bench/bench_fleet.py: SIPp (sip-tester) and sipsak beside phoneboot fleet
-LAB="$LAB sip-tester sipsak"
+# bench/bench_fleet.py: SIPp (sip-tester, over TLS through stunnel4) and sipsak
+# beside phoneboot fleet
+LAB="$LAB sip-tester sipsak stunnel4"
 want=$BUILD
 [ "${1:-build}" = lab ] && want="$BUILD $LAB $TEST"
 [ "${1:-build}" = test ] && want="$BUILD $TEST"

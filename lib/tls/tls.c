@@ -14,7 +14,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "core/nopipe.h"
+#include "tls/sockbio.h"
 #include "tls/tls.h"
 #include "x509/x509_int.h"
 
@@ -275,6 +275,8 @@ const char *tls_ctx_unavailable(const struct tls_ctx *c)
 
 static enum pb_err setup_ssl(struct tls_conn *c, struct tls_ctx *x, const char *sni)
 {
+	BIO *b;
+
 	if (!(c->ssl = SSL_new(x->ctx))) {
 		ERR_clear_error();
 		return PB_ERR_NOMEM;
@@ -286,10 +288,12 @@ static enum pb_err setup_ssl(struct tls_conn *c, struct tls_ctx *x, const char *
 		ERR_clear_error();
 		return PB_ERR_NOMEM;
 	}
-	if (!SSL_set_fd(c->ssl, c->fd)) {
+	/* writes with MSG_NOSIGNAL: no SIGPIPE, no signal mask to juggle */
+	if (!(b = tls_sockbio_new(c->fd))) {
 		ERR_clear_error();
 		return PB_ERR_NOMEM;
 	}
+	SSL_set_bio(c->ssl, b, b);
 	SSL_set_connect_state(c->ssl);
 	return PB_OK;
 }
@@ -364,12 +368,7 @@ static void handshake_failed(struct tls_conn *c)
 
 static void do_handshake(struct tls_conn *c)
 {
-	struct nopipe g;
-	int r, err;
-
-	nopipe_on(&g);
-	r = SSL_do_handshake(c->ssl);
-	nopipe_off(&g);
+	int r = SSL_do_handshake(c->ssl), err;
 
 	if (r == 1) {
 		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
@@ -396,7 +395,6 @@ static void do_handshake(struct tls_conn *c)
 static void do_read(struct tls_conn *c)
 {
 	for (;;) {
-		struct nopipe g;
 		int r, err;
 
 		if (c->in_cap - c->in_len < 4096) {
@@ -420,9 +418,7 @@ static void do_read(struct tls_conn *c)
 			c->in = n;
 			c->in_cap = cap;
 		}
-		nopipe_on(&g);
 		r = SSL_read(c->ssl, c->in + c->in_len, (int)(c->in_cap - c->in_len));
-		nopipe_off(&g);
 		if (r > 0) {
 			c->in_len += (size_t)r;
 			continue;
@@ -447,12 +443,7 @@ static void do_read(struct tls_conn *c)
 static void do_write(struct tls_conn *c)
 {
 	while (c->out_len) {
-		struct nopipe g;
-		int r, err;
-
-		nopipe_on(&g);
-		r = SSL_write(c->ssl, c->out, (int)c->out_len);
-		nopipe_off(&g);
+		int r = SSL_write(c->ssl, c->out, (int)c->out_len), err;
 
 		if (r > 0) {
 			memmove(c->out, c->out + r, c->out_len - (size_t)r);
@@ -642,13 +633,8 @@ void tls_close(struct tls_conn *c)
 	if (!c || c->closing)
 		return;
 	c->closing = 1;
-	if (c->state == S_OPEN) {
-		struct nopipe g;
-
-		nopipe_on(&g);
+	if (c->state == S_OPEN)
 		SSL_shutdown(c->ssl);   /* best effort close_notify, non-blocking */
-		nopipe_off(&g);
-	}
 	ERR_clear_error();
 	uv_close((uv_handle_t *)&c->poll, on_closed);
 	uv_close((uv_handle_t *)&c->timer, on_closed);
