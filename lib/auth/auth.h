@@ -11,6 +11,8 @@
 #include "phoneboot/codes.h"
 #include "sip/sip.h"
 
+struct ntlm_crypto;
+
 /* What a mechanism may read to answer: the identity and the request it
  * signs. Borrowed for the call. */
 struct auth_in {
@@ -20,6 +22,8 @@ struct auth_in {
 	unsigned cseq;
 	const char *from_uri, *from_tag, *to_uri, *to_tag;
 	const char *expires;
+	struct ntlm_crypto *ntlm_crypto;    /* NTLM's algorithms, shared by an
+					     * engine's boots; NULL: its own */
 };
 
 struct auth_err {

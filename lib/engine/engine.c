@@ -9,6 +9,8 @@
 #include "dhcp/dhcp.h"
 #include "dns/dns.h"
 #include "engine/boot_int.h"
+#include "ntlm/ntlm.h"
+#include "tls/fd.h"
 #include "tls/tls.h"
 #include "x509/cache.h"
 
@@ -44,6 +46,8 @@ struct pb_engine {
 	struct tlsent *tls;
 	struct portent *ports;
 	struct x509_cache *certs;
+	void *dir_tls;
+	struct ntlm_crypto *ntlm;
 };
 
 enum pb_err pb_engine_new(uv_loop_t *loop, struct pb_engine **out)
@@ -84,10 +88,26 @@ void pb_engine_free(struct pb_engine *e)
 		free(p);
 	}
 	x509_cache_free(e->certs);
+	tls_fd_ctx_free(e->dir_tls);
+	ntlm_crypto_free(e->ntlm);
 	free(e);
 }
 
 uv_loop_t *engine_loop(const struct pb_engine *e) { return e->loop; }
+
+struct ntlm_crypto *engine_ntlm_crypto(struct pb_engine *e)
+{
+	if (!e->ntlm && ntlm_crypto_new(&e->ntlm) != NTLM_OK)
+		e->ntlm = NULL;
+	return e->ntlm;
+}
+
+void *engine_dir_tls_ctx(struct pb_engine *e)
+{
+	if (!e->dir_tls)
+		e->dir_tls = tls_fd_ctx_new();
+	return e->dir_tls;
+}
 
 struct x509_cache *engine_x509_cache(struct pb_engine *e)
 {

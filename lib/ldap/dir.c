@@ -81,6 +81,7 @@ struct dir_req {
 	int sys_errno;               /* errno just after the last request was sent */
 	int refused;                 /* the bind as the user was refused */
 	int plain_bind;              /* --ldap-plain-bind */
+	void *tls_ctx;               /* dir_opts.tls_ctx (borrowed) */
 	char refusal[200];           /* why (the last refusal) */
 	char no_tls[400];            /* why StartTLS and LDAPS were not had */
 	char host[48], url[80], domain_dn[256], user[256], upn[512];
@@ -550,7 +551,7 @@ static void handshake_start(struct dir_req *q)
 
 	q->st = ST_HANDSHAKE;
 	q->msgid = -1;
-	if ((rc = tls_fd_new(q->fd, NULL, &q->tls)) != PB_OK) {
+	if ((rc = tls_fd_new_ctx(q->tls_ctx, q->fd, NULL, &q->tls)) != PB_OK) {
 		fail_own(q, rc, "starting TLS");
 		return;
 	}
@@ -1025,6 +1026,7 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	q->method = &simple_bind;
 	q->password = password;
 	q->plain_bind = o && o->plain_bind;
+	q->tls_ctx = o ? o->tls_ctx : NULL;
 	q->port = port;
 	q->ldaps_port = ldaps;
 	q->timeout_ms = timeout_ms ? timeout_ms : 5000;

@@ -28,6 +28,8 @@ struct dir_opts {
 	int plain_bind;              /* a simple bind in clear on the plain port
 				      * when no TLS could be had (--ldap-plain-bind:
 				      * old directories); the result warns */
+	void *tls_ctx;               /* tls_fd_ctx_new()'s, shared by the
+				      * sessions; NULL: one of each's own */
 };
 
 struct dir_result {

@@ -56,6 +56,7 @@ static void fill_in(const struct step_run *r, struct auth_in *in, char *uri, siz
 	in->to_uri = from;
 	in->to_tag = "";
 	in->expires = "3600";
+	in->ntlm_crypto = engine_ntlm_crypto(r->eng);
 }
 
 static void send_register(struct step_run *r, const char *header, const char *value)

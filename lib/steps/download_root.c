@@ -65,7 +65,7 @@ static void start(struct step_run *r)
 {
 	struct ctx *c = r->ctx;
 	struct device *d = r->dev;
-	struct dir_opts dopts = { 0, 0 };
+	struct dir_opts dopts = { 0, 0, NULL };
 
 	step_factf(r, "server", "ldap://%s:%u", d->dc_addr, d->dc_port);
 	step_peer(r, "ldap://%s:%u", d->dc_addr, d->dc_port);
@@ -76,6 +76,7 @@ static void start(struct step_run *r)
 		step_exchange(r, peer, 1, 0, "StartTLS, bind, search cACertificate");
 	}
 	dopts.plain_bind = r->o->ldap_plain_bind;
+	dopts.tls_ctx = engine_dir_tls_ctx(r->eng);
 	if (dir_fetch_roots(r->loop, d->dc_addr, d->dc_port, r->o->domain, r->o->user,
 			    r->o->password, &dopts, r->timeout_ms, on_roots, r,
 			    &c->req) != PB_OK)
