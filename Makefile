@@ -208,7 +208,8 @@ $(B)/bench/%: bench/%.c $(B)/libphoneboot.a
 bench: $(B)/bench/bench_judge $(B)/bench/bench_dhcp $(FIXTURES) phoneboot
 	$(B)/bench/bench_judge profiles $(B)/fixtures /etc/ssl/certs/ca-certificates.crt
 	@if [ "$$(id -u)" = 0 ]; then bash bench/bench_cert_tls.sh && python3 bench/bench_logon.py && \
-	  python3 bench/bench_fleet.py && \
+	  python3 bench/bench_fleet.py && python3 bench/bench_inflight.py && \
+	  python3 bench/bench_ntlm.py && \
 	  lab/lab up --netns >/dev/null && ip netns exec labphone $(B)/bench/bench_dhcp veth-phone 100 10 20; fi
 
 clean:
