@@ -415,6 +415,8 @@ static enum pb_err run_fleet(struct fleet_cli *c, int *verdict)
 	fc.done = done_cb;
 	fc.over = over_cb;
 	fc.arg = c;
+	/* without --jsonl nobody reads a phone's ladder */
+	fc.summary_only = !c->jsonl_to;
 	if ((rc = pb_fleet_new(c->eng, &fc, &c->fleet, err, sizeof(err))) != PB_OK) {
 		pb_engine_free(c->eng);
 		uv_run(&c->loop, UV_RUN_DEFAULT);

@@ -55,6 +55,9 @@ struct pb_logon_opts {
 					       LDAPS can be had, bind with the password in
 					       clear text on 389 (old directories; the
 					       report warns). 0: never */
+	int no_exchanges;                   /* 1: the report's "exchanges" (the ladder)
+					       stays empty: a fleet whose lines only its
+					       summary reads saves their CPU and memory */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on
