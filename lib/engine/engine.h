@@ -104,12 +104,13 @@ struct tls_ctx *engine_tls_ctx(struct pb_engine *e, const struct pb_profile *p,
 void *engine_dir_tls_ctx(struct pb_engine *e);
 /* NTLM's algorithms (lib/ntlm: a library context with OpenSSL's legacy
  * provider for MD4 and RC4), one per engine, made on first use: making
- * them was a fifth of an NTLM boot's CPU. NULL when they cannot be had
- * (then each boot makes its own and meets the failure itself). */
+ * them was a fifth of an NTLM boot's CPU. NULL when they cannot be had:
+ * the asking step ends with step_internal(). */
 struct ntlm_crypto;
 struct ntlm_crypto *engine_ntlm_crypto(struct pb_engine *e);
 /* The engine's certificate cache (lib/x509/cache.h), made on first use;
- * NULL when out of memory (then the boots go without). */
+ * NULL when out of memory (the asking step ends with step_internal(), as
+ * tests/torture wants every allocation's failure seen). */
 struct x509_cache *engine_x509_cache(struct pb_engine *e);
 /* The DHCP socket of an interface (one per engine and interface), or NULL
  * with err. Owned by the engine. */

@@ -56,7 +56,6 @@ static void fill_in(const struct step_run *r, struct auth_in *in, char *uri, siz
 	in->to_uri = from;
 	in->to_tag = "";
 	in->expires = "3600";
-	in->ntlm_crypto = engine_ntlm_crypto(r->eng);
 }
 
 static void send_register(struct step_run *r, const char *header, const char *value)
@@ -184,6 +183,12 @@ static void answer(struct step_run *r, const struct sip_response *m)
 	}
 	memset(&e, 0, sizeof(e));
 	fill_in(r, &in, uri, sizeof(uri), from, sizeof(from));
+	/* NTLM's algorithms, the engine's (made on the first NTLM answer) */
+	if (c->mech == &auth_ntlm && !(in.ntlm_crypto = engine_ntlm_crypto(r->eng))) {
+		step_internal(r, PB_ERR_NOMEM, "NTLM: its algorithms could not be had (out of "
+			      "memory, or OpenSSL's legacy provider missing)");
+		return;
+	}
 	st = c->mech->answer(c->mst, &in, ch, buf, sizeof(buf), &c->credentials, &e);
 	if (st == AUTH_REFUSED) {
 		/* a 401 after the answer: what the registrar said is the

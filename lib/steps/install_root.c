@@ -20,7 +20,7 @@ static void start(struct step_run *r)
 	size_t i, k, installed = 0;
 	int nomem = 0;
 
-	if (!roots || !also) {
+	if (!roots || !also || !certs) {
 		json_decref(roots);
 		json_decref(also);
 		step_internal(r, PB_ERR_NOMEM, "out of memory judging the roots");
