@@ -20,7 +20,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/core/isotime.c lib/core/jx.c lib/sntp/packet.c lib/sntp/client.c \
            lib/profile/profile.c lib/profile/names.c \
            lib/x509/decode.c lib/x509/chain.c lib/x509/judge.c \
-           lib/x509/hash.c lib/tls/tls.c lib/tls/probe.c lib/tls/fd.c \
+           lib/x509/hash.c lib/x509/cache.c lib/tls/tls.c lib/tls/probe.c lib/tls/fd.c lib/tls/sockbio.c \
            lib/dns/dns.c lib/ldap/dir.c lib/ldap/sasl.c lib/ldap/spnego.c lib/sip/msg.c \
            lib/dhcp/packet.c lib/dhcp/client.c \
            lib/engine/boot.c lib/engine/flow.c lib/engine/record.c \
@@ -217,7 +217,8 @@ $(B)/bench/%: bench/%.c $(B)/libphoneboot.a
 bench: $(B)/bench/bench_judge $(B)/bench/bench_dhcp $(FIXTURES) phoneboot
 	$(B)/bench/bench_judge profiles $(B)/fixtures /etc/ssl/certs/ca-certificates.crt
 	@if [ "$$(id -u)" = 0 ]; then bash bench/bench_cert_tls.sh && python3 bench/bench_logon.py && \
-	  python3 bench/bench_fleet.py && \
+	  python3 bench/bench_fleet.py && python3 bench/bench_inflight.py && \
+	  python3 bench/bench_ntlm.py && \
 	  lab/lab up --slapd --netns >/dev/null && ip netns exec labphone $(B)/bench/bench_dhcp veth-phone 100 10 20; fi
 
 clean:

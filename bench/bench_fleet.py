@@ -8,7 +8,10 @@ Digest), side by side in one run (issue 12):
      as a device root instead of downloaded)
   3. SIPp (Debian sip-tester): REGISTER with Digest, one connection per
      call, at its best rate -- over TCP: Debian's SIPp is built without TLS
-  4. sipsak in a loop: one process per REGISTER with Digest, over TLS
+  4. the same SIPp over TLS: its TCP connections (one per call, -t tn)
+     through stunnel4 in client mode to the registrar's TLS port, one TLS
+     connection each; stunnel's CPU counted with SIPp's
+  5. sipsak in a loop: one process per REGISTER with Digest, over TLS
 
 For each: registrations per second; phoneboot's CPU per boot (rusage of the
 child); the registrar's CPU per registration (utime+stime of Kamailio's
@@ -19,8 +22,10 @@ Needs root and the lab's packages plus sip-tester and sipsak
 (scripts/install-deps.sh lab). Takes the lab lock (/tmp/pb-lab.lock) itself,
 brings the lab up with --users N and down at the end.
     python3 bench/bench_fleet.py [N]        (default N=2000)
-Environment: PB_BIN (default ./phoneboot), CONC (default 50)."""
-import os, re, resource, shutil, subprocess, sys, tempfile, time
+Environment: PB_BIN (default ./phoneboot), CONC (default 50); PB_BIN_BEFORE
+(another phoneboot binary, e.g. one built from an older commit) adds a row
+of its full boots right after PB_BIN's, in the same lab, for before/after."""
+import os, re, resource, shutil, socket, subprocess, sys, tempfile, time
 
 if not os.environ.get("PB_LAB_LOCKED"):
     env = dict(os.environ, PB_LAB_LOCKED="1")
@@ -55,8 +60,20 @@ def registrar_cpu(pgid):
     return t / HZ
 
 
-def measure(name, argv, regs_of, env, sample_rss=False):
-    """Run argv; wall, CPU of the child, registrar CPU, registrations."""
+def proc_cpu(pid):
+    """CPU seconds of one running process (all its threads), from /proc."""
+    try:
+        f = open("/proc/%d/stat" % pid).read()
+    except OSError:
+        return 0.0
+    rest = f[f.rindex(")") + 2:].split()
+    return (int(rest[11]) + int(rest[12])) / HZ
+
+
+def measure(name, argv, regs_of, env, sample_rss=False, also_pids=()):
+    """Run argv; wall, CPU of the child (and of also_pids, helpers of the
+    client already running), registrar CPU, registrations."""
+    a0 = sum(proc_cpu(x) for x in also_pids)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     k0 = registrar_cpu(KAM)
     t0 = time.perf_counter()
@@ -76,6 +93,7 @@ def measure(name, argv, regs_of, env, sample_rss=False):
     k1 = registrar_cpu(KAM)
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    cpu += sum(proc_cpu(x) for x in also_pids) - a0
     regs = regs_of(out, p.returncode)
     return dict(name=name, wall=wall, cpu=cpu, kcpu=k1 - k0, regs=regs, peak_kib=peak,
                 rc=p.returncode)
@@ -88,7 +106,7 @@ def fleet_regs(out, rc):
 
 lab_env = None
 try:
-    sh("lab/lab", "up", "--scenario", "founding", "--users", str(N))
+    sh("lab/lab", "up", "--slapd", "--scenario", "founding", "--users", str(N))
     lab_env = dict(os.environ)
     for line in sh("lab/lab", "env").splitlines():
         k, v = line.replace("export ", "").split("=", 1)
@@ -102,6 +120,9 @@ try:
     results = []
     results.append(measure("phoneboot fleet, full boots", base + ["--concurrency", str(CONC)],
                            fleet_regs, lab_env))
+    if os.environ.get("PB_BIN_BEFORE"):
+        results.append(measure("  the same, PB_BIN_BEFORE", [os.environ["PB_BIN_BEFORE"]] + base[1:] +
+                               ["--concurrency", str(CONC)], fleet_regs, lab_env))
     results.append(measure("phoneboot fleet, SIP only", base + [
         "--concurrency", str(CONC), "--skip", "locate-dc,download-root,install-root",
         "--device-roots", lab_env["PHONEBOOT_LAB_INTERNAL_ROOT"]], fleet_regs, lab_env))
@@ -134,17 +155,50 @@ try:
         m = re.search(r"Successful call\s*\|\s*\d+\s*\|\s*(\d+)", out or "")
         return int(m.group(1)) if m else (N if rc == 0 else 0)
 
-    sipp = ["sipp", "%s:5060" % POOL, "-sf", "reg.xml", "-t", "tn", "-au", "user0001",
-            "-ap", PW, "-m", str(N), "-r", "5000", "-l", str(CONC), "-nostdin",
-            "-timeout", "300", "-timeout_error", "-max_socket", str(CONC * 2 + 64),
-            "-trace_screen", "-screen_file", os.path.join(tmp, "screen.log")]
+    def sipp_argv(target):
+        return ["sipp", target, "-sf", "reg.xml", "-t", "tn", "-au", "user0001",
+                "-ap", PW, "-m", str(N), "-r", "5000", "-l", str(CONC), "-nostdin",
+                "-timeout", "300", "-timeout_error", "-max_socket", str(CONC * 2 + 64),
+                "-trace_screen", "-screen_file", os.path.join(tmp, "screen.log")]
+
+    def sipp_screen(o, rc):
+        f = os.path.join(tmp, "screen.log")
+        return sipp_regs(open(f).read() if os.path.exists(f) else "", rc)
+
     if shutil.which("sipp"):
         os.chdir(tmp)
-        r = measure("SIPp REGISTER, TCP (no TLS), Digest", sipp,
-                    lambda o, rc: sipp_regs(open(os.path.join(tmp, "screen.log")).read()
-                                            if os.path.exists(os.path.join(tmp, "screen.log")) else "", rc),
-                    dict(lab_env), False)
-        results.append(r)
+        results.append(measure("SIPp REGISTER, TCP (no TLS), Digest", sipp_argv("%s:5060" % POOL),
+                               sipp_screen, dict(lab_env)))
+        os.chdir(TOP)
+    # SIPp over TLS: stunnel4 (client mode) takes each TCP connection of
+    # SIPp's (-t tn: one per call) to the pool's TLS port as a TLS
+    # connection of its own; its certificate checks are off, as the lab's
+    # root is not SIPp's concern; no session resumption (each call a full
+    # handshake, as each phone is another device). stunnel logs errors only.
+    if shutil.which("sipp") and shutil.which("stunnel4"):
+        if os.path.exists(os.path.join(tmp, "screen.log")):
+            os.unlink(os.path.join(tmp, "screen.log"))
+        conf = os.path.join(tmp, "stunnel.conf")
+        with open(conf, "w") as f:
+            f.write("foreground = yes\npid =\nsyslog = no\ndebug = 3\noutput = %s\n"
+                    "[sip]\nclient = yes\naccept = 127.0.0.1:15061\nconnect = %s:5061\n"
+                    "verifyChain = no\nsessionResume = no\n" % (os.path.join(tmp, "stunnel.log"), POOL))
+        st = subprocess.Popen(["stunnel4", conf], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        for _ in range(100):            # bounded: 10 s for stunnel to listen
+            try:
+                socket.create_connection(("127.0.0.1", 15061), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        os.chdir(tmp)
+        try:
+            results.append(measure("SIPp REGISTER, TLS via stunnel, Digest",
+                                   sipp_argv("127.0.0.1:15061"), sipp_screen, dict(lab_env),
+                                   also_pids=(st.pid,)))
+        finally:
+            st.terminate()
+            st.wait(timeout=10)
     os.chdir(TOP)
 
     # sipsak: one process per registration, sequential, over TLS. It
@@ -176,10 +230,10 @@ try:
 
     print("bench_fleet: N=%d, concurrency %d, lab registrar Kamailio (TLS, Digest, 1 TLS worker), %d CPUs"
           % (N, CONC, os.cpu_count()))
-    print("%-36s %8s %10s %14s %16s" % ("", "regs", "regs/s", "client CPU/reg", "registrar CPU/reg"))
+    print("%-40s %8s %10s %14s %16s" % ("", "regs", "regs/s", "client CPU/reg", "registrar CPU/reg"))
     for r in results:
         regs = max(r["regs"], 1)
-        print("%-36s %8d %10.1f %11.3f ms %13.3f ms" % (r["name"], r["regs"], r["regs"] / r["wall"],
+        print("%-40s %8d %10.1f %11.3f ms %13.3f ms" % (r["name"], r["regs"], r["regs"] / r["wall"],
                                                         r["cpu"] * 1e3 / regs, r["kcpu"] * 1e3 / regs))
     print("phoneboot memory per phone in flight: %.1f KiB (peak RSS %d KiB with %d in flight, %d KiB with 1)"
           % (per_phone, many["peak_kib"], big, one["peak_kib"]))

@@ -23,8 +23,9 @@ TEST="chromium bsdutils man-db"
 # tests/integration/kerberos.sh: an MIT KDC of its own on 127.0.0.1
 # (krb5kdc, kdb5_util; kadmin.local)
 LAB="$LAB krb5-kdc krb5-admin-server"
-# bench/bench_fleet.py: SIPp (sip-tester) and sipsak beside phoneboot fleet
-LAB="$LAB sip-tester sipsak"
+# bench/bench_fleet.py: SIPp (sip-tester, over TLS through stunnel4) and sipsak
+# beside phoneboot fleet
+LAB="$LAB sip-tester sipsak stunnel4"
 want=$BUILD
 [ "${1:-build}" = lab ] && want="$BUILD $LAB $TEST"
 [ "${1:-build}" = test ] && want="$BUILD $TEST"

@@ -9,6 +9,7 @@
  * the phones, shows progress, writes the lines and renders the summary. */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ struct fleet_cli {
 	const char *const *dns;           /* borrowed from argv */
 	size_t n_dns;
 	const char *dhcp;
+	int has_mac;                      /* --mac: phone n has mac_base + n */
+	uint64_t mac_base;
 	time_t now;
 
 	/* what the run holds */
@@ -164,6 +167,14 @@ static enum pb_err phone_cb(void *arg, size_t i, struct pb_logon_opts *o, void *
 		o->user = *data;
 		o->domain = domain;
 		o->profile = c->profile;
+		if (c->has_mac) {
+			uint64_t m = (c->mac_base + c->first + i) & 0xffffffffffffULL;
+			int k;
+
+			for (k = 5; k >= 0; k--, m >>= 8)
+				o->mac[k] = (unsigned char)(m & 0xff);
+			o->has_mac = 1;
+		}
 	}
 	if (!o->password) {
 		free(*data);
@@ -406,6 +417,8 @@ static enum pb_err run_fleet(struct fleet_cli *c, int *verdict)
 	fc.done = done_cb;
 	fc.over = over_cb;
 	fc.arg = c;
+	/* without --jsonl nobody reads a phone's ladder */
+	fc.summary_only = !c->jsonl_to;
 	if ((rc = pb_fleet_new(c->eng, &fc, &c->fleet, err, sizeof(err))) != PB_OK) {
 		pb_engine_free(c->eng);
 		uv_run(&c->loop, UV_RUN_DEFAULT);
@@ -499,6 +512,12 @@ static void fleet_opts(const struct cli_args *a, struct fleet_cli *c)
 	c->dns = a->v[OPT_DNS].list;
 	c->n_dns = a->v[OPT_DNS].n;
 	c->dhcp = opt_str(a, OPT_DHCP);
+	if ((c->has_mac = opt_set(a, OPT_MAC))) {
+		int k;
+
+		for (k = 0; k < 6; k++)
+			c->mac_base = c->mac_base << 8 | a->v[OPT_MAC].mac[k];
+	}
 	c->pwfile = opt_str(a, OPT_PASSWORD_FILE);
 	c->roots_file = opt_set(a, OPT_DEVICE_ROOTS) ? opt_str(a, OPT_DEVICE_ROOTS)
 						     : getenv("PHONEBOOT_DEVICE_ROOTS");
@@ -559,6 +578,9 @@ static void fleet_opts(const struct cli_args *a, struct fleet_cli *c)
 		die_usage("fleet: --dhcp takes the DNS servers from the lease; drop --dns");
 	if (c->count && !c->n_dns && !c->dhcp)
 		die_usage("fleet: give the phones' network: --dns SERVER or --dhcp IFACE");
+	if (c->has_mac && (!c->count || !c->dhcp))
+		die_usage("fleet: --mac numbers the MACs of generated phones: it goes with "
+			  "--count and --dhcp (a CSV names each phone's MAC)");
 }
 
 enum pb_err cmd_fleet(const struct cli_args *a, int *verdict)

@@ -125,6 +125,11 @@ const struct opt_row opt_table[] = {
 	{ OPT_DHCP, "dhcp", OK_STRING, ARG_REQUIRED, "IFACE", FLEET, 0, 0, NULL,
 	  "Start each phone with a DHCP exchange on IFACE (root); its DNS servers "
 	  "come from the lease." },
+	{ OPT_MAC, "mac", OK_MAC, ARG_REQUIRED, "MAC", FLEET, 0, 0, NULL,
+	  "With --count and --dhcp: the generated phone numbered n has MAC + n "
+	  "(MAC read as a 48-bit number), for per-phone DHCP reservations; the "
+	  "lab's are 02:00:01:00:00:00 + the user's number (lab/README.md). "
+	  "Default: a stable MAC made from each identity." },
 	{ OPT_PASSWORD_FILE, "password-file", OK_STRING, ARG_REQUIRED, "FILE", FLEET, 0, 0, NULL,
 	  "The password of the phones that have none of their own, first line of "
 	  "FILE (else $PHONEBOOT_PASSWORD, else a prompt on the terminal); never "

@@ -59,6 +59,9 @@ struct pb_fleet_conf {
 	pb_fleet_done_cb *done;
 	pb_fleet_over_cb *over;
 	void *arg;
+	int summary_only;             /* 1: the done callback's lines feed a
+					 summary only: the phones record no
+					 ladder (pb_logon_opts.no_exchanges) */
 };
 
 struct pb_fleet_progress {

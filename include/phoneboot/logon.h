@@ -59,6 +59,9 @@ struct pb_logon_opts {
 					       (REGISTER Expires: 0) in the security
 					       association the sign-in set up, and
 					       check the registrar's proof. 0: stay */
+	int no_exchanges;                   /* 1: the report's "exchanges" (the ladder)
+					       stays empty: a fleet whose lines only its
+					       summary reads saves their CPU and memory */
 };
 
 /* Run the logon (and, with alt_dns, the remedy's logon): a fleet of one on

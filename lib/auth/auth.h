@@ -13,6 +13,8 @@
 #include "phoneboot/codes.h"
 #include "sip/sip.h"
 
+struct ntlm_crypto;
+
 /* What a mechanism may read to answer: the identity and the request it
  * signs. Borrowed for the call. */
 struct auth_in {
@@ -33,6 +35,8 @@ struct auth_in {
 	 * then calls the mechanism's resume(). */
 	struct step_run *run;
 	void (*resume)(struct step_run *run);
+	struct ntlm_crypto *ntlm_crypto;    /* NTLM's algorithms, shared by an
+					     * engine's boots; NULL: its own */
 };
 
 struct auth_err {

@@ -188,7 +188,7 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 	o.domain = c.nb_domain[0] ? c.nb_domain : in->domain;
 	o.workstation = "";
 	o.flags = in->ntlm_flags ? in->ntlm_flags : NTLM_FLAGS_OC2007R2;
-	if ((ne = ntlm_ctx_new(&st->ctx, NULL)) != NTLM_OK ||
+	if ((ne = ntlm_ctx_new(&st->ctx, in->ntlm_crypto)) != NTLM_OK ||
 	    (ne = ntlm_authenticate(st->ctx, chal, chal_len, &o, &msg, &msg_len)) != NTLM_OK) {
 		char why[200];
 

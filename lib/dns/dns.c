@@ -514,6 +514,8 @@ static void server_name(const struct ares_addr_port_node *a, char *out, size_t o
 		snprintf(out, outlen, a->family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, port);
 }
 
+#define DNS_RCVBUF (8 << 20)
+
 static enum pb_err open_server(struct dns *d, struct server *sv, const char *text,
 			       char *err, size_t errlen)
 {
@@ -529,9 +531,16 @@ static enum pb_err open_server(struct dns *d, struct server *sv, const char *tex
 	o.lookups = (char *)"b";
 	o.sock_state_cb = sock_state;
 	o.sock_state_cb_data = sv;
+	/* one socket carries the answers of every phone of a fleet that
+	 * shares this resolver: with thousands in flight and the loop busy
+	 * with handshakes, the default buffer (about 200 KiB, a few hundred
+	 * datagrams) overflowed and the kernel dropped answers, each a
+	 * phone's dns-timeout. The kernel caps it at net.core.rmem_max. */
+	o.socket_receive_buffer_size = DNS_RCVBUF;
 	sv->d = d;
 	r = ares_init_options(&sv->ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
-			      ARES_OPT_TRIES | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB);
+			      ARES_OPT_TRIES | ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB |
+			      ARES_OPT_SOCK_RCVBUF);
 	if (r != ARES_SUCCESS) {
 		snprintf(err, errlen, "c-ares: %s", ares_strerror(r));
 		sv->ch = NULL;

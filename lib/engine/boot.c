@@ -132,11 +132,14 @@ void step_exchange(struct step_run *r, const char *peer, int to_peer, int failed
 	char label[300];
 	va_list ap;
 
+	if (b->o->no_exchanges && !b->o->trace)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(label, sizeof(label), fmt, ap);
 	va_end(ap);
-	rec_exchange(&b->rec, b->cycle, (double)(uv_hrtime() - b->t0) / 1e6, peer, to_peer,
-		     failed, label);
+	if (!b->o->no_exchanges)
+		rec_exchange(&b->rec, b->cycle, (double)(uv_hrtime() - b->t0) / 1e6, peer,
+			     to_peer, failed, label);
 	boot_trace(b, "%s: %s %s %s%s", pb_step_str(b->rec.step), to_peer ? "->" : "<-", peer,
 		   label, failed ? " (failed)" : "");
 }

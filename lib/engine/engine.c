@@ -9,7 +9,10 @@
 #include "dhcp/dhcp.h"
 #include "dns/dns.h"
 #include "engine/boot_int.h"
+#include "ntlm/ntlm.h"
+#include "tls/fd.h"
 #include "tls/tls.h"
+#include "x509/cache.h"
 
 /* Beyond this many resolvers nobody uses, the unused ones go: a fleet
  * whose phones get many different lease DNS servers stays bounded. */
@@ -42,6 +45,9 @@ struct pb_engine {
 	struct resolver *resolvers;
 	struct tlsent *tls;
 	struct portent *ports;
+	struct x509_cache *certs;
+	void *dir_tls;
+	struct ntlm_crypto *ntlm;
 };
 
 enum pb_err pb_engine_new(uv_loop_t *loop, struct pb_engine **out)
@@ -81,10 +87,34 @@ void pb_engine_free(struct pb_engine *e)
 		dhcp_port_close(p->port);
 		free(p);
 	}
+	x509_cache_free(e->certs);
+	tls_fd_ctx_free(e->dir_tls);
+	ntlm_crypto_free(e->ntlm);
 	free(e);
 }
 
 uv_loop_t *engine_loop(const struct pb_engine *e) { return e->loop; }
+
+struct ntlm_crypto *engine_ntlm_crypto(struct pb_engine *e)
+{
+	if (!e->ntlm && ntlm_crypto_new(&e->ntlm) != NTLM_OK)
+		e->ntlm = NULL;
+	return e->ntlm;
+}
+
+void *engine_dir_tls_ctx(struct pb_engine *e)
+{
+	if (!e->dir_tls)
+		e->dir_tls = tls_fd_ctx_new();
+	return e->dir_tls;
+}
+
+struct x509_cache *engine_x509_cache(struct pb_engine *e)
+{
+	if (!e->certs)
+		e->certs = x509_cache_new();
+	return e->certs;
+}
 void engine_boot_added(struct pb_engine *e) { e->boots++; }
 void engine_boot_removed(struct pb_engine *e) { e->boots--; }
 

@@ -99,6 +99,20 @@ void engine_resolver_put(struct pb_engine *e, struct dns *d);
  * with err. Owned by the engine. */
 struct tls_ctx *engine_tls_ctx(struct pb_engine *e, const struct pb_profile *p,
 			       const char *keylog_file, char *err, size_t errlen);
+/* The TLS context of the directory's StartTLS and LDAPS sessions
+ * (tls_fd_ctx_new(), one per engine, made on first use); NULL when out of
+ * memory (then each session makes its own). */
+void *engine_dir_tls_ctx(struct pb_engine *e);
+/* NTLM's algorithms (lib/ntlm: a library context with OpenSSL's legacy
+ * provider for MD4 and RC4), one per engine, made on first use: making
+ * them was a fifth of an NTLM boot's CPU. NULL when they cannot be had:
+ * the asking step ends with step_internal(). */
+struct ntlm_crypto;
+struct ntlm_crypto *engine_ntlm_crypto(struct pb_engine *e);
+/* The engine's certificate cache (lib/x509/cache.h), made on first use;
+ * NULL when out of memory (the asking step ends with step_internal(), as
+ * tests/torture wants every allocation's failure seen). */
+struct x509_cache *engine_x509_cache(struct pb_engine *e);
 /* The DHCP socket of an interface (one per engine and interface), or NULL
  * with err. Owned by the engine. */
 struct dhcp_port *engine_dhcp_port(struct pb_engine *e, const char *iface, char *err,

@@ -192,6 +192,8 @@ static int start_one(struct pb_fleet *f)
 	s->f = f;
 	s->index = f->next;
 	rc = f->c.phone(f->c.arg, s->index, &s->o, &s->data, err, sizeof(err));
+	if (f->c.summary_only)
+		s->o.no_exchanges = 1;
 	if (rc == PB_OK &&
 	    (rc = pb_boot_start(f->eng, &s->o, on_boot, s, &s->b, err, sizeof(err))) != PB_OK &&
 	    f->c.done)

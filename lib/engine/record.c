@@ -156,11 +156,23 @@ void rec_cycle_end(struct record *r)
 void rec_exchange(struct record *r, unsigned cycle, double ms, const char *peer,
 		  int to_peer, int failed, const char *label)
 {
-	json_t *e = json_pack("{s:i,s:f,s:s,s:s,s:s,s:s,s:b}", "cycle", (int)cycle, "ms", ms,
-			      "step", pb_step_str(r->step), "peer", peer,
-			      "direction", to_peer ? "out" : "in", "label", label,
-			      "failed", failed);
+	/* built key by key, not with json_pack(): a boot records some thirty
+	 * exchanges, and parsing the format each time was 3% of a fleet's CPU */
+	json_t *e = json_object();
+	int bad = !e;
 
-	if (!e || json_array_append_new(r->exchanges, e) < 0)
+	/* each *_set_new takes its value, even when it fails */
+	bad |= json_object_set_new(e, "cycle", json_integer((json_int_t)cycle)) < 0;
+	bad |= json_object_set_new(e, "ms", json_real(ms)) < 0;
+	bad |= json_object_set_new(e, "step", json_string(pb_step_str(r->step))) < 0;
+	bad |= json_object_set_new(e, "peer", json_string(peer)) < 0;
+	bad |= json_object_set_new(e, "direction", json_string(to_peer ? "out" : "in")) < 0;
+	bad |= json_object_set_new(e, "label", json_string(label)) < 0;
+	bad |= json_object_set_new(e, "failed", json_boolean(failed)) < 0;
+	if (bad) {
+		json_decref(e);
 		nomem(r);
+	} else if (json_array_append_new(r->exchanges, e) < 0) {
+		nomem(r);           /* e went with the failed append */
+	}
 }

@@ -99,6 +99,7 @@ struct dir_req {
 	struct berval sasl_out;      /* the next BindRequest's credentials */
 	char no_sasl[300];           /* why the SASL bind was not had */
 	char dc_name[256];
+	void *tls_ctx;               /* dir_opts.tls_ctx (borrowed) */
 	char refusal[200];           /* why (the last refusal) */
 	char no_tls[400];            /* why StartTLS and LDAPS were not had */
 	char host[48], url[80], domain_dn[256], user[256], upn[512];
@@ -688,7 +689,7 @@ static void handshake_start(struct dir_req *q)
 
 	q->st = ST_HANDSHAKE;
 	q->msgid = -1;
-	if ((rc = tls_fd_new(q->fd, NULL, &q->tls)) != PB_OK) {
+	if ((rc = tls_fd_new_ctx(q->tls_ctx, q->fd, NULL, &q->tls)) != PB_OK) {
 		fail_own(q, rc, "starting TLS");
 		return;
 	}
@@ -1180,6 +1181,7 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 		q->krb = q->gss != NULL;
 	}
 	snprintf(q->dc_name, sizeof(q->dc_name), "%s", o && o->dc_name ? o->dc_name : "");
+	q->tls_ctx = o ? o->tls_ctx : NULL;
 	q->port = port;
 	q->ldaps_port = ldaps;
 	q->timeout_ms = timeout_ms ? timeout_ms : 5000;

@@ -42,6 +42,8 @@ struct dir_opts {
 	 * GSS-SPNEGO (sasl_ntlm), then the ways above. NULL: none. */
 	krb5_ccache krb_cc;
 	const char *krb_service, *krb_client;
+	void *tls_ctx;               /* tls_fd_ctx_new()'s, shared by the
+				      * sessions; NULL: one of each's own */
 };
 
 struct dir_result {

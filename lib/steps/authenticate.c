@@ -197,6 +197,12 @@ static void answer(struct step_run *r, const struct sip_response *m)
 	c->proxy = ch->proxy;
 	memset(&e, 0, sizeof(e));
 	fill_in(r, &in, uri, sizeof(uri), from, sizeof(from));
+	/* NTLM's algorithms, the engine's (made on the first NTLM answer) */
+	if (c->mech == &auth_ntlm && !(in.ntlm_crypto = engine_ntlm_crypto(r->eng))) {
+		step_internal(r, PB_ERR_NOMEM, "NTLM: its algorithms could not be had (out of "
+			      "memory, or OpenSSL's legacy provider missing)");
+		return;
+	}
 	st = c->mech->answer(c->mst, &in, ch, buf, sizeof(buf), &c->credentials, &e);
 	if (st == AUTH_PENDING) {
 		/* keep the challenges: a fallback answers another of them */

@@ -105,7 +105,11 @@ static void judge(struct step_run *r)
 	size_t i, best = 0;
 	enum pb_err rc;
 
-	if ((rc = tls_peer_chain(c->tls, d->trust, &chain)) != PB_OK) {
+	if (!engine_x509_cache(r->eng)) {
+		step_internal(r, PB_ERR_NOMEM, "out of memory for the certificate cache");
+		return;
+	}
+	if ((rc = tls_peer_chain(c->tls, d->trust, engine_x509_cache(r->eng), &chain)) != PB_OK) {
 		step_internal(r, rc, "could not read the server's chain");
 		return;
 	}

@@ -166,6 +166,10 @@ static void send_check(struct step_run *r)
 	rq.timeout_ms = r->timeout_ms;
 	c->hook.profile = r->o->profile;
 	c->hook.trust = r->dev->trust;
+	if (!(c->hook.certs = engine_x509_cache(r->eng))) {
+		step_internal(r, PB_ERR_NOMEM, "out of memory for the certificate cache");
+		return;
+	}
 	c->hook.name = c->name;
 	c->hook.now = dev_clock(r);
 	rq.tls = &c->hook;

@@ -78,6 +78,7 @@ static void fetch(struct step_run *r)
 	dopts.plain_bind = r->o->ldap_plain_bind;
 	dopts.sasl_ntlm = sasl != 0;
 	dopts.dc_name = d->dc_name[0] ? d->dc_name : NULL;
+	dopts.tls_ctx = engine_dir_tls_ctx(r->eng);
 	if (c->login) {
 		dopts.krb_cc = krb_login_ccache(c->login);
 		dopts.krb_service = krb_login_service(c->login);

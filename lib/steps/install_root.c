@@ -6,18 +6,21 @@
 
 #include "core/jx.h"
 #include "engine/engine.h"
+#include "x509/cache.h"
 
 static void start(struct step_run *r)
 {
 	struct device *d = r->dev;
 	struct pb_judge_opts jo = { dev_clock(r), NULL, 0 };
+	/* the same root's bytes, decoded and described once per engine */
+	struct x509_cache *certs = engine_x509_cache(r->eng);
 	json_t *roots = json_array(), *also = json_array();
 	enum pb_cause first = PB_CAUSE_NONE;
 	char detail[300] = "";
 	size_t i, k, installed = 0;
 	int nomem = 0;
 
-	if (!roots || !also) {
+	if (!roots || !also || !certs) {
 		json_decref(roots);
 		json_decref(also);
 		step_internal(r, PB_ERR_NOMEM, "out of memory judging the roots");
@@ -28,7 +31,8 @@ static void start(struct step_run *r)
 		struct pb_chain *c = NULL;
 		struct pb_verdict *v = NULL;
 		json_t *e, *why;
-		enum pb_err rc = pb_chain_from_der_list(&der, &d->root_len[i], 1, NULL, &c);
+		enum pb_err rc = x509_chain_from_der_list(certs, &der,
+							   &d->root_len[i], 1, NULL, &c);
 
 		if (rc == PB_OK)
 			rc = pb_judge(c, r->o->profile, &jo, &v);
@@ -61,7 +65,7 @@ static void start(struct step_run *r)
 		step_trace(r, "root %s: %s", pb_chain_cert(c, 0)->subject,
 			   v->usable ? "installed" : pb_cause_str(v->findings[0].cause));
 		if (v->usable) {
-			rc = pb_trust_add_der(d->trust, der, d->root_len[i]);
+			rc = x509_trust_add_der(certs, d->trust, der, d->root_len[i]);
 			installed += rc == PB_OK;
 			nomem |= rc == PB_ERR_NOMEM;
 			pb_chain_free(c);

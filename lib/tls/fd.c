@@ -9,8 +9,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "core/nopipe.h"
 #include "tls/fd.h"
+#include "tls/sockbio.h"
 #include "x509/x509_int.h"
 
 struct tls_fd {
@@ -19,31 +19,61 @@ struct tls_fd {
 	char detail[200];
 };
 
+/* No verification: the client has no trust for the directory's
+ * certificate yet (fd.h). Every version and suite OpenSSL has, in its own
+ * order of preference: a domain controller of 2008 R2 speaks TLS 1.0 only,
+ * and any suite keeps the password from a passive capture, which is what
+ * this session is for. */
+void *tls_fd_ctx_new(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (!ctx)
+		goto out;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	if (!SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0")) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+out:
+	ERR_clear_error();
+	return ctx;
+}
+
+void tls_fd_ctx_free(void *ctx)
+{
+	SSL_CTX_free(ctx);
+}
+
 enum pb_err tls_fd_new(int fd, const char *sni, struct tls_fd **out)
+{
+	return tls_fd_new_ctx(NULL, fd, sni, out);
+}
+
+enum pb_err tls_fd_new_ctx(void *ctx, int fd, const char *sni, struct tls_fd **out)
 {
 	struct tls_fd *t = calloc(1, sizeof(*t));
 	enum pb_err rc = PB_ERR_NOMEM;
+	BIO *b;
 	int fl;
 
-	if (!t || !(t->ctx = SSL_CTX_new(TLS_client_method())))
+	if (!t)
 		goto out;
-	/* No verification: the client has no trust for the directory's
-	 * certificate yet (fd.h). Every version and suite OpenSSL has, in its
-	 * own order of preference: a domain controller of 2008 R2 speaks TLS
-	 * 1.0 only, and any suite keeps the password from a passive capture,
-	 * which is what this session is for. */
-	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_min_proto_version(t->ctx, TLS1_VERSION);
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	rc = PB_ERR_INTERNAL;
-	if (!SSL_CTX_set_cipher_list(t->ctx, "DEFAULT:@SECLEVEL=0"))
+	if (ctx && SSL_CTX_up_ref(ctx))
+		t->ctx = ctx;
+	else if (!(t->ctx = tls_fd_ctx_new()))
 		goto out;
-	rc = PB_ERR_NOMEM;
 	if (!(t->ssl = SSL_new(t->ctx)))
 		goto out;
+	/* writes with MSG_NOSIGNAL (tls/sockbio.h) */
+	if (!(b = tls_sockbio_new(fd)))
+		goto out;
+	SSL_set_bio(t->ssl, b, b);
 	rc = PB_ERR_INTERNAL;
-	if (!SSL_set_fd(t->ssl, fd) || (sni && *sni && !SSL_set_tlsext_host_name(t->ssl, sni)))
+	if (sni && *sni && !SSL_set_tlsext_host_name(t->ssl, sni))
 		goto out;
 	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		goto out;
@@ -68,15 +98,12 @@ void tls_fd_free(struct tls_fd *t)
 
 enum tls_fd_step tls_fd_handshake(struct tls_fd *t)
 {
-	struct nopipe g;
 	unsigned long e;
 	int r, err, saved;
 
-	nopipe_on(&g);
 	ERR_clear_error();
 	r = SSL_do_handshake(t->ssl);
 	saved = errno;
-	nopipe_off(&g);
 	if (r == 1)
 		return TLS_FD_DONE;
 	err = SSL_get_error(t->ssl, r);
@@ -162,16 +189,13 @@ ssize_t tls_fd_read(struct tls_fd *t, void *buf, size_t len)
 
 ssize_t tls_fd_write(struct tls_fd *t, const void *buf, size_t len)
 {
-	struct nopipe g;
 	ssize_t n;
 	int r, saved;
 
-	nopipe_on(&g);
 	ERR_clear_error();
 	errno = 0;
 	r = SSL_write(t->ssl, buf, len > 0x40000000 ? 0x40000000 : (int)len);
 	saved = errno;
-	nopipe_off(&g);
 	n = io_result(t, r, saved);
 	ERR_clear_error();
 	return n;

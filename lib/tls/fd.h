@@ -32,6 +32,13 @@ enum tls_fd_step {
  * sni may be NULL (an address is not sent as SNI, RFC 6066 3). *out set
  * on success; PB_ERR_NOMEM or PB_ERR_INTERNAL otherwise. */
 enum pb_err tls_fd_new(int fd, const char *sni, struct tls_fd **out);
+/* The same on a shared context made by tls_fd_ctx_new() (an SSL_CTX,
+ * referenced by the session; NULL: a context of the session's own).
+ * Making a context is most of the CPU of a directory's StartTLS session:
+ * the boots of an engine share one (engine_dir_tls_ctx()). */
+enum pb_err tls_fd_new_ctx(void *ctx, int fd, const char *sni, struct tls_fd **out);
+void *tls_fd_ctx_new(void);                 /* NULL out of memory */
+void tls_fd_ctx_free(void *ctx);            /* NULL is fine */
 /* Frees the session; the descriptor is left open. NULL is fine. */
 void tls_fd_free(struct tls_fd *t);
 

@@ -1,4 +1,5 @@
 /* The device's TLS on a foreign SSL_CTX: see hook.h. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -8,6 +9,7 @@
 #include "phoneboot/profile.h"
 #include "tls/hook.h"
 #include "tls/tls.h"
+#include "x509/x509_int.h"
 
 #define HOOK_MAX_CHAIN 10
 
@@ -17,35 +19,34 @@ static int verify(X509_STORE_CTX *xs, void *arg)
 {
 	struct tls_hook *h = arg;
 	STACK_OF(X509) *sk = X509_STORE_CTX_get0_untrusted(xs);
-	unsigned char *bufs[HOOK_MAX_CHAIN];
-	const unsigned char *der[HOOK_MAX_CHAIN];
-	size_t lens[HOOK_MAX_CHAIN], n = 0, i;
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
 	struct pb_judge_opts jo = { h->now, h->name, 1 };
 	struct pb_chain *chain = NULL;
 	struct pb_verdict *v = NULL;
+	X509 **xsv = calloc(HOOK_MAX_CHAIN, sizeof(*xsv));
+	char (*bad)[128] = calloc(HOOK_MAX_CHAIN, sizeof(*bad));
+	size_t n = 0, i;
 	int ok = 0;
 
-	if (!sk && X509_STORE_CTX_get0_cert(xs)) {
-		int len = i2d_X509(X509_STORE_CTX_get0_cert(xs), NULL);
-
-		bufs[0] = NULL;
-		if (len > 0 && i2d_X509(X509_STORE_CTX_get0_cert(xs), &bufs[0]) > 0) {
-			der[0] = bufs[0];
-			lens[0] = (size_t)len;
-			n = 1;
-		}
+	if (!xsv || !bad) {
+		free(xsv);
+		free(bad);
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_OUT_OF_MEM);
+		return 0;
 	}
-	for (i = 0; sk && i < (size_t)sk_X509_num(sk) && n < HOOK_MAX_CHAIN; i++) {
-		int len;
-
-		bufs[n] = NULL;
-		if ((len = i2d_X509(sk_X509_value(sk, (int)i), &bufs[n])) <= 0)
-			break;
-		der[n] = bufs[n];
-		lens[n++] = (size_t)len;
-	}
-	if (n && pb_chain_from_der_list(der, lens, n, h->trust, &chain) == PB_OK &&
-	    pb_judge(chain, h->profile, &jo, &v) == PB_OK) {
+	/* the certificates the handshake decoded, shared (not encoded and
+	 * decoded again), judged through the engine's cache when given */
+	if (!sk && leaf && X509_up_ref(leaf))
+		xsv[n++] = leaf;
+	for (i = 0; sk && i < (size_t)sk_X509_num(sk) && n < HOOK_MAX_CHAIN; i++)
+		if (X509_up_ref(sk_X509_value(sk, (int)i)))
+			xsv[n++] = sk_X509_value(sk, (int)i);
+	if (!n) {
+		free(xsv);
+		free(bad);
+	} else if (x509_build(xsv, bad, n, 1, h->trust, h->certs, &chain) == PB_OK &&
+		   pb_judge(chain, h->profile, &jo, &v) == PB_OK) {
+		/* x509_build took xsv and bad, whatever it returned */
 		ok = v->usable;
 		if (!h->judged) {
 			h->chain = chain;
@@ -57,8 +58,6 @@ static int verify(X509_STORE_CTX *xs, void *arg)
 	}
 	pb_chain_free(chain);
 	pb_verdict_free(v);
-	for (i = 0; i < n; i++)
-		OPENSSL_free(bufs[i]);
 	if (!ok)
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
 	return ok;

@@ -11,11 +11,14 @@
 
 #include "phoneboot/cert.h"
 
+struct x509_cache;
+
 struct tls_hook {
 	const struct pb_profile *profile;
 	const struct pb_trust *trust;   /* the device's trust store */
 	const char *name;               /* the host name checked against the leaf */
 	time_t now;                     /* the device's clock */
+	struct x509_cache *certs;       /* the engine's (x509/cache.h), or NULL */
 	/* filled during the handshake; the owner frees them (NULL is fine) */
 	struct pb_chain *chain;         /* the first chain judged */
 	struct pb_verdict *verdict;

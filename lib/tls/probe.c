@@ -24,7 +24,7 @@ static void on_event(struct tls_conn *c, enum tls_event ev, void *arg)
 	if (x->done)
 		return;
 	x->done = 1;
-	x->rc = tls_peer_chain(c, x->trust, &x->out->chain);
+	x->rc = tls_peer_chain(c, x->trust, NULL, &x->out->chain);
 	if (x->rc == PB_OK)
 		x->rc = tls_error(c);
 	x->out->ms = tls_handshake_ms(c);

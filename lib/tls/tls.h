@@ -80,10 +80,12 @@ const char *tls_detail(const struct tls_conn *c);  /* why, in words */
 const char *tls_version(const struct tls_conn *c); /* "TLSv1" ... or "" */
 const char *tls_cipher(const struct tls_conn *c);  /* IANA name or "" */
 int tls_alert(const struct tls_conn *c);           /* alert received, or -1 */
-/* The server's chain as sent (leaf first), built against trust, into
+struct x509_cache;
+/* The server's chain as sent (leaf first), built against trust (cache:
+ * the engine's certificate cache, or NULL; lib/x509/cache.h), into
  * *out (caller frees; NULL when none was seen). PB_OK, or PB_ERR_NOMEM. */
 enum pb_err tls_peer_chain(const struct tls_conn *c, const struct pb_trust *trust,
-			   struct pb_chain **out);
+			   struct x509_cache *cache, struct pb_chain **out);
 /* PB_OK, or phoneboot's own failure that ended the connection (out of
  * memory): with TLS_EV_FAILED, not the network's fault; tls_detail()
  * says what. */

@@ -13,6 +13,7 @@
 
 #include "core/file.h"
 #include "phoneboot/profile.h"
+#include "x509/cache.h"
 #include "x509/x509_int.h"
 
 #define MAX_DEPTH 16
@@ -124,7 +125,8 @@ static int issued(X509 *a, X509 *s)
 	return a != s && X509_check_issued(a, s) == X509_V_OK;
 }
 
-static int push_entry(struct pb_chain *c, X509 *x, const char *bad)
+static int push_entry(struct pb_chain *c, X509 *x, const char *bad,
+		      struct x509_cache *cache)
 {
 	struct entry *e = realloc(c->e, (c->n + 1) * sizeof(*e));
 
@@ -142,7 +144,12 @@ static int push_entry(struct pb_chain *c, X509 *x, const char *bad)
 			return -1;
 		}
 		e->der_len = (size_t)dl;
-		x509_info(x, &e->info);
+		e->keyed = x509_cache_key(cache, e->der, e->der_len, e->key) == 0;
+		if (!e->keyed || !x509_cache_info(cache, e->key, &e->info)) {
+			x509_info(x, &e->info);
+			if (e->keyed)
+				x509_cache_put_info(cache, e->key, &e->info);
+		}
 	} else {
 		e->info.malformed = 1;
 		snprintf(e->info.error, sizeof(e->info.error), "%s", bad);
@@ -151,8 +158,22 @@ static int push_entry(struct pb_chain *c, X509 *x, const char *bad)
 	return 0;
 }
 
+/* Whether entry s's certificate verifies with entry i's public key. */
+static int sig_ok(struct x509_cache *cache, const struct entry *s, const struct entry *i)
+{
+	int ok = s->keyed && i->keyed ? x509_cache_sig(cache, s->key, i->key) : -1;
+
+	if (ok < 0) {
+		ok = X509_verify(s->x, X509_get0_pubkey(i->x)) == 1;
+		if (s->keyed && i->keyed)
+			x509_cache_put_sig(cache, s->key, i->key, ok);
+	}
+	return ok;
+}
+
 enum pb_err x509_build(X509 **xs, char (*bad)[128], size_t n, int leaf_first,
-		       const struct pb_trust *trust, struct pb_chain **out)
+		       const struct pb_trust *trust, struct x509_cache *cache,
+		       struct pb_chain **out)
 {
 	struct pb_chain *c = calloc(1, sizeof(*c));
 	char *used = calloc(n ? n : 1, 1);
@@ -182,7 +203,7 @@ enum pb_err x509_build(X509 **xs, char (*bad)[128], size_t n, int leaf_first,
 	if (leaf < n) {
 		cur = xs[leaf];
 		used[leaf] = 1;
-		if (push_entry(c, cur, NULL) < 0)
+		if (push_entry(c, cur, NULL, cache) < 0)
 			goto out;
 		xs[leaf] = NULL;
 		while (c->n < MAX_DEPTH && !c->e[c->n - 1].info.self_signed) {
@@ -202,12 +223,12 @@ enum pb_err x509_build(X509 **xs, char (*bad)[128], size_t n, int leaf_first,
 				}
 			if (!up)
 				break;
-			if (X509_verify(cur, X509_get0_pubkey(up)) != 1)
-				c->e[c->n - 1].sig_bad = 1;
-			if (push_entry(c, up, NULL) < 0) {
+			if (push_entry(c, up, NULL, cache) < 0) {
 				X509_free(up);
 				goto out;
 			}
+			if (!sig_ok(cache, &c->e[c->n - 2], &c->e[c->n - 1]))
+				c->e[c->n - 2].sig_bad = 1;
 			c->e[c->n - 1].info.from_trust = from_trust;
 			cur = up;
 		}
@@ -226,7 +247,7 @@ enum pb_err x509_build(X509 **xs, char (*bad)[128], size_t n, int leaf_first,
 	 * are dropped (a server may send unrelated certificates) */
 	for (i = 0; i < n; i++)
 		if (!xs[i] && !used[i] && bad && bad[i][0] &&
-		    push_entry(c, NULL, bad[i]) < 0)
+		    push_entry(c, NULL, bad[i], NULL) < 0)
 			goto out;
 	*out = c;
 	c = NULL;
@@ -252,7 +273,7 @@ enum pb_err pb_chain_from_mem(const void *data, size_t len, const char *name,
 
 	if (rc != PB_OK)
 		return rc;
-	rc = x509_build(xs, bad, n, 0, trust, out);
+	rc = x509_build(xs, bad, n, 0, trust, NULL, out);
 	if (rc != PB_OK)
 		snprintf(err, errlen, "%s: out of memory", name);
 	return rc;
@@ -278,6 +299,15 @@ enum pb_err pb_chain_from_der_list(const unsigned char *const *der,
 				   const struct pb_trust *trust,
 				   struct pb_chain **out)
 {
+	return x509_chain_from_der_list(NULL, der, lens, n, trust, out);
+}
+
+enum pb_err x509_chain_from_der_list(struct x509_cache *cache,
+				     const unsigned char *const *der,
+				     const size_t *lens, size_t n,
+				     const struct pb_trust *trust,
+				     struct pb_chain **out)
+{
 	X509 **xs = calloc(n ? n : 1, sizeof(*xs));
 	char (*bad)[128] = calloc(n ? n : 1, sizeof(*bad));
 	size_t i;
@@ -287,14 +317,11 @@ enum pb_err pb_chain_from_der_list(const unsigned char *const *der,
 		free(bad);
 		return PB_ERR_NOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		const unsigned char *p = der[i];
-
-		if (!(xs[i] = d2i_X509(NULL, &p, (long)lens[i])))
+	for (i = 0; i < n; i++)
+		if (!(xs[i] = x509_cache_d2i(cache, der[i], lens[i])))
 			snprintf(bad[i], sizeof(bad[i]), "certificate %zu sent by the "
 				 "peer does not decode as X.509", i);
-	}
-	return x509_build(xs, bad, n, 1, trust, out);
+	return x509_build(xs, bad, n, 1, trust, cache, out);
 }
 
 void pb_chain_free(struct pb_chain *c)
@@ -383,8 +410,13 @@ static enum pb_err trust_push(struct pb_trust *t, X509 *x)
 
 enum pb_err pb_trust_add_der(struct pb_trust *t, const unsigned char *der, size_t len)
 {
-	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
+	return x509_trust_add_der(NULL, t, der, len);
+}
+
+enum pb_err x509_trust_add_der(struct x509_cache *cache, struct pb_trust *t,
+			       const unsigned char *der, size_t len)
+{
+	X509 *x = x509_cache_d2i(cache, der, len);
 
 	if (!x)
 		return PB_ERR_PARSE;

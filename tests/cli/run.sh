@@ -177,6 +177,9 @@ expect_rc 2 "fleet --shard 3/3" env PHONEBOOT_PASSWORD=x $PF --count 3 --shard 3
 expect_rc 2 "fleet --shard garbage" env PHONEBOOT_PASSWORD=x $PF --count 3 --shard a/b
 expect_rc 2 "fleet --rate 0" env PHONEBOOT_PASSWORD=x $PF --count 3 --rate 0
 expect_rc 2 "fleet --skip register" env PHONEBOOT_PASSWORD=x $PF --count 3 --skip register
+expect_rc 2 "fleet --mac without --dhcp" env PHONEBOOT_PASSWORD=x $PF --count 3 --mac 02:00:01:00:00:00
+grep -q -- '--mac numbers the MACs of generated phones' /tmp/pb-cli.err && ok || ko "--mac usage message: $(cat /tmp/pb-cli.err)"
+expect_rc 2 "fleet --mac garbage" env PHONEBOOT_PASSWORD=x $PF --count 3 --mac 02:00:01
 expect_rc 2 "fleet --concurrency over ulimit -n" env PHONEBOOT_PASSWORD=x bash -c "ulimit -n 100; $PF --count 3 --concurrency 500"
 grep -q 'needs about 1064 file descriptors' /tmp/pb-cli.err && grep -q 'may open 100' /tmp/pb-cli.err && ok || ko "ulimit message says the numbers: $(cat /tmp/pb-cli.err)"
 expect_rc 2 "fleet no password, no terminal" env -u PHONEBOOT_PASSWORD setsid -w $PF --count 3 </dev/null

@@ -149,6 +149,41 @@ grep -q 'class="ok"' "$T/m.html" && grep -q 'class="ko"' "$T/m.html" && ok "matr
 timeout 60 "$PB" matrix "$PHONEBOOT_USER@$D" --profile generic-modern --path internal=dns:$I >"$T/out" 2>&1; rc=$?
 [ $rc = 0 ] && ok "matrix: exit 0 when every cell signs in" || ko "matrix all signed in: exit $rc"
 
+echo "== DHCP phones, one reservation per user (lab/lab up --slapd --netns --users 20)"
+if lab/lab up --slapd --netns --scenario founding --users 20 >/dev/null; then
+	eval "$(lab/lab env)"
+	NS=$PHONEBOOT_LAB_NETNS_PHONE; IF=$PHONEBOOT_DHCP_IFACE
+	[ "$PHONEBOOT_LAB_USER_MAC_BASE" = 02:00:01:00:00:00 ] && ok "lab env: the users' MAC base" ||
+		ko "lab env: PHONEBOOT_LAB_USER_MAC_BASE=$PHONEBOOT_LAB_USER_MAC_BASE"
+	# the fleet configures nothing: its phones' traffic leaves from one
+	# address of the phone namespace, their leases are what is checked
+	ip -n "$NS" addr add 10.99.0.77/24 dev "$IF"
+	# phones 15..24 of 20 users: 15..20 have a reservation, 21..24 none
+	ip netns exec "$NS" timeout 120 "$PB" fleet --count 10 --first 15 \
+		--identity "$PHONEBOOT_LAB_USER_FORMAT" --profile generic-modern --dhcp "$IF" \
+		--mac "$PHONEBOOT_LAB_USER_MAC_BASE" --concurrency 5 --attempts 1 --progress none \
+		--jsonl "$T/dhcp.jsonl" --json="$T/dhcp.json" >"$T/out" 2>"$T/err"; rc=$?
+	ip -n "$NS" addr del 10.99.0.77/24 dev "$IF"
+	[ $rc = 1 ] && ok "DHCP fleet: exit 1 (users 21..24 do not exist)" || { ko "DHCP fleet: exit $rc"; head -5 "$T/err"; }
+	check "DHCP fleet: user k leased 10.100.0.k (its reservation), others a pool address" '
+L = lines("dhcp.jsonl"); assert len(L) == 10, len(L)
+for l in L:
+    k = int(l["identity"].split("@")[0][4:])
+    d = [s for s in l["steps"] if s["step"] == "dhcp"][0]
+    a = d["facts"]["lease"]["address"]
+    if k <= 20:
+        assert a == "10.100.0.%d" % k, (k, a)
+        assert l["outcome"] == "signed-in", (k, l["outcome"])
+    else:
+        assert a.startswith("10.99.0.") and 150 <= int(a.split(".")[3]) <= 250, (k, a)
+        assert l["outcome"] != "signed-in", k
+assert len({l["steps"][0]["facts"]["lease"]["address"] for l in L}) == 10'
+	grep -c '^02:00:01:00:00:[0-9a-f][0-9a-f],10\.100\.0\.[0-9]*,user00[0-9][0-9],' lab/run/dhcp-hosts |
+		grep -qx 20 && ok "lab: 20 reservations in one dhcp-hostsfile" || ko "lab: dhcp-hosts"
+else
+	ko "lab up --netns --users 20"
+fi
+
 lab/lab down >/dev/null
 echo "fleet: $pass passed, $fail failed"
 [ "$fail" = 0 ]

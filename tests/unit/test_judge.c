@@ -10,7 +10,11 @@
 
 #include <cmocka.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "phoneboot/phoneboot.h"
+#include "x509/cache.h"
 
 static struct pb_catalog *cat;
 static const char *fx;
@@ -402,6 +406,129 @@ static void bad_input(void **s)
 	EXPECT(judge("bad-malformed.pem", "generic-modern"), PB_CAUSE_CERT_MALFORMED);
 }
 
+/* The certificates of a PEM fixture as DER, leaf first (as a server sends). */
+static size_t pem_ders(const char *name, unsigned char **der, size_t *len, size_t max)
+{
+	char path[1024];
+	BIO *b;
+	X509 *x;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", fx, name);
+	assert_non_null(b = BIO_new_file(path, "r"));
+	while (n < max && (x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		int l;
+
+		der[n] = NULL;
+		assert_true((l = i2d_X509(x, &der[n])) > 0);
+		len[n++] = (size_t)l;
+		X509_free(x);
+	}
+	BIO_free(b);
+	return n;
+}
+
+/* a chain and its verdict built through the cache equal the ones built
+ * without it, from the first sight of the bytes and from the cache */
+static void same_chain(struct x509_cache *xc, unsigned char **der, size_t *len,
+		       size_t n, const struct pb_trust *t, const char *profile)
+{
+	struct pb_chain *a = NULL, *b = NULL;
+	struct pb_verdict *va = NULL, *vb = NULL;
+	struct pb_judge_opts o = { now2026, NULL, t != NULL };
+	size_t i;
+
+	assert_int_equal(pb_chain_from_der_list((const unsigned char *const *)der, len, n,
+						t, &a), PB_OK);
+	assert_int_equal(x509_chain_from_der_list(xc, (const unsigned char *const *)der,
+						  len, n, t, &b), PB_OK);
+	assert_int_equal(pb_chain_len(a), pb_chain_len(b));
+	assert_int_equal(pb_chain_complete(a), pb_chain_complete(b));
+	assert_int_equal(pb_chain_trusted(a), pb_chain_trusted(b));
+	for (i = 0; i < pb_chain_len(a); i++)
+		assert_memory_equal(pb_chain_cert(a, i), pb_chain_cert(b, i),
+				    sizeof(struct pb_cert_info));
+	assert_int_equal(pb_judge(a, prof(profile), &o, &va), PB_OK);
+	assert_int_equal(pb_judge(b, prof(profile), &o, &vb), PB_OK);
+	assert_int_equal(va->n, vb->n);
+	assert_int_equal(va->usable, vb->usable);
+	for (i = 0; i < va->n; i++)
+		assert_int_equal(va->findings[i].cause, vb->findings[i].cause);
+	pb_verdict_free(va);
+	pb_verdict_free(vb);
+	pb_chain_free(a);
+	pb_chain_free(b);
+}
+
+static void cache(void **s)
+{
+	static const char *const files[] = {
+		"chain-founding-internal.pem", "chain-legacy.pem", "chain-inter.pem",
+		"chain-p256.pem", "chain-md5.pem", "chain-notca.pem", "chain-expired.pem",
+		"leaf-via-inter.pem",
+	};
+	struct x509_cache *xc = x509_cache_new();
+	struct pb_trust *t = NULL, *t2 = NULL;
+	unsigned char *der[8];
+	size_t len[8], n, i, k, round;
+	unsigned long hits, misses, hits1;
+	char path[1024], err[512];
+
+	(void)s;
+	assert_non_null(xc);
+	assert_int_equal(pb_trust_new(&t), PB_OK);
+	snprintf(path, sizeof(path), "%s/root-sha1-rsa2048.pem", fx);
+	assert_int_equal(pb_trust_add_file(t, path, err, sizeof(err)), PB_OK);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			n = pem_ders(files[i], der, len, 8);
+			assert_true(n > 0);
+			same_chain(xc, der, len, n, NULL, "generic-modern");
+			same_chain(xc, der, len, n, t, "polycom-cx700-ocpe");
+			for (k = 0; k < n; k++)
+				OPENSSL_free(der[k]);
+		}
+		x509_cache_stats(xc, &hits, &misses);
+		if (round == 0)
+			hits1 = hits;
+		else
+			assert_true(hits > hits1);   /* the second round from the cache */
+	}
+	/* other bytes, another key: a leaf whose signature was altered is
+	 * still found bad after its intact twin was cached */
+	n = pem_ders("chain-inter.pem", der, len, 8);
+	assert_true(n >= 2);
+	der[0][len[0] - 1] ^= 0x01;
+	{
+		struct pb_chain *c = NULL;
+		struct pb_verdict *v = NULL;
+		struct pb_judge_opts o = { now2026, NULL, 0 };
+
+		same_chain(xc, der, len, n, NULL, "generic-modern");
+		assert_int_equal(x509_chain_from_der_list(xc, (const unsigned char *const *)der,
+							  len, n, NULL, &c), PB_OK);
+		assert_int_equal(pb_judge(c, prof("generic-modern"), &o, &v), PB_OK);
+		assert_false(v->usable);
+		for (k = 0; k < v->n && v->findings[k].cause != PB_CAUSE_CERT_MALFORMED; k++)
+			;
+		assert_true(k < v->n);
+		pb_verdict_free(v);
+		pb_chain_free(c);
+	}
+	/* a root added to a trust store through the cache: the same store */
+	assert_int_equal(pb_trust_new(&t2), PB_OK);
+	assert_int_equal(x509_trust_add_der(xc, t2, der[n - 1], len[n - 1]), PB_OK);
+	assert_int_equal(x509_trust_add_der(xc, t2, der[n - 1], len[n - 1]), PB_OK);
+	assert_int_equal(pb_trust_count(t2), 1);
+	assert_int_equal(x509_trust_add_der(xc, t2, (const unsigned char *)"\060x", 2),
+			 PB_ERR_PARSE);
+	for (k = 0; k < n; k++)
+		OPENSSL_free(der[k]);
+	pb_trust_free(t2);
+	pb_trust_free(t);
+	x509_cache_free(xc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +544,7 @@ int main(void)
 		cmocka_unit_test(wildcard_and_cn),
 		cmocka_unit_test(trust),
 		cmocka_unit_test(bad_input),
+		cmocka_unit_test(cache),
 	};
 	char err[512];
 	int rc;
