@@ -371,9 +371,17 @@ static void handshake_failed(struct tls_conn *c)
 	finish_fail(c);
 }
 
+/* OpenSSL's error queue is the thread's: whatever another library left
+ * in it (libcurl, after a refused handshake of the device-update step)
+ * makes SSL_get_error() answer SSL_ERROR_SSL for a mere WANT_READ. So the
+ * queue is emptied before every call whose result SSL_get_error() reads
+ * (its manual page asks as much). */
 static void do_handshake(struct tls_conn *c)
 {
-	int r = SSL_do_handshake(c->ssl), err;
+	int r, err;
+
+	ERR_clear_error();
+	r = SSL_do_handshake(c->ssl);
 
 	if (r == 1) {
 		const SSL_CIPHER *sc = SSL_get_current_cipher(c->ssl);
@@ -423,6 +431,7 @@ static void do_read(struct tls_conn *c)
 			c->in = n;
 			c->in_cap = cap;
 		}
+		ERR_clear_error();
 		r = SSL_read(c->ssl, c->in + c->in_len, (int)(c->in_cap - c->in_len));
 		if (r > 0) {
 			c->in_len += (size_t)r;
@@ -448,7 +457,10 @@ static void do_read(struct tls_conn *c)
 static void do_write(struct tls_conn *c)
 {
 	while (c->out_len) {
-		int r = SSL_write(c->ssl, c->out, (int)c->out_len), err;
+		int r, err;
+
+		ERR_clear_error();
+		r = SSL_write(c->ssl, c->out, (int)c->out_len);
 
 		if (r > 0) {
 			memmove(c->out, c->out + r, c->out_len - (size_t)r);

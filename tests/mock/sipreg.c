@@ -470,6 +470,7 @@ static void progress(struct conn *c)
 	int n, err;
 
 	if (c->st == C_HANDSHAKE) {
+		ERR_clear_error();  /* SSL_get_error() reads the thread's queue */
 		n = SSL_do_handshake(c->ssl);
 		if (n == 1) {
 			c->st = C_OPEN;
@@ -490,6 +491,7 @@ static void progress(struct conn *c)
 				break;      /* parse_request said -1 at the limit */
 			continue;
 		}
+		ERR_clear_error();
 		n = SSL_read(c->ssl, c->in + c->in_len, (int)(sizeof(c->in) - c->in_len));
 		if (n > 0) {
 			c->in_len += (size_t)n;
