@@ -27,7 +27,7 @@
 #include "phoneboot/profile.h"
 #include "sipae/sipae.h"
 
-#define MAX_TOKEN 16384
+#define MAX_TOKEN 49152              /* base64 of an AP-REQ with a large PAC */
 #define MAX_MIC 256
 
 struct krb_state {
@@ -130,7 +130,11 @@ static int request_sig(struct krb_state *st, const struct auth_in *in, char *hex
 	msg.length = n;
 	maj = gss_get_mic(&min, st->gctx, GSS_C_QOP_DEFAULT, &msg, &mic);
 	if (GSS_ERROR(maj) || mic.length > MAX_MIC) {
-		gss_text(maj, min, why, whylen);
+		if (GSS_ERROR(maj))
+			gss_text(maj, min, why, whylen);
+		else
+			snprintf(why, whylen, "the MIC is %zu bytes, more than %d", mic.length,
+				 MAX_MIC);
 		gss_release_buffer(&m2, &mic);
 		return -1;
 	}
@@ -139,8 +143,11 @@ static int request_sig(struct krb_state *st, const struct auth_in *in, char *hex
 	return 0;
 }
 
-static enum auth_status first(struct krb_state *st, const struct auth_in *in,
-			      struct auth_err *e)
+static enum auth_status resume(void *state, const struct auth_in *in, char *out, size_t outlen,
+			       int *credentials, struct auth_err *e);
+
+static enum auth_status first(struct krb_state *st, const struct auth_in *in, char *out,
+			      size_t outlen, int *credentials, struct auth_err *e)
 {
 	char why[300];
 
@@ -167,9 +174,20 @@ static enum auth_status first(struct krb_state *st, const struct auth_in *in,
 			st->round = 1;
 			return AUTH_PENDING;
 		}
+		if (rc > 0 && cause == PB_CAUSE_NONE) {
+			/* the service ticket was in the ccache already (a
+			 * redirection back to a registrar of the same name) */
+			st->shared = in->run->dev->krb;
+			st->round = 1;
+			return resume(st, in, out, outlen, credentials, e);
+		}
 		if (rc > 0) {
 			fail(e, cause, why);
 			return AUTH_FAIL;
+		}
+		if (rc == -2) {
+			fail(e, PB_CAUSE_NONE, why);
+			return AUTH_INTERNAL;   /* the step has ended: nothing more */
 		}
 		/* no usable TGT: a login of our own */
 	}
@@ -334,7 +352,7 @@ static enum auth_status answer(void *state, const struct auth_in *in,
 		snprintf(st->realm, sizeof(st->realm), "%s", param(ch, "realm"));
 		snprintf(st->targetname, sizeof(st->targetname), "%s", param(ch, "targetname"));
 		st->version = version_of(ch, in->sipae_version);
-		return first(st, in, e);
+		return first(st, in, out, outlen, credentials, e);
 	}
 	if (st->round == 2 && sip_param(ch, "opaque") && *param(ch, "opaque") && st->gctx)
 		return signed_request(st, in, ch, out, outlen, e);

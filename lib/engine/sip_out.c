@@ -14,7 +14,7 @@ int dev_send_register(struct step_run *r, const char *expires, const char *heade
 		      const char *value)
 {
 	struct device *d = r->dev;
-	char msg[20480], branch[33], peer[320];      /* a Kerberos AP-REQ with a PAC is kilobytes */
+	char msg[53248], branch[33], peer[320];      /* a Kerberos AP-REQ with a PAC is kilobytes */
 	int n;
 
 	rnd_hex(branch, 16);

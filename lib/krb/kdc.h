@@ -2,7 +2,7 @@
  * loop (RFC 4120 7.2.1 UDP, 7.2.2 TCP with its 4-byte length prefix).
  * Knows nothing of krb5: bytes out, bytes back, or why none came back.
  * The framing of a TCP reply (kdc_tcp_frame) is the only parser here;
- * tested in tests/unit/test_krb.c, fuzzed by tests/fuzz/fuzz_kdc_frame.c. */
+ * tested in tests/unit/test_krb.c, fuzzed by tests/fuzz/fuzz_kdc.c. */
 #ifndef PB_KRB_KDC_H
 #define PB_KRB_KDC_H
 

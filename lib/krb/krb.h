@@ -64,8 +64,9 @@ int krb_login_start(struct step_run *r, const char *user, const char *domain,
  * callback ran with PB_CAUSE_NONE): the TGS exchange only, with the KDC
  * that answered, on r (another step's run: l is the device's now). 0:
  * under way, the callback as krb_login_start's; 1: over at once, *cause
- * and detail say how (the callback never runs); -1: phoneboot's own
- * failure or no TGT, detail says why. */
+ * and detail say how (the callback never runs; PB_CAUSE_NONE: the ticket
+ * is in the ccache now); -1: phoneboot's own failure or no TGT, detail
+ * says why; -2: phoneboot's own failure that already ended r's step. */
 int krb_login_ticket(struct krb_login *l, struct step_run *r, const char *service,
 		     krb_login_cb *cb, void *arg, enum pb_cause *cause, char *detail,
 		     size_t len);

@@ -42,6 +42,7 @@ struct krb_login {
 	int tgt;                    /* the AS exchange succeeded */
 	int sync;                   /* inside krb_login_ticket: no callback */
 	enum pb_cause sync_cause;
+	int dead;                   /* the step ended with phoneboot's own failure */
 	char sync_detail[600];
 	struct kdc_host kdc[MAX_KDCS];
 	size_t n_kdc, cur;
@@ -79,6 +80,8 @@ static void internal(struct krb_login *l, const char *what, krb5_error_code code
 	snprintf(buf, sizeof(buf), "%s: %s", what, m);
 	krb5_free_error_message(l->ctx, m);
 	l->ph = PH_DONE;
+	l->dead = 1;
+
 	step_internal(l->r, PB_ERR_INTERNAL, buf);
 }
 
@@ -101,6 +104,8 @@ static void on_reply(enum kdc_outcome oc, const uint8_t *reply, size_t len, cons
 	peer_of(l, peer, sizeof(peer));
 	if (oc == KDC_NOMEM) {
 		l->ph = PH_DONE;
+		l->dead = 1;
+
 		step_internal(l->r, PB_ERR_NOMEM, "out of memory carrying a KDC message");
 		return;
 	}
@@ -136,6 +141,8 @@ static void on_reply(enum kdc_outcome oc, const uint8_t *reply, size_t len, cons
 	l->last_len = 0;
 	if (!(l->last = malloc(len))) {
 		l->ph = PH_DONE;
+		l->dead = 1;
+
 		step_internal(l->r, PB_ERR_NOMEM, "out of memory keeping a KDC reply");
 		return;
 	}
@@ -161,6 +168,8 @@ static void send_cur(struct krb_login *l)
 			  (const uint8_t *)l->out.data, l->out.length, l->r->timeout_ms, on_reply, l);
 	if (!l->req) {
 		l->ph = PH_DONE;
+		l->dead = 1;
+
 		step_internal(l->r, PB_ERR_NOMEM, "out of memory sending a KDC message");
 	}
 }
@@ -278,6 +287,10 @@ static void step_krb(struct krb_login *l, const uint8_t *reply, size_t len)
 
 		step_fact(l->r, "tgt", json_sprintf("krbtgt/%s@%s", l->realm, l->realm));
 		l->tgt = 1;
+		/* the TGT is in the ccache: krb5's copy of the password and
+		 * the AS reply key go now, not with the cycle */
+		krb5_init_creds_free(l->ctx, l->icc);
+		l->icc = NULL;
 		l->ph = PH_TGS;
 		l->messages = 0;
 		memset(&in_creds, 0, sizeof(in_creds));
@@ -330,6 +343,8 @@ static void next_kdc(struct krb_login *l)
 	}
 	if (dev_dns_arg(l->r, &l->q, l->kdc[l->cur].name, "A", on_addr, l) < 0) {
 		l->ph = PH_DONE;
+		l->dead = 1;
+
 		step_internal(l->r, PB_ERR_NOMEM, "out of memory asking DNS");
 	}
 }
@@ -368,6 +383,8 @@ static void on_srv(struct step_run *r, const struct dns_result *res, void *arg)
 			snprintf(l->srv_name, sizeof(l->srv_name), "_kerberos._udp.%s", l->domain);
 			if (dev_dns_arg(l->r, &l->q, l->srv_name, "SRV", on_srv, l) < 0) {
 				l->ph = PH_DONE;
+				l->dead = 1;
+
 				step_internal(l->r, PB_ERR_NOMEM, "out of memory asking DNS");
 			}
 			return;
@@ -535,6 +552,8 @@ int krb_login_ticket(struct krb_login *l, struct step_run *r, const char *servic
 	step_krb(l, NULL, 0);
 	l->sync = 0;
 	if (l->ph == PH_DONE) {
+		if (l->dead)
+			return -2;  /* the step has ended already */
 		*cause = l->sync_cause;
 		snprintf(detail, len, "%s", l->sync_detail);
 		return 1;

@@ -97,9 +97,11 @@ struct dir_req {
 	struct sasl_ntlm *sasl;      /* its state; the security layer's too */
 	int sasl_on;                 /* the layer is under libldap */
 	struct berval sasl_out;      /* the next BindRequest's credentials */
+	int sasl_rounds;             /* of this connection's SASL bind */
 	char no_sasl[300];           /* why the SASL bind was not had */
 	char dc_name[256];
 	void *tls_ctx;               /* dir_opts.tls_ctx (borrowed) */
+	struct ntlm_crypto *ntlm_crypto; /* dir_opts.ntlm_crypto (borrowed) */
 	char refusal[200];           /* why (the last refusal) */
 	char no_tls[400];            /* why StartTLS and LDAPS were not had */
 	char host[48], url[80], domain_dn[256], user[256], upn[512];
@@ -539,11 +541,20 @@ static void no_krb(struct dir_req *q, const char *fmt, ...)
 }
 
 /* Kerberos: SASL GSSAPI (ldap/gssapi.h), signed; no password crosses. */
-static void krb_round(struct dir_req *q, const struct berval *in)
+static void krb_round(struct dir_req *q, const struct berval *in, int done)
 {
 	char err[300];
 	int rc = dir_gssapi_step(q->gss, in, &q->sasl_out, err, sizeof(err));
 
+	if (rc == 0 && !done) {
+		rc = -1;            /* over on our side, not on the directory's */
+		snprintf(err, sizeof(err), "the directory has not accepted the bind");
+	}
+	if (rc == 1 && done) {
+		rc = -1;
+		snprintf(err, sizeof(err), "the directory accepted the bind before the "
+			 "security layer was agreed");
+	}
 	if (rc == 1) {
 		go(q, ST_BIND_SASL);
 		return;
@@ -563,23 +574,41 @@ static void krb_round(struct dir_req *q, const struct berval *in)
 }
 
 /* The SASL bind's next round, from the server's credentials (NULL: the
- * first). */
-static void sasl_round(struct dir_req *q, const struct berval *in)
+ * first of a connection; an empty berval when an answer carries none).
+ * done: the directory's answer was success (not saslBindInProgress). */
+#define MAX_SASL_ROUNDS 8
+static void sasl_round(struct dir_req *q, const struct berval *in, int done)
 {
 	char err[300];
 	int rc;
 
+	q->sasl_rounds = in ? q->sasl_rounds + 1 : 0;
+	if (q->sasl_rounds > MAX_SASL_ROUNDS) {
+		if (q->krb)
+			no_krb(q, "SASL GSSAPI (Kerberos): more than %d rounds", MAX_SASL_ROUNDS);
+		else
+			no_sasl(q, "GSS-SPNEGO (NTLM): more than %d rounds", MAX_SASL_ROUNDS);
+		return;
+	}
 	if (q->krb) {
-		krb_round(q, in);
+		krb_round(q, in, done);
 		return;
 	}
 	if (!q->sasl && sasl_ntlm_new(q->user, q->upn + strlen(q->user) + 1, q->password,
-				      q->dc_name[0] ? q->dc_name : q->host, &q->sasl, err,
-				      sizeof(err)) < 0) {
+				      q->dc_name[0] ? q->dc_name : q->host, q->ntlm_crypto,
+				      &q->sasl, err, sizeof(err)) < 0) {
 		no_sasl(q, "GSS-SPNEGO (NTLM): %s", err);
 		return;
 	}
 	rc = sasl_ntlm_step(q->sasl, in, &q->sasl_out, err, sizeof(err));
+	if (rc == 0 && !done) {
+		rc = -1;
+		snprintf(err, sizeof(err), "the directory has not accepted the bind");
+	}
+	if (rc == 1 && done) {
+		rc = -1;
+		snprintf(err, sizeof(err), "the directory accepted the bind before NTLM was done");
+	}
 	if (rc == 1) {
 		go(q, ST_BIND_SASL);
 		return;
@@ -610,8 +639,12 @@ static void sasl_answer(struct dir_req *q, LDAPMessage *res)
 		ldap_parse_sasl_bind_result(q->ld, res, &cred, 0);
 	ldap_msgfree(res);
 	if (err == LDAP_SUCCESS || err == LDAP_SASL_BIND_IN_PROGRESS) {
+		struct berval none = { 0, NULL };
+
 		ldap_memfree(msg);
-		sasl_round(q, cred);
+		/* serverSaslCreds are optional (RFC 4511 4.2.2): none is an
+		 * empty token, never a new start */
+		sasl_round(q, cred ? cred : &none, err == LDAP_SUCCESS);
 		ber_bvfree(cred);
 		return;
 	}
@@ -702,7 +735,7 @@ static void connected(struct dir_req *q)
 {
 	q->connected = 1;
 	switch (q->way) {
-	case WAY_SASL: sasl_round(q, NULL); return;
+	case WAY_SASL: sasl_round(q, NULL, 0); return;
 	case WAY_STARTTLS: go(q, ST_STARTTLS); return;
 	case WAY_LDAPS: handshake_start(q); return;
 	case WAY_CLEAR: first_bind(q); return;
@@ -1182,6 +1215,7 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	}
 	snprintf(q->dc_name, sizeof(q->dc_name), "%s", o && o->dc_name ? o->dc_name : "");
 	q->tls_ctx = o ? o->tls_ctx : NULL;
+	q->ntlm_crypto = o ? o->ntlm_crypto : NULL;
 	q->port = port;
 	q->ldaps_port = ldaps;
 	q->timeout_ms = timeout_ms ? timeout_ms : 5000;
@@ -1211,6 +1245,8 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	q = NULL;
 	rc = PB_OK;
 out:
+	if (q)
+		dir_gssapi_free(q->gss);
 	free(q);
 	return rc;
 }

@@ -44,6 +44,9 @@ struct dir_opts {
 	const char *krb_service, *krb_client;
 	void *tls_ctx;               /* tls_fd_ctx_new()'s, shared by the
 				      * sessions; NULL: one of each's own */
+	struct ntlm_crypto *ntlm_crypto; /* NTLM's algorithms for the GSS-SPNEGO
+				      * bind, shared by an engine's boots;
+				      * NULL: the bind's own */
 };
 
 struct dir_result {

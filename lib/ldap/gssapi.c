@@ -283,7 +283,10 @@ static ber_slen_t l_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 			size_t cap = g->raw_cap ? g->raw_cap * 2 : 8192;
 			unsigned char *p;
 
-			if (cap > MAX_WRAPPED + 8192 || !(p = realloc(g->raw, cap))) {
+			/* room for the largest legal frame, no more */
+			if (cap > MAX_WRAPPED + 4 + 4096)
+				cap = MAX_WRAPPED + 4 + 4096;
+			if (cap <= g->raw_cap || !(p = realloc(g->raw, cap))) {
 				errno = ENOMEM;
 				return -1;
 			}

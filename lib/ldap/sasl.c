@@ -23,7 +23,8 @@
 #include "ntlm/ntlm.h"
 
 #define TOKEN_MAX 8192
-#define FRAME_MAX (1u << 24)        /* a wrapped LDAP message, at most */
+#define FRAME_MAX (1u << 20)        /* a sealed LDAP message, at most (the length
+				     * is unauthenticated: a bound, not a promise) */
 
 /* What the device asks for: Unicode, NTLM with extended session security,
  * signing and sealing with 128-bit keys exchanged, and its version. */
@@ -67,7 +68,8 @@ static void wipe_password(struct sasl_ntlm *s)
 }
 
 int sasl_ntlm_new(const char *user, const char *domain, const char *password,
-		  const char *host, struct sasl_ntlm **out, char *err, size_t errlen)
+		  const char *host, struct ntlm_crypto *crypto, struct sasl_ntlm **out,
+		  char *err, size_t errlen)
 {
 	struct sasl_ntlm *s = calloc(1, sizeof(*s));
 	enum ntlm_err e;
@@ -80,7 +82,7 @@ int sasl_ntlm_new(const char *user, const char *domain, const char *password,
 	}
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	snprintf(s->domain, sizeof(s->domain), "%s", domain);
-	if ((e = ntlm_ctx_new(&s->ctx, NULL)) != NTLM_OK ||
+	if ((e = ntlm_ctx_new(&s->ctx, crypto)) != NTLM_OK ||
 	    (e = ntlm_negotiate(FLAGS, version, s->negotiate, &s->negotiate_len)) != NTLM_OK) {
 		snprintf(err, errlen, "NTLM: %s", ntlm_strerror(e));
 		sasl_ntlm_free(s);
@@ -163,10 +165,12 @@ int sasl_ntlm_step(struct sasl_ntlm *s, const struct berval *in, struct berval *
 		out->bv_len = n;
 		return 1;
 	}
+	if ((!in || !in->bv_len) && s->round == 2 && s->raw)
+		return 0;               /* bare NTLMSSP: no last token */
 	if (!in || !in->bv_len) {
-		if (s->round == 2)
-			return 0;       /* success without a last token */
-		snprintf(err, errlen, "the directory sent no NTLM CHALLENGE");
+		snprintf(err, errlen, s->round == 2 ? "the directory accepted the bind without "
+			 "its mechListMIC: it did not prove the session key ([MS-SPNG] 3.2.5.1)"
+			 : "the directory sent no NTLM CHALLENGE");
 		return -1;
 	}
 	if (spnego_parse((const uint8_t *)in->bv_val, in->bv_len, &a) < 0) {
@@ -180,6 +184,11 @@ int sasl_ntlm_step(struct sasl_ntlm *s, const struct berval *in, struct berval *
 	if (s->round == 2) {
 		/* accept-completed, and the directory's proof over the list
 		 * ([MS-SPNG] 3.3.5.1): then both RC4 states start again */
+		if (!s->raw && (a.state != SPNEGO_ACCEPT_COMPLETED || !a.mic)) {
+			snprintf(err, errlen, "the directory's last SPNEGO answer is not an "
+				 "accept-completed with its mechListMIC ([MS-SPNG] 3.2.5.1)");
+			return -1;
+		}
 		if (a.mic && !s->raw) {
 			if (a.mic_len != NTLM_SIG_LEN ||
 			    ntlm_verify(s->ctx, s->recv_seq, mt, mtl, a.mic) != NTLM_OK) {
@@ -237,15 +246,24 @@ const char *sasl_ntlm_protection(const struct sasl_ntlm *s)
 
 /* ---- the security layer (RFC 4422 3.7), a libldap Sockbuf layer ---- */
 
-/* Bytes of a whole frame buffered: 4 + its length, or 0. */
+/* The length a frame's header announces (4 bytes buffered). */
+static size_t frame_len(const struct sasl_ntlm *s)
+{
+	return (size_t)s->in[0] << 24 | (size_t)s->in[1] << 16 | (size_t)s->in[2] << 8 | s->in[3];
+}
+
+/* A frame too short for its signature, or too long: not the directory's. */
+static int bad_frame(const struct sasl_ntlm *s)
+{
+	return s->in_len >= 4 && (frame_len(s) < NTLM_SIG_LEN || frame_len(s) > FRAME_MAX);
+}
+
+/* Bytes of a whole, well-sized frame buffered: 4 + its length, or 0. */
 static size_t whole(const struct sasl_ntlm *s)
 {
-	size_t n;
-
-	if (s->in_len < 4)
+	if (s->in_len < 4 || bad_frame(s))
 		return 0;
-	n = (size_t)s->in[0] << 24 | (size_t)s->in[1] << 16 | (size_t)s->in[2] << 8 | s->in[3];
-	return s->in_len >= 4 + n ? 4 + n : 0;
+	return s->in_len >= 4 + frame_len(s) ? 4 + frame_len(s) : 0;
 }
 
 static int sb_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
@@ -289,14 +307,11 @@ static ber_slen_t sb_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 			ber_slen_t k;
 
 			if (!want) {
-				size_t flen = (size_t)s->in[0] << 24 | (size_t)s->in[1] << 16 |
-					      (size_t)s->in[2] << 8 | s->in[3];
-
-				if (flen > FRAME_MAX || flen < NTLM_SIG_LEN) {
+				if (bad_frame(s)) {
 					errno = EPROTO;
 					return -1;
 				}
-				want = 4 + flen - s->in_len;
+				want = 4 + frame_len(s) - s->in_len;
 			}
 			if (s->in_len + want > s->in_cap) {
 				uint8_t *p = realloc(s->in, s->in_len + want);

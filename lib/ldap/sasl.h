@@ -18,9 +18,12 @@ struct sasl_ntlm;
 /* A bind as user (of domain; the directory's NetBIOS domain is used when
  * its CHALLENGE names one). host is the DC's name (unused by NTLM). The
  * password is copied, and wiped once the AUTHENTICATE_MESSAGE is made.
+ * crypto (borrowed; NULL: the bind's own) holds NTLM's algorithms.
  * 0 and *out, or -1 with why in err. */
+struct ntlm_crypto;
 int sasl_ntlm_new(const char *user, const char *domain, const char *password,
-		  const char *host, struct sasl_ntlm **out, char *err, size_t errlen);
+		  const char *host, struct ntlm_crypto *crypto, struct sasl_ntlm **out,
+		  char *err, size_t errlen);
 void sasl_ntlm_free(struct sasl_ntlm *s);
 
 /* One step. in: the server's credentials of the last BindResponse (NULL

@@ -142,7 +142,7 @@ static void answer(struct step_run *r, const struct sip_response *m)
 	struct auth_in in;
 	struct auth_err e;
 	json_t *offered = json_array();
-	char buf[16384 + 1024], speaks_s[96], offered_s[160] = "", uri[300], from[600], desc[300];
+	char buf[49152 + 1024], speaks_s[96], offered_s[160] = "", uri[300], from[600], desc[300];
 	size_t i, off = 0;
 	enum auth_status st;
 
@@ -285,7 +285,7 @@ static void act(struct step_run *r, const struct sip_response *m, enum auth_stat
 			 m->warning);
 		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, why, NULL);
 	} else if (st == AUTH_INTERNAL) {
-		step_internal(r, PB_ERR_NOMEM, e->detail);
+		step_internal(r, PB_ERR_INTERNAL, e->detail);
 	} else if (st == AUTH_FAIL) {
 		if (fall_back(r, m, e))
 			return;
@@ -303,7 +303,7 @@ static void on_resume(struct step_run *r)
 	struct sip_response *m = c->pending;
 	struct auth_in in;
 	struct auth_err e;
-	char buf[16384 + 1024], uri[300], from[600];
+	char buf[49152 + 1024], uri[300], from[600];
 	enum auth_status st;
 
 	c->pending = NULL;

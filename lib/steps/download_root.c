@@ -79,6 +79,8 @@ static void fetch(struct step_run *r)
 	dopts.sasl_ntlm = sasl != 0;
 	dopts.dc_name = d->dc_name[0] ? d->dc_name : NULL;
 	dopts.tls_ctx = engine_dir_tls_ctx(r->eng);
+	/* NULL when out of memory: the bind then makes its own */
+	dopts.ntlm_crypto = sasl ? engine_ntlm_crypto(r->eng) : NULL;
 	if (c->login) {
 		dopts.krb_cc = krb_login_ccache(c->login);
 		dopts.krb_service = krb_login_service(c->login);
