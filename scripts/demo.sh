@@ -15,7 +15,7 @@ eval "$(lab/lab env)"
 ID=$PHONEBOOT_USER@$PHONEBOOT_DOMAIN
 echo
 echo "== 1. The CX700 with its DHCP reservation's internal DNS server ($PHONEBOOT_DNS_INTERNAL)"
-echo "   (NTLM to the lab's MS-SIPAE registrar; the directory read inside StartTLS)"
+echo "   (NTLM to the lab's MS-SIPAE registrar; the directory read with SASL GSS-SPNEGO, NTLM, sealed)"
 echo
 ./phoneboot logon "$ID" --profile polycom-cx700-ocpe \
 	--dns "$PHONEBOOT_DNS_INTERNAL" --alt-dns "$PHONEBOOT_DNS_EXTERNAL" || true
