@@ -94,6 +94,27 @@ int digest_response(const struct sip_challenge *ch, const char *user,
 		    const char *password, const char *method, const char *uri,
 		    unsigned nc, const char *cnonce, char *out, size_t outlen);
 
+/* ---- what the [MS-SIPAE] mechanisms (NTLM, Kerberos) share ---- */
+
+/* A challenge's parameter, "" when absent. */
+const char *auth_param(const struct sip_challenge *ch, const char *name);
+/* The protocol version answered: the lower of the registrar's (2 when it
+ * names none: OCS 2007 sent none, [MS-SIPAE] 3.2.1) and the device's
+ * (profile [sipae] version; 0: up to 4). */
+unsigned auth_sipae_version(const struct sip_challenge *ch, unsigned device);
+/* e says cause and detail. */
+void auth_fail(struct auth_err *e, enum pb_cause c, const char *detail);
+/* The signed string ([MS-SIPAE] 3.2.5.2) of the request in (crand rand,
+ * cnum num), or of the registrar's response m (srand and snum from its
+ * Authentication-Info), for scheme, realm and targetname. 0, or -1 when
+ * it does not fit cap. */
+int auth_request_string(const char *scheme, unsigned version, const char *rand, unsigned num,
+			const char *realm, const char *targetname, const struct auth_in *in,
+			char *str, size_t cap, size_t *len);
+int auth_response_string(const char *scheme, unsigned version, const char *realm,
+			 const char *targetname, const struct sip_response *m, char *str,
+			 size_t cap, size_t *len);
+
 /* The enum pb_auth bit of a scheme name (case-insensitive), or 0. */
 unsigned auth_scheme_bit(const char *scheme);
 /* The mechanism for one enum pb_auth bit, or NULL when phoneboot does not

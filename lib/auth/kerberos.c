@@ -45,31 +45,6 @@ struct krb_state {
 	gss_ctx_id_t gctx;
 };
 
-static const char *param(const struct sip_challenge *ch, const char *name)
-{
-	const char *v = sip_param(ch, name);
-
-	return v ? v : "";
-}
-
-static unsigned version_of(const struct sip_challenge *ch, unsigned device)
-{
-	const char *v = sip_param(ch, "version");
-	unsigned server = 2;
-
-	if (v && v[0] >= '3' && v[0] <= '9' && !v[1])
-		server = v[0] >= '4' ? 4 : 3;
-	if (device >= 2 && device < server)
-		return device;
-	return server;
-}
-
-static void fail(struct auth_err *e, enum pb_cause c, const char *detail)
-{
-	e->cause = c;
-	snprintf(e->detail, sizeof(e->detail), "%s", detail);
-}
-
 static void gss_text(OM_uint32 maj, OM_uint32 min, char *buf, size_t len)
 {
 	OM_uint32 m2, ctx = 0;
@@ -100,29 +75,13 @@ static void on_login(struct krb_login *l, enum pb_cause cause, const char *detai
 static int request_sig(struct krb_state *st, const struct auth_in *in, char *hex, char *why,
 		       size_t whylen)
 {
-	struct sipae_sig_fields f;
-	char str[2048], cseq[16], cnum[16];
+	char str[2048];
 	gss_buffer_desc msg, mic = GSS_C_EMPTY_BUFFER;
 	OM_uint32 maj, min, m2;
 	size_t n;
 
-	snprintf(cseq, sizeof(cseq), "%u", in->cseq);
-	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
-	memset(&f, 0, sizeof(f));
-	f.scheme = "Kerberos";
-	f.rand = st->crand;
-	f.num = cnum;
-	f.realm = st->realm;
-	f.targetname = st->targetname;
-	f.call_id = in->call_id;
-	f.cseq_num = cseq;
-	f.cseq_method = in->method;
-	f.from_uri = in->from_uri;
-	f.from_tag = in->from_tag;
-	f.to_uri = in->to_uri;
-	f.to_tag = in->to_tag;
-	f.expires = in->expires;
-	if (sipae_signed_string(st->version, &f, str, sizeof(str), &n) != SIPAE_OK) {
+	if (auth_request_string("Kerberos", st->version, st->crand, st->cnum, st->realm,
+				st->targetname, in, str, sizeof(str), &n) < 0) {
 		snprintf(why, whylen, "the signed string does not fit its buffer");
 		return -1;
 	}
@@ -152,13 +111,13 @@ static enum auth_status first(struct krb_state *st, const struct auth_in *in, ch
 	char why[300];
 
 	if (!in->password) {
-		fail(e, PB_CAUSE_KRB_PREAUTH_FAILED, "no password was given");
+		auth_fail(e, PB_CAUSE_KRB_PREAUTH_FAILED, "no password was given");
 		return AUTH_FAIL;
 	}
 	if (strncasecmp(st->targetname, "sip/", 4) || !st->targetname[4]) {
 		snprintf(why, sizeof(why), "the registrar's Kerberos targetname \"%s\" names no "
 			 "service principal sip/<FQDN> ([MS-SIPAE] 3.2.1)", st->targetname);
-		fail(e, PB_CAUSE_SIP_BAD_RESPONSE, why);
+		auth_fail(e, PB_CAUSE_SIP_BAD_RESPONSE, why);
 		return AUTH_FAIL;
 	}
 	st->run = in->run;
@@ -182,18 +141,18 @@ static enum auth_status first(struct krb_state *st, const struct auth_in *in, ch
 			return resume(st, in, out, outlen, credentials, e);
 		}
 		if (rc > 0) {
-			fail(e, cause, why);
+			auth_fail(e, cause, why);
 			return AUTH_FAIL;
 		}
 		if (rc == -2) {
-			fail(e, PB_CAUSE_NONE, why);
+			auth_fail(e, PB_CAUSE_NONE, why);
 			return AUTH_INTERNAL;   /* the step has ended: nothing more */
 		}
 		/* no usable TGT: a login of our own */
 	}
 	if (krb_login_start(in->run, in->user, in->domain, in->password, st->targetname, on_login,
 			    st, &st->login, why, sizeof(why)) < 0) {
-		fail(e, PB_CAUSE_NONE, why);
+		auth_fail(e, PB_CAUSE_NONE, why);
 		return AUTH_INTERNAL;
 	}
 	st->round = 1;
@@ -218,7 +177,7 @@ static enum auth_status resume(void *state, const struct auth_in *in, char *out,
 	size_t n;
 
 	if (st->cause != PB_CAUSE_NONE) {
-		fail(e, st->cause, st->detail);
+		auth_fail(e, st->cause, st->detail);
 		return AUTH_FAIL;
 	}
 	login = st->login ? st->login : st->shared;
@@ -288,7 +247,7 @@ static enum auth_status sa_request(struct krb_state *st, const struct auth_in *i
 	size_t n;
 
 	if (st->gctx == GSS_C_NO_CONTEXT || st->round < 2) {
-		fail(e, PB_CAUSE_NONE, "no Kerberos security association to sign with");
+		auth_fail(e, PB_CAUSE_NONE, "no Kerberos security association to sign with");
 		return AUTH_INTERNAL;
 	}
 	rnd_hex(st->crand, 4);
@@ -322,7 +281,7 @@ static enum auth_status signed_request(struct krb_state *st, const struct auth_i
 {
 	enum auth_status rc;
 
-	snprintf(st->opaque, sizeof(st->opaque), "%s", param(ch, "opaque"));
+	snprintf(st->opaque, sizeof(st->opaque), "%s", auth_param(ch, "opaque"));
 	if ((rc = sa_request(st, in, out, outlen, e)) == AUTH_ANSWER)
 		st->round = 3;
 	return rc;
@@ -345,16 +304,16 @@ static enum auth_status answer(void *state, const struct auth_in *in,
 
 		snprintf(why, sizeof(why), "the registrar offers %s (SPNEGO), which phoneboot "
 			 "does not speak; [MS-SIPAE] clients answer Kerberos", ch->scheme);
-		fail(e, PB_CAUSE_SIP_AUTH_SCHEME_UNSUPPORTED, why);
+		auth_fail(e, PB_CAUSE_SIP_AUTH_SCHEME_UNSUPPORTED, why);
 		return AUTH_FAIL;
 	}
 	if (st->round == 0) {
-		snprintf(st->realm, sizeof(st->realm), "%s", param(ch, "realm"));
-		snprintf(st->targetname, sizeof(st->targetname), "%s", param(ch, "targetname"));
-		st->version = version_of(ch, in->sipae_version);
+		snprintf(st->realm, sizeof(st->realm), "%s", auth_param(ch, "realm"));
+		snprintf(st->targetname, sizeof(st->targetname), "%s", auth_param(ch, "targetname"));
+		st->version = auth_sipae_version(ch, in->sipae_version);
 		return first(st, in, out, outlen, credentials, e);
 	}
-	if (st->round == 2 && sip_param(ch, "opaque") && *param(ch, "opaque") && st->gctx)
+	if (st->round == 2 && sip_param(ch, "opaque") && *auth_param(ch, "opaque") && st->gctx)
 		return signed_request(st, in, ch, out, outlen, e);
 	(void)credentials;
 	return AUTH_REFUSED;        /* a fresh challenge after the answer */
@@ -367,9 +326,8 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 {
 	struct krb_state *st = state;
 	const struct sip_challenge *ai = &m->auth_info;
-	struct sipae_sig_fields f;
 	const char *rspauth = sip_param(ai, "rspauth");
-	char str[2048], cseq[16], status[8], why[200];
+	char str[2048], why[200];
 	uint8_t sig[MAX_MIC];
 	gss_buffer_desc msg, mic;
 	OM_uint32 maj = GSS_S_FAILURE, min = 0;
@@ -383,31 +341,13 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 			 "rspauth (Authentication-Info): it did not prove the session", m->code);
 		return -1;
 	}
-	snprintf(cseq, sizeof(cseq), "%lu", m->cseq);
-	snprintf(status, sizeof(status), "%d", m->code);
-	memset(&f, 0, sizeof(f));
-	f.scheme = "Kerberos";
-	f.rand = param(ai, "srand");
-	f.num = param(ai, "snum");
-	f.realm = st->realm;
-	f.targetname = st->targetname;
-	f.call_id = m->call_id;
-	f.cseq_num = cseq;
-	f.cseq_method = m->cseq_method;
-	f.from_uri = m->from_uri;
-	f.from_tag = m->from_tag;
-	f.to_uri = m->to_uri;
-	f.to_tag = m->to_tag;
-	f.pai_sip_uri = m->pai_sip;
-	f.pai_tel_uri = m->pai_tel;
-	f.expires = m->expires_s;
-	f.status = status;
 	hl = strlen(rspauth);
 	s.p = rspauth;
 	s.len = hl;
 	why[0] = '\0';
 	if (hl % 2 == 0 && hl / 2 <= sizeof(sig) && hl &&
-	    sipae_signed_string(st->version, &f, str, sizeof(str), &n) == SIPAE_OK &&
+	    auth_response_string("Kerberos", st->version, st->realm, st->targetname, m, str,
+				 sizeof(str), &n) == 0 &&
 	    sipae_unhex(s, sig, hl / 2) == SIPAE_OK && st->gctx) {
 		msg.value = str;
 		msg.length = n;
@@ -417,7 +357,7 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 		if (maj == GSS_S_COMPLETE) {
 			/* the association later requests are signed in */
 			if (sip_param(ai, "opaque"))
-				snprintf(st->opaque, sizeof(st->opaque), "%s", param(ai, "opaque"));
+				snprintf(st->opaque, sizeof(st->opaque), "%s", auth_param(ai, "opaque"));
 			return 0;
 		}
 		gss_text(maj, min, why, sizeof(why));
@@ -432,8 +372,8 @@ static void describe(const struct sip_challenge *ch, char *buf, size_t len)
 {
 	const char *data = sip_param(ch, "gssapi-data");
 
-	snprintf(buf, len, "realm=\"%s\" targetname=\"%s\" version=%s%s%s", param(ch, "realm"),
-		 param(ch, "targetname"), sip_param(ch, "version") ? param(ch, "version") : "(none)",
+	snprintf(buf, len, "realm=\"%s\" targetname=\"%s\" version=%s%s%s", auth_param(ch, "realm"),
+		 auth_param(ch, "targetname"), sip_param(ch, "version") ? auth_param(ch, "version") : "(none)",
 		 sip_param(ch, "opaque") ? " opaque" : "", data && *data ? " with an AP-REP" : "");
 }
 

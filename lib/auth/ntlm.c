@@ -34,34 +34,6 @@ struct ntlm_state {
 	unsigned cnum;
 };
 
-static const char *param(const struct sip_challenge *ch, const char *name)
-{
-	const char *v = sip_param(ch, name);
-
-	return v ? v : "";
-}
-
-/* The protocol version: the lower of the registrar's and the device's
- * (profile [sipae] version; when the profile names none, up to 4); 2 when
- * the registrar names none (OCS 2007 sent none: [MS-SIPAE] 3.2.1). */
-static unsigned version_of(const struct sip_challenge *ch, unsigned device)
-{
-	const char *v = sip_param(ch, "version");
-	unsigned server = 2;
-
-	if (v && v[0] >= '3' && v[0] <= '9' && !v[1])
-		server = v[0] >= '4' ? 4 : 3;
-	if (device >= 2 && device < server)
-		return device;
-	return server;
-}
-
-static void fail(struct auth_err *e, enum pb_cause c, const char *detail)
-{
-	e->cause = c;
-	snprintf(e->detail, sizeof(e->detail), "%s", detail);
-}
-
 static enum auth_status first(struct ntlm_state *st, const struct sip_challenge *ch,
 			      char *out, size_t outlen, struct auth_err *e)
 {
@@ -76,7 +48,7 @@ static enum auth_status first(struct ntlm_state *st, const struct sip_challenge 
 	a.version = st->version >= 3 ? st->version : 0;
 	(void)ch;
 	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
-		fail(e, PB_CAUSE_NONE, "the answer does not fit its buffer (realm or "
+		auth_fail(e, PB_CAUSE_NONE, "the answer does not fit its buffer (realm or "
 		     "targetname too long)");
 		return AUTH_INTERNAL;
 	}
@@ -87,28 +59,12 @@ static enum auth_status first(struct ntlm_state *st, const struct sip_challenge 
 /* The signed string of the REGISTER being sent ([MS-SIPAE] 3.2.5.2). */
 static int request_sig(struct ntlm_state *st, const struct auth_in *in, char *hex)
 {
-	struct sipae_sig_fields f;
-	char str[2048], cseq[16], cnum[16];
+	char str[2048];
 	uint8_t sig[NTLM_SIG_LEN];
 	size_t n;
 
-	snprintf(cseq, sizeof(cseq), "%u", in->cseq);
-	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
-	memset(&f, 0, sizeof(f));
-	f.scheme = "NTLM";
-	f.rand = st->crand;
-	f.num = cnum;
-	f.realm = st->realm;
-	f.targetname = st->targetname;
-	f.call_id = in->call_id;
-	f.cseq_num = cseq;
-	f.cseq_method = in->method;
-	f.from_uri = in->from_uri;
-	f.from_tag = in->from_tag;
-	f.to_uri = in->to_uri;
-	f.to_tag = in->to_tag;
-	f.expires = in->expires;
-	if (sipae_signed_string(st->version, &f, str, sizeof(str), &n) != SIPAE_OK ||
+	if (auth_request_string("NTLM", st->version, st->crand, st->cnum, st->realm,
+				st->targetname, in, str, sizeof(str), &n) < 0 ||
 	    ntlm_sign(st->ctx, NTLM_SIPAE_SEQ, str, n, sig) != NTLM_OK)
 		return -1;
 	sipae_hex(sig, sizeof(sig), hex);
@@ -137,7 +93,7 @@ static enum auth_status authz(struct ntlm_state *st, const struct auth_in *in,
 		rnd_hex(st->crand, 4);
 		st->cnum++;
 		if (request_sig(st, in, hex) < 0) {
-			fail(e, PB_CAUSE_NONE, "could not sign the request");
+			auth_fail(e, PB_CAUSE_NONE, "could not sign the request");
 			return AUTH_INTERNAL;
 		}
 		snprintf(cnum, sizeof(cnum), "%u", st->cnum);
@@ -146,7 +102,7 @@ static enum auth_status authz(struct ntlm_state *st, const struct auth_in *in,
 		a.response = hex;
 	}
 	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
-		fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
+		auth_fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
 		return AUTH_INTERNAL;
 	}
 	return AUTH_ANSWER;
@@ -156,7 +112,7 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 			       const struct sip_challenge *ch, char *out, size_t outlen,
 			       int *credentials, struct auth_err *e)
 {
-	const char *b64 = param(ch, "gssapi-data");
+	const char *b64 = auth_param(ch, "gssapi-data");
 	uint8_t *chal = NULL, *msg = NULL;
 	size_t chal_len = 0, msg_len = 0, n;
 	struct ntlm_challenge c;
@@ -165,19 +121,19 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 	enum auth_status rc = AUTH_FAIL;
 	enum ntlm_err ne;
 
-	snprintf(st->opaque, sizeof(st->opaque), "%s", param(ch, "opaque"));
+	snprintf(st->opaque, sizeof(st->opaque), "%s", auth_param(ch, "opaque"));
 	if (!(chal = malloc(strlen(b64) + 1)) || !(token = malloc(MAX_TOKEN))) {
-		fail(e, PB_CAUSE_NONE, "out of memory");
+		auth_fail(e, PB_CAUSE_NONE, "out of memory");
 		goto out;
 	}
 	if (sipae_b64_decode(b64, strlen(b64), chal, strlen(b64) + 1, &chal_len) != SIPAE_OK ||
 	    ntlm_parse_challenge(chal, chal_len, &c) != NTLM_OK) {
-		fail(e, PB_CAUSE_SIP_BAD_RESPONSE, "the registrar's NTLM CHALLENGE does not "
+		auth_fail(e, PB_CAUSE_SIP_BAD_RESPONSE, "the registrar's NTLM CHALLENGE does not "
 		     "parse ([MS-NLMP] 2.2.1.2)");
 		goto out;
 	}
 	if (!in->password) {
-		fail(e, PB_CAUSE_SIP_AUTH_FAILED, "no password was given");
+		auth_fail(e, PB_CAUSE_SIP_AUTH_FAILED, "no password was given");
 		goto out;
 	}
 	memset(&o, 0, sizeof(o));
@@ -195,12 +151,12 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 		snprintf(why, sizeof(why), "%s: %s", ne == NTLM_ERR_NOMEM || ne == NTLM_ERR_CRYPTO
 			 ? "NTLM" : "the registrar's NTLM CHALLENGE cannot be answered",
 			 ntlm_strerror(ne));
-		fail(e, ne == NTLM_ERR_NOMEM || ne == NTLM_ERR_CRYPTO ? PB_CAUSE_NONE
+		auth_fail(e, ne == NTLM_ERR_NOMEM || ne == NTLM_ERR_CRYPTO ? PB_CAUSE_NONE
 		     : PB_CAUSE_SIP_BAD_RESPONSE, why);
 		goto out;
 	}
 	if (sipae_b64_encode(msg, msg_len, token, MAX_TOKEN, &n) != SIPAE_OK) {
-		fail(e, PB_CAUSE_NONE, "the AUTHENTICATE does not fit its buffer");
+		auth_fail(e, PB_CAUSE_NONE, "the AUTHENTICATE does not fit its buffer");
 		goto out;
 	}
 	/* from version 4 the AUTHENTICATE's own request is signed (cnum 1) */
@@ -230,14 +186,14 @@ static enum auth_status answer(void *state, const struct auth_in *in,
 	if (st->round == 2)
 		return AUTH_REFUSED;    /* a fresh challenge after the AUTHENTICATE */
 	if (st->round == 0) {
-		snprintf(st->realm, sizeof(st->realm), "%s", param(ch, "realm"));
-		snprintf(st->targetname, sizeof(st->targetname), "%s", param(ch, "targetname"));
-		st->version = version_of(ch, in->sipae_version);
+		snprintf(st->realm, sizeof(st->realm), "%s", auth_param(ch, "realm"));
+		snprintf(st->targetname, sizeof(st->targetname), "%s", auth_param(ch, "targetname"));
+		st->version = auth_sipae_version(ch, in->sipae_version);
 		if (!data || !*data)
 			return first(st, ch, out, outlen, e);
 	}
 	if (!data || !*data) {
-		fail(e, PB_CAUSE_SIP_BAD_RESPONSE, "the registrar answered the request for a "
+		auth_fail(e, PB_CAUSE_SIP_BAD_RESPONSE, "the registrar answered the request for a "
 		     "CHALLENGE without one (no gssapi-data)");
 		return AUTH_FAIL;
 	}
@@ -252,7 +208,7 @@ static enum auth_status sign(void *state, const struct auth_in *in, char *out, s
 	struct ntlm_state *st = state;
 
 	if (st->round != 2 || !st->ctx) {
-		fail(e, PB_CAUSE_NONE, "no NTLM security association to sign with");
+		auth_fail(e, PB_CAUSE_NONE, "no NTLM security association to sign with");
 		return AUTH_INTERNAL;
 	}
 	return authz(st, in, NULL, 1, out, outlen, e);
@@ -265,9 +221,8 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 {
 	struct ntlm_state *st = state;
 	const struct sip_challenge *ai = &m->auth_info;
-	struct sipae_sig_fields f;
 	const char *rspauth = sip_param(ai, "rspauth");
-	char str[2048], cseq[16], status[8];
+	char str[2048];
 	uint8_t sig[NTLM_SIG_LEN];
 	size_t n;
 	struct span s;
@@ -278,29 +233,11 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 			 "rspauth (Authentication-Info): it did not prove the session", m->code);
 		return -1;
 	}
-	snprintf(cseq, sizeof(cseq), "%lu", m->cseq);
-	snprintf(status, sizeof(status), "%d", m->code);
-	memset(&f, 0, sizeof(f));
-	f.scheme = "NTLM";
-	f.rand = param(ai, "srand");
-	f.num = param(ai, "snum");
-	f.realm = st->realm;
-	f.targetname = st->targetname;
-	f.call_id = m->call_id;
-	f.cseq_num = cseq;
-	f.cseq_method = m->cseq_method;
-	f.from_uri = m->from_uri;
-	f.from_tag = m->from_tag;
-	f.to_uri = m->to_uri;
-	f.to_tag = m->to_tag;
-	f.pai_sip_uri = m->pai_sip;
-	f.pai_tel_uri = m->pai_tel;
-	f.expires = m->expires_s;
-	f.status = status;
 	s.p = rspauth;
 	s.len = strlen(rspauth);
 	(void)in;
-	if (sipae_signed_string(st->version, &f, str, sizeof(str), &n) != SIPAE_OK ||
+	if (auth_response_string("NTLM", st->version, st->realm, st->targetname, m, str,
+				 sizeof(str), &n) < 0 ||
 	    sipae_unhex(s, sig, sizeof(sig)) != SIPAE_OK ||
 	    ntlm_verify(st->ctx, NTLM_SIPAE_SEQ, str, n, sig) != NTLM_OK) {
 		snprintf(e->detail, sizeof(e->detail), "the registrar's rspauth %.40s does not "
@@ -314,8 +251,8 @@ static void describe(const struct sip_challenge *ch, char *buf, size_t len)
 {
 	const char *data = sip_param(ch, "gssapi-data");
 
-	snprintf(buf, len, "realm=\"%s\" targetname=\"%s\" version=%s%s", param(ch, "realm"),
-		 param(ch, "targetname"), sip_param(ch, "version") ? param(ch, "version") : "(none)",
+	snprintf(buf, len, "realm=\"%s\" targetname=\"%s\" version=%s%s", auth_param(ch, "realm"),
+		 auth_param(ch, "targetname"), sip_param(ch, "version") ? auth_param(ch, "version") : "(none)",
 		 data && *data ? " with a CHALLENGE" : "");
 }
 
