@@ -27,47 +27,13 @@ Environment: PB_BIN (default ./phoneboot), CONC (default 50); PB_BIN_BEFORE
 of its full boots right after PB_BIN's, in the same lab, for before/after."""
 import os, re, resource, shutil, socket, subprocess, sys, tempfile, time
 
-if not os.environ.get("PB_LAB_LOCKED"):
-    env = dict(os.environ, PB_LAB_LOCKED="1")
-    os.execvpe("flock", ["flock", "-w", "1200", "/tmp/pb-lab.lock", sys.executable,
-                         os.path.abspath(__file__)] + sys.argv[1:], env)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlab import hold_lab_lock, lab_up, group_cpu, proc_cpu, TOP  # noqa: E402
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-os.chdir(TOP)
+hold_lab_lock(__file__)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 CONC = int(os.environ.get("CONC", "50"))
 PB = os.environ.get("PB_BIN", "./phoneboot")
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def sh(*a, **kw):
-    return subprocess.run(list(a), check=True, capture_output=True, text=True, **kw).stdout
-
-
-def registrar_cpu(pgid):
-    """CPU seconds of every process in Kamailio's process group."""
-    t = 0
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            f = open("/proc/%s/stat" % p).read()
-        except OSError:
-            continue
-        rest = f[f.rindex(")") + 2:].split()
-        if int(rest[2]) == pgid:
-            t += int(rest[11]) + int(rest[12])
-    return t / HZ
-
-
-def proc_cpu(pid):
-    """CPU seconds of one running process (all its threads), from /proc."""
-    try:
-        f = open("/proc/%d/stat" % pid).read()
-    except OSError:
-        return 0.0
-    rest = f[f.rindex(")") + 2:].split()
-    return (int(rest[11]) + int(rest[12])) / HZ
 
 
 def measure(name, argv, regs_of, env, sample_rss=False, also_pids=()):
@@ -75,7 +41,7 @@ def measure(name, argv, regs_of, env, sample_rss=False, also_pids=()):
     client already running), registrar CPU, registrations."""
     a0 = sum(proc_cpu(x) for x in also_pids)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    k0 = registrar_cpu(KAM)
+    k0 = group_cpu({KAM})
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          text=True)
@@ -90,7 +56,7 @@ def measure(name, argv, regs_of, env, sample_rss=False, also_pids=()):
             time.sleep(0.02)
     out, _ = p.communicate(timeout=1800)
     wall = time.perf_counter() - t0
-    k1 = registrar_cpu(KAM)
+    k1 = group_cpu({KAM})
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     cpu += sum(proc_cpu(x) for x in also_pids) - a0
@@ -106,11 +72,7 @@ def fleet_regs(out, rc):
 
 lab_env = None
 try:
-    sh("lab/lab", "up", "--slapd", "--scenario", "founding", "--users", str(N))
-    lab_env = dict(os.environ)
-    for line in sh("lab/lab", "env").splitlines():
-        k, v = line.replace("export ", "").split("=", 1)
-        lab_env[k] = v.strip("'")
+    lab_env = lab_up("--slapd", "--scenario", "founding", "--users", str(N))
     KAM = int(open("lab/run/kamailio.pid").read())
     I, POOL, D = lab_env["PHONEBOOT_DNS_INTERNAL"], lab_env["PHONEBOOT_LAB_POOL"], lab_env["PHONEBOOT_DOMAIN"]
     PW = lab_env["PHONEBOOT_PASSWORD"]

@@ -26,13 +26,10 @@ about 750 new TLS connections a second); TIMEOUT, phoneboot's --timeout in
 ms (default 10000)."""
 import os, re, resource, subprocess, sys, time
 
-if not os.environ.get("PB_LAB_LOCKED"):
-    env = dict(os.environ, PB_LAB_LOCKED="1")
-    os.execvpe("flock", ["flock", "-w", "1200", "/tmp/pb-lab.lock", sys.executable,
-                         os.path.abspath(__file__)] + sys.argv[1:], env)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlab import hold_lab_lock, lab_up, TOP  # noqa: E402
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-os.chdir(TOP)
+hold_lab_lock(__file__)
 C = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 WAVES = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 PB = os.environ.get("PB_BIN", "./phoneboot")
@@ -46,10 +43,6 @@ per_proc = max(1, (hard - 64) // 2)
 P = (C + per_proc - 1) // per_proc
 
 
-def sh(*a):
-    return subprocess.run(list(a), check=True, capture_output=True, text=True).stdout
-
-
 def sample(pid):
     """(descriptors, RSS KiB) of a live process, or None."""
     try:
@@ -61,11 +54,7 @@ def sample(pid):
 
 
 try:
-    sh("lab/lab", "up", "--slapd", "--scenario", "founding", "--users", str(N))
-    env = dict(os.environ)
-    for line in sh("lab/lab", "env").splitlines():
-        k, v = line.replace("export ", "").split("=", 1)
-        env[k] = v.strip("'")
+    env = lab_up("--slapd", "--scenario", "founding", "--users", str(N))
     common = ["--identity", env["PHONEBOOT_LAB_USER_FORMAT"], "--profile", "generic-modern",
               "--dns", env["PHONEBOOT_DNS_INTERNAL"], "--timeout", str(TIMEOUT), "--attempts", "1"]
     # the baseline: peak RSS of 50 phones booted one at a time

@@ -25,54 +25,19 @@ Environment: PB_BIN (default ./phoneboot), CONC (default 10: at 50 the lab's
 Samba, one process, answers some StartTLS requests after the 2 s timeout)."""
 import os, re, resource, subprocess, sys, time
 
-if not os.environ.get("PB_LAB_LOCKED"):
-    env = dict(os.environ, PB_LAB_LOCKED="1")
-    os.execvpe("flock", ["flock", "-w", "1200", "/tmp/pb-lab.lock", sys.executable,
-                         os.path.abspath(__file__)] + sys.argv[1:], env)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlab import hold_lab_lock, lab_up, pid_of, group_cpu, TOP  # noqa: E402
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-os.chdir(TOP)
+hold_lab_lock(__file__)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 CONC = int(os.environ.get("CONC", "10"))
 PB = os.environ.get("PB_BIN", "./phoneboot")
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def sh(*a):
-    return subprocess.run(list(a), check=True, capture_output=True, text=True).stdout
-
-
-def group_cpu(pgids):
-    """CPU seconds of every process whose process group is in pgids."""
-    t = 0
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            f = open("/proc/%s/stat" % p).read()
-        except OSError:
-            continue
-        rest = f[f.rindex(")") + 2:].split()
-        if int(rest[2]) in pgids:
-            t += int(rest[11]) + int(rest[12])
-    return t / HZ
-
-
-def pid_of(name):
-    try:
-        return int(open("lab/run/%s.pid" % name).read())
-    except (OSError, ValueError):
-        return -1
 
 
 try:
     t0 = time.perf_counter()
-    sh("lab/lab", "up", "--ad", "--scenario", "founding", "--users", str(N))
+    env = lab_up("--ad", "--scenario", "founding", "--users", str(N))
     up_s = time.perf_counter() - t0
-    env = dict(os.environ)
-    for line in sh("lab/lab", "env").splitlines():
-        k, v = line.replace("export ", "").split("=", 1)
-        env[k] = v.strip("'")
     kam = {pid_of("kamailio")}
     sipae = {pid_of("registrar"), pid_of("samba")}
     I, E = env["PHONEBOOT_DNS_INTERNAL"], env["PHONEBOOT_DNS_EXTERNAL"]
