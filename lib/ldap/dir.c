@@ -467,6 +467,29 @@ static int poll_on(struct dir_req *q, int events)
 	return uv_poll_start(q->poll, events, on_poll) < 0 ? -1 : 0;
 }
 
+/* A security layer keeps what the socket did not take of a request (it
+ * took the message whole, layer.h): it goes out as the socket becomes
+ * writable, and the answer is watched for meanwhile. 1 when watching, 0
+ * when the request failed (reported). */
+static int watch_answer(struct dir_req *q)
+{
+	Sockbuf *sb = NULL;
+	int left = 0;
+
+	if (ldap_get_option(q->ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS && sb)
+		left = ber_sockbuf_ctrl(sb, LAYER_OPT_FLUSH, NULL);
+	if (left < 0) {
+		fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: sending the %s: %s", q->url, phase(q),
+		     strerror(errno));
+		return 0;
+	}
+	if (poll_on(q, UV_READABLE | (left > 0 ? UV_WRITABLE : 0)) < 0) {
+		fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
+		return 0;
+	}
+	return 1;
+}
+
 /* Bound the phase now under way. */
 static void bound(struct dir_req *q)
 {
@@ -485,10 +508,8 @@ static void go(struct dir_req *q, enum st next)
 		fail_ldap(q, rc, "sending the request");
 		return;
 	}
-	if (poll_on(q, UV_READABLE) < 0) {
-		fail_own(q, PB_ERR_INTERNAL, "watching the LDAP connection");
+	if (!watch_answer(q))
 		return;
-	}
 	bound(q);
 }
 
@@ -1122,6 +1143,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
 		fail(q, PB_CAUSE_LDAP_UNREACHABLE, "%s: %s", q->url, uv_strerror(status));
 		return;
 	}
+	if ((events & UV_WRITABLE) && !watch_answer(q))
+		return;
 	if (events & UV_READABLE)
 		drain(q);
 }

@@ -197,10 +197,35 @@ const char *dir_gssapi_protection(const struct dir_gssapi *g)
 
 /* ---- the integrity layer (a Sockbuf_IO above TLS) ---- */
 
+/* Write what is left of the last frame. 0 when all of it went, -1 (errno;
+ * EAGAIN: the socket is full). */
+static int l_flush(Sockbuf_IO_Desc *d, struct dir_gssapi *g)
+{
+	while (g->out && g->out_off < g->out_len) {
+		ber_slen_t n = LBER_SBIOD_WRITE_NEXT(d, g->out + g->out_off,
+						     g->out_len - g->out_off);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		g->out_off += (size_t)n;
+	}
+	free(g->out);
+	g->out = NULL;
+	return 0;
+}
+
 static int l_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
 {
 	struct dir_gssapi *g = d->sbiod_pvt;
 
+	if (opt == LAYER_OPT_FLUSH && g && g->out) {
+		if (l_flush(d, g) == 0)
+			return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
+	}
 	if (opt == LBER_SB_OPT_DATA_READY && g) {
 		/* unwrapped bytes, or a whole frame, wait here: the socket
 		 * may be quiet */
@@ -271,6 +296,9 @@ static ber_slen_t l_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 		errno = EBADF;
 		return -1;
 	}
+	/* the request this answers may still be here in part */
+	if (l_flush(d, g) < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		return -1;
 	for (rounds = 0; rounds < 64 && g->plain_off >= g->plain_len; rounds++) {
 		ber_slen_t n;
 		int rc;
@@ -309,54 +337,41 @@ static ber_slen_t l_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 	return (ber_slen_t)len;
 }
 
-/* A request is wrapped once; when the layer below takes only part of the
- * frame, the rest waits here and libldap is told EAGAIN, and its retry with
- * the same bytes writes the rest. */
+/* A request is wrapped once and is the layer's from then on: what the
+ * layer below does not take at once waits here, goes out before the next
+ * write or read, and when the loop sees the socket writable
+ * (LAYER_OPT_FLUSH). libldap is told EAGAIN only while an earlier frame
+ * still waits, and then its retry brings the same bytes, not yet wrapped. */
 static ber_slen_t l_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 {
 	struct dir_gssapi *g = d->sbiod_pvt;
-	unsigned rounds;
+	gss_buffer_desc in, tok = GSS_C_EMPTY_BUFFER;
+	OM_uint32 maj, min, m2;
 
 	if (!g) {
 		errno = EBADF;
 		return -1;
 	}
-	if (!g->out) {
-		gss_buffer_desc in, tok = GSS_C_EMPTY_BUFFER;
-		OM_uint32 maj, min, m2;
-
-		in.value = buf;
-		in.length = len;
-		maj = gss_wrap(&min, g->ctx, 0, GSS_C_QOP_DEFAULT, &in, NULL, &tok);
-		if (GSS_ERROR(maj) || tok.length > MAX_WRAPPED ||
-		    !(g->out = malloc(tok.length + 4))) {
-			gss_release_buffer(&m2, &tok);
-			errno = EPROTO;
-			return -1;
-		}
-		g->out[0] = (unsigned char)(tok.length >> 24);
-		g->out[1] = (unsigned char)(tok.length >> 16);
-		g->out[2] = (unsigned char)(tok.length >> 8);
-		g->out[3] = (unsigned char)tok.length;
-		memcpy(g->out + 4, tok.value, tok.length);
-		g->out_len = tok.length + 4;
-		g->out_off = 0;
+	if (l_flush(d, g) < 0)
+		return -1;
+	in.value = buf;
+	in.length = len;
+	maj = gss_wrap(&min, g->ctx, 0, GSS_C_QOP_DEFAULT, &in, NULL, &tok);
+	if (GSS_ERROR(maj) || tok.length > MAX_WRAPPED || !(g->out = malloc(tok.length + 4))) {
 		gss_release_buffer(&m2, &tok);
-	}
-	for (rounds = 0; rounds < 64 && g->out_off < g->out_len; rounds++) {
-		ber_slen_t n = LBER_SBIOD_WRITE_NEXT(d, g->out + g->out_off,
-						     g->out_len - g->out_off);
-
-		if (n <= 0)
-			return -1;      /* errno from below (EAGAIN) */
-		g->out_off += (size_t)n;
-	}
-	if (g->out_off < g->out_len) {
-		errno = EAGAIN;
+		errno = EPROTO;
 		return -1;
 	}
-	free(g->out);
-	g->out = NULL;
+	g->out[0] = (unsigned char)(tok.length >> 24);
+	g->out[1] = (unsigned char)(tok.length >> 16);
+	g->out[2] = (unsigned char)(tok.length >> 8);
+	g->out[3] = (unsigned char)tok.length;
+	memcpy(g->out + 4, tok.value, tok.length);
+	g->out_len = tok.length + 4;
+	g->out_off = 0;
+	gss_release_buffer(&m2, &tok);
+	if (l_flush(d, g) < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		return -1;
 	return (ber_slen_t)len;
 }
 

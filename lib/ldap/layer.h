@@ -7,6 +7,14 @@
 
 #include <lber.h>
 
+/* A Sockbuf control of ours, asked through ber_sockbuf_ctrl() (liblber
+ * hands options it does not know to the top layer, and each layer passes
+ * them down): write what a layer still holds of a message it took whole.
+ * 1 while some is left (the socket is full: wait for writable and ask
+ * again), 0 when nothing is, -1 on an error (errno). A layer that holds
+ * nothing passes it down; liblber's own layers answer 0. */
+#define LAYER_OPT_FLUSH (LBER_SB_OPT_OPT_MAX + 0x50)
+
 static inline int layer_setup(Sockbuf_IO_Desc *d, void *arg)
 {
 	d->sbiod_pvt = arg;

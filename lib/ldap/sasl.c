@@ -266,15 +266,6 @@ static size_t whole(const struct sasl_ntlm *s)
 	return s->in_len >= 4 + frame_len(s) ? 4 + frame_len(s) : 0;
 }
 
-static int sb_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
-{
-	struct sasl_ntlm *s = d->sbiod_pvt;
-
-	if (opt == LBER_SB_OPT_DATA_READY && s && (s->plain_len > s->plain_off || whole(s)))
-		return 1;
-	return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
-}
-
 /* Write what is left of the last frame. 0 when all of it went, -1. */
 static int flush(Sockbuf_IO_Desc *d, struct sasl_ntlm *s)
 {
@@ -282,11 +273,28 @@ static int flush(Sockbuf_IO_Desc *d, struct sasl_ntlm *s)
 		ber_slen_t k = LBER_SBIOD_WRITE_NEXT(d, s->wire + s->wire_off,
 						     s->wire_len - s->wire_off);
 
-		if (k <= 0)
+		if (k <= 0) {
+			if (k == 0)
+				errno = EPIPE;
 			return -1;
+		}
 		s->wire_off += (size_t)k;
 	}
 	return 0;
+}
+
+static int sb_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
+{
+	struct sasl_ntlm *s = d->sbiod_pvt;
+
+	if (opt == LBER_SB_OPT_DATA_READY && s && (s->plain_len > s->plain_off || whole(s)))
+		return 1;
+	if (opt == LAYER_OPT_FLUSH && s && s->wire_off < s->wire_len) {
+		if (flush(d, s) == 0)
+			return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
+	}
+	return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
 }
 
 static ber_slen_t sb_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
@@ -407,11 +415,27 @@ static Sockbuf_IO layer = {
 	.sbi_close = layer_close,
 };
 
+int sasl_ntlm_push(struct sasl_ntlm *s, Sockbuf *sb)
+{
+	return ber_sockbuf_add_io(sb, &layer, LBER_SBIOD_LEVEL_APPLICATION, s) < 0 ? -1 : 0;
+}
+
 int sasl_ntlm_install(struct sasl_ntlm *s, LDAP *ld)
 {
 	Sockbuf *sb = NULL;
 
 	if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS || !sb)
 		return -1;
-	return ber_sockbuf_add_io(sb, &layer, LBER_SBIOD_LEVEL_APPLICATION, s) < 0 ? -1 : 0;
+	return sasl_ntlm_push(s, sb);
+}
+
+int sasl_ntlm_layer(struct ntlm_ctx *ctx, struct sasl_ntlm **out)
+{
+	struct sasl_ntlm *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -1;
+	s->ctx = ctx;
+	*out = s;
+	return 0;
 }

@@ -40,4 +40,13 @@ const char *sasl_ntlm_protection(const struct sasl_ntlm *s);
  * 0, or -1. The layer uses s, which must outlive the LDAP handle. */
 int sasl_ntlm_install(struct sasl_ntlm *s, LDAP *ld);
 
+/* The same layer pushed onto a Sockbuf of the caller's. 0, or -1. */
+int sasl_ntlm_push(struct sasl_ntlm *s, Sockbuf *sb);
+
+/* The security layer alone, around an NTLM context the caller completed
+ * (taken: sasl_ntlm_free() frees it), with no bind: a test's way to drive
+ * the layer. 0, or -1 (out of memory; ctx is still the caller's). */
+struct ntlm_ctx;
+int sasl_ntlm_layer(struct ntlm_ctx *ctx, struct sasl_ntlm **out);
+
 #endif
