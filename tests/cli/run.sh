@@ -77,16 +77,21 @@ expect_rc 2 "refused port" timeout 10 $P cert --timeout 2000 127.0.0.1:9
 grep -q tcp-refused /tmp/pb-cli.err && ok || ko "refused named"
 port=$((20000 + $$ % 20000))
 # a non-TLS port: a plain TCP listener that sends text
+rm -f /tmp/pb-cli.listening
 python3 -c '
 import socket,sys,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); s.settimeout(15)
+open(sys.argv[2], "w").close()
 try:
     for _ in range(2):
         c,_=s.accept(); c.sendall(b"SSH-2.0-OpenSSH_9.2\r\n" * 50); time.sleep(0.2); c.close()
 except Exception: pass
-' $port &
-lst=$!; sleep 0.5
+' $port /tmp/pb-cli.listening &
+lst=$!
+# listening before the first connect, on a loaded machine too (bounded: 10 s)
+for _ in $(seq 100); do [ -e /tmp/pb-cli.listening ] && break; sleep 0.1; done
+rm -f /tmp/pb-cli.listening
 expect_rc 2 "non-TLS port" timeout 20 $P cert --timeout 3000 127.0.0.1:$port
 grep -q 'does not speak TLS\|tls-handshake-failed' /tmp/pb-cli.err && ok || ko "non-TLS named: $(cat /tmp/pb-cli.err)"
 kill $lst 2>/dev/null; wait $lst 2>/dev/null
