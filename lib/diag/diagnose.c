@@ -329,7 +329,8 @@ static int other_firmware(const struct pb_logon_opts *o, const struct pb_chain *
 		const struct pb_profile *p = o->catalog->items[i];
 		struct pb_verdict *v = NULL;
 
-		if (p == o->profile || !strcmp(p->id, o->profile->id))
+		/* a definition (generic-modern) is no firmware to upgrade to */
+		if (p == o->profile || !strcmp(p->id, o->profile->id) || p->definition)
 			continue;
 		if ((rc = pb_judge(c, p, &jo, &v)) == PB_ERR_NOMEM)
 			return -1;

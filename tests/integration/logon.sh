@@ -43,7 +43,7 @@ expect "'cert-key-too-large' in d['diagnosis']['also']" "also cert-key-too-large
 expect "any(s['step']=='connect' and s['cause']=='cert-untrusted-root' for s in d['steps'])" "the cycle ends at connect with cert-untrusted-root"
 expect "'cannot install the company root' in d['diagnosis']['summary'] and 'cannot trust the pool' in d['diagnosis']['summary']" "summary in plain words"
 expect "d['auth_overridden'] is True" "the report says --auth overrode the profile"
-expect "any(r['remedy']=='reissue-chain' for r in d['remedies']) and any(r['remedy']=='upgrade-firmware' and 'generic-modern' in r['summary'] for r in d['remedies'])" "reissue-chain and upgrade-firmware suggested"
+expect "any(r['remedy']=='reissue-chain' for r in d['remedies']) and any(r['remedy']=='upgrade-firmware' and 'yealink-sfb-tls12' in r['summary'] and 'generic-modern' not in r['summary'] for r in d['remedies'])" "reissue-chain and upgrade-firmware suggested"
 # the report's shape, DESIGN.md section 4
 expect "set(['tool','version','identity','profile','outcome','cycles','steps','diagnosis','remedies']) <= set(d) and d['tool']=='phoneboot' and d['identity']=='$ID' and set(d['profile'])=={'id','name'}" "report keys as DESIGN.md section 4"
 expect "all(set(['step','screen','result','ms','facts','cause']) <= set(s) and s['result'] in ('ok','fail','skipped') for s in d['steps'])" "step entries as DESIGN.md section 4"
