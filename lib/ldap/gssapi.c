@@ -201,17 +201,8 @@ const char *dir_gssapi_protection(const struct dir_gssapi *g)
  * EAGAIN: the socket is full). */
 static int l_flush(Sockbuf_IO_Desc *d, struct dir_gssapi *g)
 {
-	while (g->out && g->out_off < g->out_len) {
-		ber_slen_t n = LBER_SBIOD_WRITE_NEXT(d, g->out + g->out_off,
-						     g->out_len - g->out_off);
-
-		if (n <= 0) {
-			if (n == 0)
-				errno = EPIPE;
-			return -1;
-		}
-		g->out_off += (size_t)n;
-	}
+	if (g->out && layer_write_rest(d, g->out, g->out_len, &g->out_off) < 0)
+		return -1;
 	free(g->out);
 	g->out = NULL;
 	return 0;
@@ -221,11 +212,8 @@ static int l_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
 {
 	struct dir_gssapi *g = d->sbiod_pvt;
 
-	if (opt == LAYER_OPT_FLUSH && g && g->out) {
-		if (l_flush(d, g) == 0)
-			return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
-	}
+	if (opt == LAYER_OPT_FLUSH && g && g->out)
+		return layer_flush_answer(d, l_flush(d, g), opt, arg);
 	if (opt == LBER_SB_OPT_DATA_READY && g) {
 		/* unwrapped bytes, or a whole frame, wait here: the socket
 		 * may be quiet */

@@ -5,6 +5,8 @@
 #ifndef PB_LDAP_LAYER_H
 #define PB_LDAP_LAYER_H
 
+#include <errno.h>
+
 #include <lber.h>
 
 /* A Sockbuf control of ours, asked through ber_sockbuf_ctrl() (liblber
@@ -14,6 +16,33 @@
  * again), 0 when nothing is, -1 on an error (errno). A layer that holds
  * nothing passes it down; liblber's own layers answer 0. */
 #define LAYER_OPT_FLUSH (LBER_SB_OPT_OPT_MAX + 0x50)
+
+/* Write buf[*off, len) to the layer below. 0 when all of it went, -1
+ * (errno; EAGAIN: the socket is full, *off says how far it got). */
+static inline int layer_write_rest(Sockbuf_IO_Desc *d, const unsigned char *buf, size_t len,
+				   size_t *off)
+{
+	while (*off < len) {
+		ber_slen_t n = LBER_SBIOD_WRITE_NEXT(d, (void *)(buf + *off), len - *off);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		*off += (size_t)n;
+	}
+	return 0;
+}
+
+/* LAYER_OPT_FLUSH's answer once a layer's own flush has run (rc 0: all
+ * written, ask the layers below; -1: still held, or an error). */
+static inline int layer_flush_answer(Sockbuf_IO_Desc *d, int rc, int opt, void *arg)
+{
+	if (rc == 0)
+		return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
+	return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
+}
 
 static inline int layer_setup(Sockbuf_IO_Desc *d, void *arg)
 {

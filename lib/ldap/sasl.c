@@ -269,18 +269,7 @@ static size_t whole(const struct sasl_ntlm *s)
 /* Write what is left of the last frame. 0 when all of it went, -1. */
 static int flush(Sockbuf_IO_Desc *d, struct sasl_ntlm *s)
 {
-	while (s->wire_off < s->wire_len) {
-		ber_slen_t k = LBER_SBIOD_WRITE_NEXT(d, s->wire + s->wire_off,
-						     s->wire_len - s->wire_off);
-
-		if (k <= 0) {
-			if (k == 0)
-				errno = EPIPE;
-			return -1;
-		}
-		s->wire_off += (size_t)k;
-	}
-	return 0;
+	return layer_write_rest(d, s->wire, s->wire_len, &s->wire_off);
 }
 
 static int sb_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
@@ -289,11 +278,8 @@ static int sb_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
 
 	if (opt == LBER_SB_OPT_DATA_READY && s && (s->plain_len > s->plain_off || whole(s)))
 		return 1;
-	if (opt == LAYER_OPT_FLUSH && s && s->wire_off < s->wire_len) {
-		if (flush(d, s) == 0)
-			return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
-	}
+	if (opt == LAYER_OPT_FLUSH && s && s->wire_off < s->wire_len)
+		return layer_flush_answer(d, flush(d, s), opt, arg);
 	return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
 }
 
