@@ -78,6 +78,8 @@ struct dir_req {
 	int connected;               /* the TCP connect is known to be over */
 	LDAP *ld;
 	struct tls_fd *tls;          /* the session under libldap, or NULL */
+	unsigned char *tls_out;      /* what it has not yet written of a message */
+	size_t tls_out_len, tls_out_off;
 	int tls_on;                  /* ... pushed into libldap's Sockbuf */
 	enum way way;
 	enum st st;
@@ -171,30 +173,95 @@ static const struct bind_method simple_bind = { "simple", simple_start, simple_a
  * Sockbuf_IO, as libldap's own TLS and SASL layers are): every later
  * request and answer goes through it. */
 
+/* Write what the session holds of the last message. 0 when all of it
+ * went, -1 (errno; EAGAIN: not now). */
+static int tls_flush(struct dir_req *q)
+{
+	while (q->tls_out && q->tls_out_off < q->tls_out_len) {
+		ssize_t n = tls_fd_write(q->tls, q->tls_out + q->tls_out_off,
+					 q->tls_out_len - q->tls_out_off);
+
+		if (n <= 0) {
+			if (n == 0)
+				errno = EPIPE;
+			return -1;
+		}
+		q->tls_out_off += (size_t)n;
+	}
+	free(q->tls_out);
+	q->tls_out = NULL;
+	return 0;
+}
+
 static int sb_ctrl(Sockbuf_IO_Desc *d, int opt, void *arg)
 {
+	struct dir_req *q = d->sbiod_pvt;
+
 	/* decrypted bytes wait in the session: the socket may be quiet */
-	if (opt == LBER_SB_OPT_DATA_READY && d->sbiod_pvt && tls_fd_pending(d->sbiod_pvt) > 0)
+	if (opt == LBER_SB_OPT_DATA_READY && q && q->tls && tls_fd_pending(q->tls) > 0)
 		return 1;
+	if (opt == LAYER_OPT_FLUSH && q && q->tls_out) {
+		int rc = tls_flush(q);
+
+		/* a session that waits to read goes on when an answer
+		 * arrives (sb_read flushes first): nothing to watch
+		 * writable for */
+		if (rc < 0 && layer_later(errno) &&
+		    tls_fd_wants_read(q->tls))
+			return 0;
+		return layer_flush_answer(d, rc, opt, arg);
+	}
 	return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
 }
 
 static ber_slen_t sb_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 {
-	if (!d->sbiod_pvt) {
+	struct dir_req *q = d->sbiod_pvt;
+
+	if (!q || !q->tls) {
 		errno = EBADF;
 		return -1;
 	}
-	return tls_fd_read(d->sbiod_pvt, buf, len);
+	/* the request this answers may still be here in part */
+	if (tls_flush(q) < 0 && !layer_later(errno))
+		return -1;
+	return tls_fd_read(q->tls, buf, len);
 }
 
+/* A message is the session's once it is given: what SSL_write does not
+ * take at once (a full socket) is kept and goes out before the next write
+ * or read, and when the loop sees the socket writable (LAYER_OPT_FLUSH),
+ * so libldap never holds a request half written (it would retry only in
+ * its own poll, which dir.c does not run). EAGAIN only while an earlier
+ * message still waits, before any of the new one is taken. */
 static ber_slen_t sb_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 {
-	if (!d->sbiod_pvt) {
+	struct dir_req *q = d->sbiod_pvt;
+	ssize_t n;
+
+	if (!q || !q->tls) {
 		errno = EBADF;
 		return -1;
 	}
-	return tls_fd_write(d->sbiod_pvt, buf, len);
+	if (tls_flush(q) < 0)
+		return -1;
+	n = tls_fd_write(q->tls, buf, len);
+	if (n < 0 && !layer_later(errno))
+		return -1;
+	if (n < 0)
+		n = 0;
+	if ((size_t)n < len) {
+		/* OpenSSL wants the same bytes again (the session is made
+		 * with SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER: a copy will do) */
+		if (!(q->tls_out = malloc(len - (size_t)n))) {
+			errno = ENOMEM;
+			return -1;
+		}
+		memcpy(q->tls_out, (const unsigned char *)buf + n, len - (size_t)n);
+		q->tls_out_len = len - (size_t)n;
+		q->tls_out_off = 0;
+	}
+	return (ber_slen_t)len;
 }
 
 static Sockbuf_IO tls_layer = {
@@ -245,6 +312,8 @@ static void drop_conn(struct dir_req *q)
 	tls_fd_free(q->tls);
 	q->tls = NULL;
 	q->tls_on = 0;
+	free(q->tls_out);
+	q->tls_out = NULL;
 	sasl_ntlm_free(q->sasl);
 	q->sasl = NULL;
 	q->sasl_on = 0;
@@ -704,7 +773,7 @@ static void tls_up(struct dir_req *q)
 	Sockbuf *sb = NULL;
 
 	if (ldap_get_option(q->ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS || !sb ||
-	    ber_sockbuf_add_io(sb, &tls_layer, LBER_SBIOD_LEVEL_TRANSPORT, q->tls) < 0) {
+	    ber_sockbuf_add_io(sb, &tls_layer, LBER_SBIOD_LEVEL_TRANSPORT, q) < 0) {
 		fail_own(q, PB_ERR_INTERNAL, "putting TLS under libldap");
 		return;
 	}

@@ -285,7 +285,7 @@ static ber_slen_t l_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 		return -1;
 	}
 	/* the request this answers may still be here in part */
-	if (l_flush(d, g) < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+	if (l_flush(d, g) < 0 && !layer_later(errno))
 		return -1;
 	for (rounds = 0; rounds < 64 && g->plain_off >= g->plain_len; rounds++) {
 		ber_slen_t n;
@@ -329,7 +329,9 @@ static ber_slen_t l_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
  * layer below does not take at once waits here, goes out before the next
  * write or read, and when the loop sees the socket writable
  * (LAYER_OPT_FLUSH). libldap is told EAGAIN only while an earlier frame
- * still waits, and then its retry brings the same bytes, not yet wrapped. */
+ * still waits; nothing of the new message is wrapped then, so a retry can
+ * never send it twice. (dir.c sends a request only after the answer to
+ * the last one, so the earlier frame is always out by then.) */
 static ber_slen_t l_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 {
 	struct dir_gssapi *g = d->sbiod_pvt;
@@ -358,7 +360,7 @@ static ber_slen_t l_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 	g->out_len = tok.length + 4;
 	g->out_off = 0;
 	gss_release_buffer(&m2, &tok);
-	if (l_flush(d, g) < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+	if (l_flush(d, g) < 0 && !layer_later(errno))
 		return -1;
 	return (ber_slen_t)len;
 }

@@ -17,6 +17,12 @@
  * nothing passes it down; liblber's own layers answer 0. */
 #define LAYER_OPT_FLUSH (LBER_SB_OPT_OPT_MAX + 0x50)
 
+/* An I/O error that is no error: the write goes on later. */
+static inline int layer_later(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
 /* Write buf[*off, len) to the layer below. 0 when all of it went, -1
  * (errno; EAGAIN: the socket is full, *off says how far it got). */
 static inline int layer_write_rest(Sockbuf_IO_Desc *d, const unsigned char *buf, size_t len,
@@ -41,7 +47,7 @@ static inline int layer_flush_answer(Sockbuf_IO_Desc *d, int rc, int opt, void *
 {
 	if (rc == 0)
 		return LBER_SBIOD_CTRL_NEXT(d, opt, arg);
-	return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
+	return layer_later(errno) ? 1 : -1;
 }
 
 static inline int layer_setup(Sockbuf_IO_Desc *d, void *arg)

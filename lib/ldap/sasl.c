@@ -292,8 +292,7 @@ static ber_slen_t sb_read(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 		errno = EBADF;
 		return -1;
 	}
-	if (s->wire_off < s->wire_len && flush(d, s) < 0 && errno != EAGAIN &&
-	    errno != EWOULDBLOCK)
+	if (s->wire_off < s->wire_len && flush(d, s) < 0 && !layer_later(errno))
 		return -1;
 	while (s->plain_len <= s->plain_off) {
 		if (!(frame = whole(s))) {
@@ -387,7 +386,7 @@ static ber_slen_t sb_write(Sockbuf_IO_Desc *d, void *buf, ber_len_t len)
 	s->wire_off = 0;
 	/* the message is ours now: what the socket does not take at once
 	 * goes before the next write or read */
-	if (flush(d, s) < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+	if (flush(d, s) < 0 && !layer_later(errno))
 		return -1;
 	return (ber_slen_t)len;
 }

@@ -59,6 +59,20 @@ static json_t *lease_json(const struct dhcp_lease *l)
 	return j;
 }
 
+static const uint8_t default_prl[] = { 1, 3, 6, 12, 15, 42, 119, 120 };
+
+/* Did the device ask for option code (its profile's option 55)? */
+static int asked(const struct pb_profile *p, uint8_t code)
+{
+	const uint8_t *prl = p->n_dhcp_request ? p->dhcp_request : default_prl;
+	size_t i, n = p->n_dhcp_request ? p->n_dhcp_request : sizeof(default_prl);
+
+	for (i = 0; i < n; i++)
+		if (prl[i] == code)
+			return 1;
+	return 0;
+}
+
 static void on_lease(const struct dhcp_result *res, void *arg)
 {
 	struct step_run *r = arg;
@@ -92,10 +106,12 @@ static void on_lease(const struct dhcp_result *res, void *arg)
 	step_exchange(r, "dhcp", 0, 0, "DHCPACK %s from %s", l->yiaddr, l->server_id);
 	step_fact(r, "lease", lease_json(l));
 	notes = json_array();
-	if (l->sip_enc < 0)
+	/* what the device asked for and did not get; a device that never
+	 * asks for option 120 (the CX700) is not told it is missing */
+	if (l->sip_enc < 0 && asked(r->o->profile, 120))
 		notes = jx_push(notes, json_string("the lease carries no option 120 "
 						   "(SIP server)"));
-	if (!l->has_43)
+	if (!l->has_43 && asked(r->o->profile, 43))
 		notes = jx_push(notes, json_string("the lease carries no option 43"));
 	step_fact(r, "notes", notes);
 	if (l->n_dns == 0) {
@@ -134,7 +150,6 @@ static void on_lease(const struct dhcp_result *res, void *arg)
 
 static void start(struct step_run *r)
 {
-	static const uint8_t default_prl[] = { 1, 3, 6, 12, 15, 42, 119, 120 };
 	const struct pb_profile *p = r->o->profile;
 	struct ctx *c = r->ctx;
 	struct dhcp_params dp;

@@ -205,3 +205,8 @@ int tls_fd_pending(const struct tls_fd *t)
 {
 	return SSL_pending(t->ssl);
 }
+
+int tls_fd_wants_read(const struct tls_fd *t)
+{
+	return SSL_want_read(t->ssl);
+}

@@ -58,4 +58,8 @@ ssize_t tls_fd_write(struct tls_fd *t, const void *buf, size_t len);
 /* Bytes decrypted and not yet read: the socket may have nothing more. */
 int tls_fd_pending(const struct tls_fd *t);
 
+/* After a write that said EAGAIN: 1 when the session waits to read (a
+ * renegotiation), not for the socket to take bytes. */
+int tls_fd_wants_read(const struct tls_fd *t);
+
 #endif

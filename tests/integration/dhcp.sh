@@ -29,9 +29,8 @@ CX="--profile polycom-cx700-ocpe --auth digest"
 run 1 "phone01 (internal DNS), CX700" $ID $CX --dhcp $IF --dhcp-configure --mac $PHONEBOOT_PHONE01_MAC
 expect "$DH['step']=='dhcp' and $DH['result']=='ok'" "the cycle starts with the dhcp step"
 expect "$DH['facts']['lease']['address']=='10.99.0.100' and $DH['facts']['lease']['dns_servers']==['10.99.0.53']" "reservation phone01: 10.99.0.100, DNS 10.99.0.53"
-expect "$DH['facts']['vendor_class']=='CPE-OCPhone' and 43 in $DH['facts']['parameter_request_list']" "the profile's vendor class (OCPE's CPE-OCPhone) and request list were sent"
-expect "'vendor_specific_43' not in $DH['facts']['lease'] and any('no option 43' in n for n in $DH['facts']['notes'])" "no MS-UC-Client option 43 for an OCPE phone, and the report says so"
-expect "$DH['facts']['lease']['sip_servers']['servers']==['pool.corp.example']" "option 120 decoded"
+expect "$DH['facts']['vendor_class']=='CPE-OCPhone' and 43 in $DH['facts']['parameter_request_list'] and 120 not in $DH['facts']['parameter_request_list']" "the profile's vendor class (OCPE's CPE-OCPhone) and request list were sent"
+expect "'vendor_specific_43' not in $DH['facts']['lease'] and any('no option 43' in n for n in $DH['facts']['notes']) and not any('option 120' in n for n in $DH['facts']['notes'])" "no MS-UC-Client option 43 for an OCPE phone, and the report says so (not of option 120, which it never asks for)"
 expect "$DH['facts']['lease']['domain_search']==['corp.example','phones.corp.example']" "option 119 decoded"
 expect "$DH['facts']['lease']['ntp_servers']==['10.99.0.10']" "option 42 decoded"
 expect "d['outcome']=='loop' and d['diagnosis']['step']=='install-root' and d['diagnosis']['cause']=='cert-sig-hash-unsupported'" "the founding loop and diagnosis"
@@ -44,9 +43,9 @@ run 0 "phone02 (external DNS), CX700: the fix" $ID $CX --dhcp $IF --dhcp-configu
 expect "$DH['facts']['lease']['address']=='10.99.0.101' and $DH['facts']['lease']['dns_servers']==['10.99.0.54']" "reservation phone02: DNS 10.99.0.54"
 expect "d['outcome']=='signed-in' and d['target'].startswith('edge.corp.example')" "signed in through the edge, from DHCP to 200 OK"
 
-run 1 "unknown MAC" $ID $CX --dhcp $IF --dhcp-configure --mac 02:00:00:00:42:42
+run 1 "unknown MAC, Lync Phone Edition" $ID --profile lpe-aries-sha2 --auth digest --dhcp $IF --dhcp-configure --mac 02:00:00:00:42:42
 expect "$DH['facts']['lease']['address'].startswith('10.99.0.') and $DH['facts']['lease']['address'] not in ('10.99.0.100','10.99.0.101')" "a pool address"
-expect "$DH['facts']['lease']['sip_servers'] is None and any('no option 120' in n for n in $DH['facts']['notes'])" "no option 120, and the report says so"
+expect "$DH['facts']['lease']['sip_servers'] is None and any('no option 120' in n for n in $DH['facts']['notes'])" "no option 120 for it, and the report says so"
 
 # DHCPINFORM: the address is already set
 ip -n $PHONEBOOT_LAB_NETNS_PHONE addr add 10.99.0.77/24 dev $IF
@@ -61,7 +60,8 @@ grep -q 'no such interface' "$ERR" && ok "  said so" || ko "  no message"
 lab/lab up --slapd --netns --scenario no-pool-srv >/dev/null || ko "lab up no-pool-srv"
 run 1 "LPE, no SIP SRV: option 120 leads to the pool" $ID --profile lpe-aries-sha2 --auth digest --dhcp $IF --dhcp-configure --mac $PHONEBOOT_PHONE01_MAC
 expect "d['target']=='pool.corp.example:5061' and any(s['step']=='locate-pool' and s['result']=='ok' and s['facts']['lookups'][-1]['name']=='pool.corp.example' for s in d['steps'])" "locate-pool took the DHCP option 120 server"
-expect "$DH['facts']['vendor_class']=='MS-UC-Client'" "Lync Phone Edition's vendor class was sent"
+expect "$DH['facts']['vendor_class']=='MS-UC-Client' and 120 in $DH['facts']['parameter_request_list']" "Lync Phone Edition's vendor class and option 120 were asked for"
+expect "$DH['facts']['lease']['sip_servers']['servers']==['pool.corp.example']" "option 120 decoded"
 expect "$DH['facts']['lease']['vendor_specific_43']['ms_uc_client']['cert_prov_path']=='/CertProv/CertProvisioningService.svc'" "option 43 decoded (MS-UC-Client sub-options)"
 lab/lab up --slapd --netns --scenario dhcp-down >/dev/null || ko "lab up dhcp-down"
 t0=$(date +%s%N)

@@ -164,6 +164,17 @@ static void confidence(void **s)
 	assert_false(f->other_reading_passes);
 	assert_false(v->usable_other_reading);
 	pb_verdict_free(v);
+	/* the VVX's wildcard rule: a Let's Encrypt-style wildcard (CN and SAN)
+	 * failed in practice; the documented CN-only rule would take it from
+	 * the SAN */
+	v = judge("chain-wildcard.pem", "polycom-vvx-ucs5");
+	f = find(v, PB_CAUSE_CERT_WILDCARD_UNSUPPORTED, 0);
+	assert_int_equal(f->confidence, PB_CONF_DISPUTED);
+	assert_string_equal(f->fact, "certificates.wildcard");
+	assert_true(f->other_reading_passes);
+	assert_false(v->usable);
+	assert_true(v->usable_other_reading);
+	pb_verdict_free(v);
 	/* documented: XP SP2 has no SHA-2; nothing disputed */
 	v = judge("chain-founding-internal.pem", "windows-xp-sp2-cryptoapi");
 	f = find(v, PB_CAUSE_CERT_SIG_HASH_UNSUPPORTED, 1);
@@ -323,8 +334,8 @@ static void names(void **s)
 	EXPECT(judge_full("chain-wildcard.pem", "lpe-aries-pre-sha2",
 			  "a.pool.test.example", now2026, NULL),
 	       PB_CAUSE_CERT_WILDCARD_UNSUPPORTED, PB_CAUSE_CERT_NAME_MISMATCH);
-	/* VVX: no wildcard in the CN (documented), and a Let's Encrypt-style
-	 * one in the CN and the SAN needed the name check off (reported) */
+	/* VVX: a Let's Encrypt-style wildcard in the CN and the SAN needed the
+	 * name check off (reported; disputed by the CN-only rule) */
 	EXPECT(judge_full("chain-wildcard.pem", "polycom-vvx-ucs5",
 			  "pool.test.example", now2026, NULL), PB_CAUSE_CERT_WILDCARD_UNSUPPORTED);
 }
