@@ -40,7 +40,9 @@ static void found(const struct rep_step *s, char *buf, size_t len)
 		for (i = 0; i < l->n_sip && off < len; i++)
 			off += (size_t)snprintf(buf + off, len - off, " %s", l->sip[i]);
 		if (!l->has_sip && off < len)
-			snprintf(buf + off, len - off, " none");
+			off += (size_t)snprintf(buf + off, len - off, " none");
+		if (l->voice_vlan && off < len)
+			snprintf(buf + off, len - off, "; voice VLAN %d (not followed)", l->voice_vlan);
 	} else if (*s->dc) {
 		snprintf(buf, len, "%s", s->dc);
 	} else if (*s->pool) {

@@ -61,6 +61,7 @@ static void step(const json_t *j, struct rep_step *s)
 		s->lease.has_sip = json_is_object(sip);
 		s->lease.n_sip = strings(json_object_get(sip, "servers"), s->lease.sip,
 					 REP_MAX_LIST);
+		s->lease.voice_vlan = (int)json_integer_value(json_object_get(f, "voice_vlan"));
 	}
 	s->dc = str(f, "dc");
 	s->pool = str(f, "pool");

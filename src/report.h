@@ -24,6 +24,7 @@ struct rep_lease {
 	const char *sip[REP_MAX_LIST];       /* option 120 */
 	size_t n_sip;
 	int has_sip;
+	int voice_vlan;                      /* option 43's, the phone follows it; 0 none */
 };
 
 /* Every string is borrowed from the report's JSON document ("" when

@@ -40,9 +40,12 @@ struct dhcp_lease {
 	size_t n_sip;
 	char tftp150[DHCP_MAX_LIST][16];            /* 150 (Cisco TFTP servers) */
 	size_t n_tftp150;
-	/* 43 for MS-UC-Client (MS doc gg412828): sub-options 1..5 */
+	/* 43 for MS-UC-Client (MS doc gg412828): sub-options 1..5; and 10, the
+	 * voice VLAN of MS-UC-Client and CPE-OCPHONE phones (gg398088) */
 	int has_43, ms_uc;
 	char uc_identifier[64], uc_scheme[16], uc_fqdn[256], uc_port[8], uc_path[256];
+	char uc_vlan[16];                           /* sub-option 10 as sent */
+	int voice_vlan;                             /* 1..4094, 0 absent, -1 not a VLAN ID */
 	char opt43_hex[2 * 255 + 1];
 	char message[128];                          /* 56 */
 };

@@ -144,6 +144,21 @@ int dhcp_names(const uint8_t *data, size_t len, char out[][256], size_t max)
 	return (int)(n < max ? n : max);
 }
 
+/* Sub-option 10's VLAN ID: ASCII decimal, 1..4094 (AudioCodes' reading of
+ * gg398088: "VoiceVLAN Valid values: 1-4094"); -1 for anything else. */
+static int vlan_id(const char *t)
+{
+	long v = 0;
+	size_t i;
+
+	for (i = 0; t[i]; i++) {
+		if (t[i] < '0' || t[i] > '9' || i >= 4)
+			return -1;
+		v = v * 10 + (t[i] - '0');
+	}
+	return i && v >= 1 && v <= 4094 ? (int)v : -1;
+}
+
 /* Option 43 as MS-UC-Client sub-options: TLV, any order, 0xFF optional. */
 static void ms_uc(struct dhcp_lease *l, const uint8_t *p, size_t n)
 {
@@ -167,6 +182,10 @@ static void ms_uc(struct dhcp_lease *l, const uint8_t *p, size_t n)
 		case 3: text(p + i + 2, len, l->uc_fqdn, sizeof(l->uc_fqdn)); break;
 		case 4: text(p + i + 2, len, l->uc_port, sizeof(l->uc_port)); break;
 		case 5: text(p + i + 2, len, l->uc_path, sizeof(l->uc_path)); break;
+		case 10:
+			text(p + i + 2, len, l->uc_vlan, sizeof(l->uc_vlan));
+			l->voice_vlan = len < sizeof(l->uc_vlan) ? vlan_id(l->uc_vlan) : -1;
+			break;
 		default: break;
 		}
 		i += 2 + (size_t)len;

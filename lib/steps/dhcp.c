@@ -48,6 +48,10 @@ static json_t *lease_json(const struct dhcp_lease *l)
 				"uc_identifier", l->uc_identifier, "url_scheme", l->uc_scheme,
 				"web_server_fqdn", l->uc_fqdn, "web_server_port", l->uc_port,
 				"cert_prov_path", l->uc_path));
+		if (l->voice_vlan > 0)
+			o = jx_set(o, "voice_vlan", json_integer(l->voice_vlan));
+		else if (l->voice_vlan < 0)
+			o = jx_set(o, "voice_vlan_invalid", json_string(l->uc_vlan));
 		j = jx_set(j, "vendor_specific_43", o);
 	}
 	if (l->vendor_class[0])
@@ -71,6 +75,34 @@ static int asked(const struct pb_profile *p, uint8_t code)
 		if (prl[i] == code)
 			return 1;
 	return 0;
+}
+
+/* Option 43's sub-option 10, the voice VLAN (gg398088). The UC phones
+ * follow it: the OCPE release notes have the phone "store the VLAN ID and
+ * immediately release the address lease", then ask again with its frames
+ * tagged. phoneboot does not move: it says so, since every later step
+ * then speaks for the phone only if that VLAN is served alike. */
+static void voice_vlan_note(struct step_run *r, const struct dhcp_lease *l, json_t **notes)
+{
+	enum pb_flow flow = r->o->profile->flow;
+	char buf[400];
+
+	if (l->voice_vlan < 0) {
+		snprintf(buf, sizeof(buf), "option 43 sub-option 10 is no VLAN ID (1-4094): "
+			 "\"%s\"; the phone cannot follow it", l->uc_vlan);
+	} else if (l->voice_vlan > 0 && (flow == PB_FLOW_OCPE || flow == PB_FLOW_LPE)) {
+		step_fact(r, "voice_vlan", json_integer(l->voice_vlan));
+		snprintf(buf, sizeof(buf), "option 43 names voice VLAN %d: the phone releases "
+			 "this lease and asks again on VLAN %d; phoneboot stays on %s, so the "
+			 "steps below are the phone's only if VLAN %d is served alike",
+			 l->voice_vlan, l->voice_vlan, r->o->dhcp_iface, l->voice_vlan);
+	} else if (l->voice_vlan > 0) {
+		snprintf(buf, sizeof(buf), "option 43 names voice VLAN %d, Microsoft's UC "
+			 "phones' setting; this firmware is not known to follow it", l->voice_vlan);
+	} else {
+		return;
+	}
+	*notes = jx_push(*notes, json_string(buf));
 }
 
 static void on_lease(const struct dhcp_result *res, void *arg)
@@ -113,6 +145,7 @@ static void on_lease(const struct dhcp_result *res, void *arg)
 						   "(SIP server)"));
 	if (!l->has_43 && asked(r->o->profile, 43))
 		notes = jx_push(notes, json_string("the lease carries no option 43"));
+	voice_vlan_note(r, l, &notes);
 	step_fact(r, "notes", notes);
 	if (l->n_dns == 0) {
 		step_done(r, PB_CAUSE_DHCP_NO_DNS, "the lease names no DNS server (option 6)", NULL);

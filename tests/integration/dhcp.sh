@@ -56,6 +56,15 @@ ip -n $PHONEBOOT_LAB_NETNS_PHONE addr del 10.99.0.77/24 dev $IF
 run 2 "no such interface" $ID $CX --dhcp nosuch0
 grep -q 'no such interface' "$ERR" && ok "  said so" || ko "  no message"
 
+# a voice VLAN in option 43 (sub-option 10): the CX700 would move to it
+lab/lab up --slapd --netns --scenario voice-vlan >/dev/null || ko "lab up voice-vlan"
+run 1 "CX700, option 43 names voice VLAN 100" $ID $CX --dhcp $IF --dhcp-configure --mac $PHONEBOOT_PHONE01_MAC
+expect "$DH['facts']['lease']['vendor_specific_43']['voice_vlan']==100 and $DH['facts']['voice_vlan']==100" "sub-option 10 decoded: VLAN 100"
+expect "any('voice VLAN 100' in n and 'stays on' in n for n in $DH['facts']['notes'])" "the report says the phone would move and phoneboot did not"
+expect "d['diagnosis']['cause']=='cert-sig-hash-unsupported'" "the boot goes on as before (founding)"
+ip netns exec "$PHONEBOOT_LAB_NETNS_PHONE" timeout 60 "$PB" logon $ID $CX --dhcp $IF --dhcp-configure --mac $PHONEBOOT_PHONE01_MAC >"$OUT" 2>"$ERR"
+grep -q 'voice VLAN 100 (not followed)' "$OUT" && ok "  the text report shows it" || { ko "  the text report shows it"; head -c 800 "$OUT"; }
+
 # Lync Phone Edition: no SIP SRV in DNS, so the option 120 server is next
 lab/lab up --slapd --netns --scenario no-pool-srv >/dev/null || ko "lab up no-pool-srv"
 run 1 "LPE, no SIP SRV: option 120 leads to the pool" $ID --profile lpe-aries-sha2 --auth digest --dhcp $IF --dhcp-configure --mac $PHONEBOOT_PHONE01_MAC

@@ -157,6 +157,42 @@ static void option_120_addresses_and_43_in_order(void **st)
 	assert_int_equal(l.n_dns, 0);
 }
 
+/* Sub-option 10, the voice VLAN (gg398088: vendor class CPE-OCPHONE): an
+ * ASCII VLAN ID, 1..4094; anything else is kept as sent and marked -1 */
+static void voice_vlan_sub_option(void **st)
+{
+	static const struct {
+		const char *hex, *text;
+		int vlan;
+	} cases[] = {
+		{ "0a03313030", "100", 100 },
+		{ "0a0134", "4", 4 },
+		{ "0a0434303934", "4094", 4094 },
+		{ "0a0434303935", "4095", -1 },         /* reserved */
+		{ "0a0130", "0", -1 },
+		{ "0a03616263", "abc", -1 },
+		{ "0a053030303130", "00010", -1 },      /* more digits than a VLAN ID has */
+		{ "0a00", "", -1 },
+		{ "010c4d532d55432d436c69656e74", "", 0 },  /* no sub-option 10 */
+	};
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pkt p;
+		struct dhcp_lease l;
+		char err[128];
+
+		reply(&p, DHCP_ACK);
+		hexopt(&p, 43, cases[i].hex);
+		p.b[p.n++] = 255;
+		assert_int_equal(dhcp_parse(p.b, p.n, XID, mac, &l, err, sizeof(err)), 0);
+		assert_true(l.has_43);
+		assert_string_equal(l.uc_vlan, cases[i].text);
+		assert_int_equal(l.voice_vlan, cases[i].vlan);
+	}
+}
+
 static void long_options_concatenate(void **st)
 {
 	struct pkt p;
@@ -728,6 +764,7 @@ int main(void)
 		cmocka_unit_test(build),
 		cmocka_unit_test(lab_ack),
 		cmocka_unit_test(option_120_addresses_and_43_in_order),
+		cmocka_unit_test(voice_vlan_sub_option),
 		cmocka_unit_test(long_options_concatenate),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(names),
