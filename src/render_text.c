@@ -35,11 +35,13 @@ static void found(const struct rep_step *s, char *buf, size_t len)
 		for (i = 0; i < l->n_dns && off < len; i++)
 			off += (size_t)snprintf(buf + off, len - off, " %s", l->dns[i]);
 		if (off < len)
-			off += (size_t)snprintf(buf + off, len - off, "; domain %s; SIP server (120)",
-						l->domain);
+			off += (size_t)snprintf(buf + off, len - off, "; domain %s", l->domain);
+		/* option 120 where the device asked for it, or got it anyway */
+		if ((l->has_sip || l->asked_sip) && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "; SIP server (120)");
 		for (i = 0; i < l->n_sip && off < len; i++)
 			off += (size_t)snprintf(buf + off, len - off, " %s", l->sip[i]);
-		if (!l->has_sip && off < len)
+		if (!l->has_sip && l->asked_sip && off < len)
 			off += (size_t)snprintf(buf + off, len - off, " none");
 		if (l->voice_vlan && off < len)
 			snprintf(buf + off, len - off, "; voice VLAN %d (not followed)", l->voice_vlan);

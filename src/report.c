@@ -62,6 +62,16 @@ static void step(const json_t *j, struct rep_step *s)
 		s->lease.n_sip = strings(json_object_get(sip, "servers"), s->lease.sip,
 					 REP_MAX_LIST);
 		s->lease.voice_vlan = (int)json_integer_value(json_object_get(f, "voice_vlan"));
+		{
+			const json_t *prl = json_object_get(f, "parameter_request_list"), *v;
+			size_t k;
+
+			/* a report without the list (an older one) asked for it */
+			s->lease.asked_sip = !json_is_array(prl);
+			json_array_foreach(prl, k, v)
+				if (json_integer_value(v) == 120)
+					s->lease.asked_sip = 1;
+		}
 	}
 	s->dc = str(f, "dc");
 	s->pool = str(f, "pool");

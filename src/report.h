@@ -23,7 +23,7 @@ struct rep_lease {
 	size_t n_dns;
 	const char *sip[REP_MAX_LIST];       /* option 120 */
 	size_t n_sip;
-	int has_sip;
+	int has_sip, asked_sip;               /* option 120 got; asked for (option 55) */
 	int voice_vlan;                      /* option 43's, the phone follows it; 0 none */
 };
 
