@@ -31,14 +31,14 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/steps/authenticate.c lib/steps/register.c lib/steps/time.c \
            lib/steps/device_update.c lib/http/http.c lib/http/ucupdate.c lib/tls/hook.c \
            lib/auth/auth.c lib/auth/digest.c lib/auth/ntlm.c lib/diag/diagnose.c lib/logon.c \
-           lib/ntlm/ntlm.c lib/sipae/sipae.c lib/auth/kerberos.c \
+           lib/ntlm/ntlm.c lib/sipae/sipae.c lib/auth/kerberos.c lib/auth/tlsdsk.c \
            lib/krb/krb.c lib/krb/kdc.c lib/krb/login.c lib/ldap/gssapi.c
 CLI_SRC := src/main.c src/opts.c src/help.c src/cmd_profiles.c src/cmd_cert.c src/cmd_logon.c \
            src/cmd_report.c src/report.c src/render_text.c src/html.c src/paths.c \
            src/cmd_fleet.c src/cmd_matrix.c src/fleet_util.c src/fleet_csv.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
            test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag \
-           test_time_devupdate test_fleet test_spnego test_krb
+           test_time_devupdate test_fleet test_spnego test_krb test_tlsdsk
 
 B := build
 

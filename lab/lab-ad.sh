@@ -242,7 +242,7 @@ reg_start() {
 	# Kerberos: the keytab exported into the template (never the host's
 	# /etc/krb5.keytab), the lab's krb5.conf, a replay cache of its own
 	local args="--version $SIPAE_VERSION --domain $DOMAIN --sts-uri https://pool.$DOMAIN/CertProv/CertProvisioningService.svc"
-	args="$args --keytab $RUN/ad/sip-pool.keytab"
+	args="$args --keytab $RUN/ad/sip-pool.keytab --client-ca $PKI/certprov-ca.crt"
 	[ "$s" = pool-down ] || args="$args --listen $pool"
 	# remote users authenticate through the Edge against the pool (OCS:
 	# the Access Edge does not authenticate; the next hop does). NTLM only:

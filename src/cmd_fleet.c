@@ -28,6 +28,7 @@ struct fleet_cli {
 	double rate;
 	unsigned shard, shards, auth, skip;
 	int sign_out;
+	const char *client_cert;        /* --client-cert: every phone's (TLS-DSK) */
 	const char *const *dns;           /* borrowed from argv */
 	size_t n_dns;
 	const char *dhcp;
@@ -124,6 +125,7 @@ static void common_opts(const struct fleet_cli *c, struct pb_logon_opts *o)
 	o->time_set = c->now != 0;      /* --time: the device's clock, over NTP's */
 	o->skip_steps = c->skip;
 	o->sign_out = c->sign_out;
+	o->client_cert = c->client_cert;
 	o->dns = c->dns;
 	o->n_dns = c->n_dns;
 	o->dhcp_iface = c->dhcp;
@@ -504,6 +506,7 @@ static void fleet_opts(const struct cli_args *a, struct fleet_cli *c)
 	const char *progress = opt_str(a, OPT_PROGRESS);
 
 	c->sign_out = opt_set(a, OPT_SIGN_OUT);
+	c->client_cert = opt_str(a, OPT_CLIENT_CERT);
 	c->count = opt_uint(a, OPT_FLEET_COUNT, 0);
 	c->ident_fmt = opt_str(a, OPT_IDENTITY);
 	c->first = opt_uint(a, OPT_FIRST, 1);

@@ -136,6 +136,7 @@ static void logon_opts(const struct cli_args *a, struct pb_logon_opts *o, char *
 	o->auth = auth_bits(opt_str(a, OPT_AUTH));
 	o->ldap_plain_bind = opt_set(a, OPT_LDAP_PLAIN_BIND);
 	o->sign_out = opt_set(a, OPT_SIGN_OUT);
+	o->client_cert = opt_str(a, OPT_CLIENT_CERT);
 	o->attempts = (unsigned)opt_uint(a, OPT_ATTEMPTS, 2);
 	o->timeout_ms = (unsigned)opt_uint(a, OPT_TIMEOUT, 2000);
 	o->now = opt_set(a, OPT_TIME) ? a->v[OPT_TIME].time : time(NULL);

@@ -60,6 +60,10 @@ const struct opt_row opt_table[] = {
 	{ OPT_LDAP_PLAIN_BIND, "ldap-plain-bind", OK_FLAG, ARG_NONE, NULL, LOGON, 0, 0, NULL,
 	  "Old directories: where neither StartTLS nor LDAPS works, send the password "
 	  "in a simple bind in clear text on port 389 (the report warns)." },
+	{ OPT_CLIENT_CERT, "client-cert", OK_STRING, ARG_REQUIRED, "FILE", LOGON | FLEET, 0, 0, NULL,
+	  "The client certificate a first sign-in provisioned (PEM: the certificate "
+	  "and its private key): the device answers TLS-DSK with it (default: none, "
+	  "TLS-DSK is passed over)." },
 	{ OPT_SIGN_OUT, "sign-out", OK_FLAG, ARG_NONE, NULL, LOGON | FLEET, 0, 0, NULL,
 	  "Once signed in, sign out again (REGISTER with Expires: 0), signed in the "
 	  "security association the sign-in set up, and check the registrar's proof." },

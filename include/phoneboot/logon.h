@@ -59,6 +59,10 @@ struct pb_logon_opts {
 					       (REGISTER Expires: 0) in the security
 					       association the sign-in set up, and
 					       check the registrar's proof. 0: stay */
+	const char *client_cert;            /* the client certificate a first sign-in
+					       provisioned (PEM, certificate and private
+					       key): TLS-DSK answers with it. NULL: none,
+					       and TLS-DSK is passed over */
 	int no_exchanges;                   /* 1: the report's "exchanges" (the ladder)
 					       stays empty: a fleet whose lines only its
 					       summary reads saves their CPU and memory */

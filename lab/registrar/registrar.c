@@ -9,6 +9,7 @@
  *                   [--schemes NTLM,Kerberos,TLS-DSK] [--bad-rspauth]
  *                   [--redirect URI] [--sts-uri URI] [--no-reason-warning]
  *                   [--max-expires S] [--plugin gssntlmssp.so] [--keytab FILE]
+ *                   [--client-ca PEM]
  *                   --listen ADDR:PORT,chain=PEM,key=PEM,target=FQDN[,tls12]
  *                            [,schemes=NTLM+Kerberos+TLS-DSK][,bad-rspauth][,redirect=URI]
  *                   [--listen ...]
@@ -18,7 +19,9 @@
  * TLS 1.0 to 1.2, as OCS 2007 R2 on Windows Server 2008 (no TLS 1.3);
  * ",tls12" refuses anything older than 1.2. Kerberos is offered only with
  * --keytab (its principals are the ones it accepts: sip/<target>); the
- * keytab is read once, at start. Logs one line per request on
+ * keytab is read once, at start. TLS-DSK is verified only with --client-ca
+ * (the CA of the client certificates; it must come before the --listen
+ * options). Logs one line per request on
  * stderr. SIGTERM/SIGINT end it. */
 #include "gssntlm.h"
 #include "gsskrb.h"
@@ -72,6 +75,7 @@ struct conn {
 	int closing;
 };
 
+static const char *client_ca;   /* --client-ca: TLS-DSK's certificates come from it */
 static struct listener ls[MAX_LISTEN];
 static int nls;
 static struct conn *cs[MAX_CONN];
@@ -124,6 +128,34 @@ static unsigned parse_schemes(const char *s)
 		else return 0;
 	}
 	return v;
+}
+
+/* TLS-DSK's handshake (inside SIP): this listener's certificate, TLS 1.0
+ * to 1.2 ([MS-SIPAE] 3.1), a client certificate of the CertProv CA
+ * required */
+static SSL_CTX *tlsdsk_ctx(const char *chain, const char *key)
+{
+	SSL_CTX *x = SSL_CTX_new(TLS_server_method());
+	STACK_OF(X509_NAME) *names;
+
+	if (x == NULL)
+		return NULL;
+	SSL_CTX_set_security_level(x, 0);
+	SSL_CTX_set_min_proto_version(x, TLS1_VERSION);
+	SSL_CTX_set_max_proto_version(x, TLS1_2_VERSION);
+	SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(x, SSL_OP_NO_TICKET);
+	if (SSL_CTX_set_cipher_list(x, "DEFAULT:@SECLEVEL=0") != 1 ||
+	    SSL_CTX_use_certificate_chain_file(x, chain) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(x, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_load_verify_locations(x, client_ca, NULL) != 1 ||
+	    (names = SSL_load_client_CA_file(client_ca)) == NULL) {
+		SSL_CTX_free(x);
+		return NULL;
+	}
+	SSL_CTX_set_client_CA_list(x, names);
+	SSL_CTX_set_verify(x, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	return x;
 }
 
 static int add_listener(const char *spec)
@@ -190,6 +222,10 @@ static int add_listener(const char *spec)
 		return -1;
 	}
 	SSL_CTX_set_session_cache_mode(l->ctx, SSL_SESS_CACHE_OFF);
+	if (client_ca != NULL && (l->cfg.tlsdsk_ctx = tlsdsk_ctx(chain, key)) == NULL) {
+		ERR_print_errors_fp(stderr);
+		return -1;
+	}
 	l->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->fd < 0)
 		return -1;
@@ -359,7 +395,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: sipae-registrar [--realm R] [--domain D] [--version 2|3|4]\n"
 		"  [--schemes NTLM,Kerberos,TLS-DSK] [--bad-rspauth] [--redirect URI] [--sts-uri URI]\n"
-		"  [--no-reason-warning] [--max-expires S] [--plugin PATH] [--keytab FILE]\n"
+		"  [--no-reason-warning] [--max-expires S] [--plugin PATH] [--keytab FILE] [--client-ca PEM]\n"
 		"  --listen ADDR:PORT,chain=PEM,key=PEM,target=FQDN[,tls12][,schemes=A+B][,bad-rspauth][,redirect=URI] ...\n"
 		"  (options before a --listen are its defaults)\n");
 	return 2;
@@ -390,6 +426,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--sts-uri") == 0) cfg.sts_uri = v;
 		else if (strcmp(a, "--plugin") == 0) plugin = v;
 		else if (strcmp(a, "--keytab") == 0) keytab = v;
+		else if (strcmp(a, "--client-ca") == 0) client_ca = v;
 		else if (strcmp(a, "--version") == 0) {
 			if (strlen(v) != 1 || v[0] < '2' || v[0] > '4')
 				return usage();

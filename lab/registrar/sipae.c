@@ -30,8 +30,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #define MAX_SA 512
 #define SA_PENDING_TTL 60           /* s, between CHALLENGE and AUTHENTICATE */
@@ -47,6 +51,9 @@ struct sa {
 	struct ntlm_ctx *ctx;
 	struct krb_ctx *kctx;
 	unsigned char challenge[8]; /* our server challenge, to ask winbind why */
+	SSL *ssl;                   /* TLS-DSK: the handshake on memory BIOs */
+	unsigned char ckey[32], skey[32];   /* TLS-DSK: client and server signing keys */
+	int md5;                    /* TLS-DSK: HMAC-MD5 (an MD5 suite), else HMAC-SHA1 */
 	int version;                /* negotiated at the final handshake */
 	unsigned long snum, last_cnum;
 	time_t used;
@@ -57,6 +64,8 @@ static void sa_free(struct sa *s)
 {
 	ntlm_free(s->ctx);
 	krb_free(s->kctx);
+	SSL_free(s->ssl);
+	OPENSSL_cleanse(s, sizeof *s);
 	memset(s, 0, sizeof *s);
 }
 
@@ -103,13 +112,27 @@ static struct sa *sa_find(struct sip_str opaque, int state)
  * RFC 1964/4757 for RC4 keys) */
 static const char *sa_scheme(const struct sa *s)
 {
-	return s->scheme == SCHEME_KERBEROS ? "Kerberos" : "NTLM";
+	return s->scheme == SCHEME_KERBEROS ? "Kerberos" : s->scheme == SCHEME_TLSDSK ? "TLS-DSK" : "NTLM";
+}
+
+/* TLS-DSK: HMAC-SHA1 (HMAC-MD5 under an MD5 suite) with a 32-byte key */
+static int tlsdsk_hmac(const struct sa *s, const unsigned char *key, const char *m, size_t n,
+		       unsigned char *out, unsigned *len)
+{
+	return HMAC(s->md5 ? EVP_md5() : EVP_sha1(), key, 32, (const unsigned char *)m, n, out, len)
+		? 0 : -1;
 }
 
 static int sa_verify(struct sa *s, const char *m, size_t n, const unsigned char *sig, size_t len)
 {
 	if (s->scheme == SCHEME_KERBEROS)
 		return krb_verify(s->kctx, m, n, sig, len);
+	if (s->scheme == SCHEME_TLSDSK) {
+		unsigned char mac[EVP_MAX_MD_SIZE];
+		unsigned ml = 0;
+		return tlsdsk_hmac(s, s->ckey, m, n, mac, &ml) == 0 && ml == len &&
+		       CRYPTO_memcmp(mac, sig, len) == 0 ? 0 : -1;
+	}
 	return ntlm_verify(s->ctx, m, n, sig, len);
 }
 
@@ -117,6 +140,15 @@ static int sa_sign(struct sa *s, const char *m, size_t n, unsigned char *sig, si
 {
 	if (s->scheme == SCHEME_KERBEROS)
 		return krb_sign(s->kctx, m, n, sig, cap, len);
+	if (s->scheme == SCHEME_TLSDSK) {
+		unsigned char mac[EVP_MAX_MD_SIZE];
+		unsigned ml = 0;
+		if (tlsdsk_hmac(s, s->skey, m, n, mac, &ml) < 0 || ml > cap)
+			return -1;
+		memcpy(sig, mac, ml);
+		*len = ml;
+		return 0;
+	}
 	if (cap < 16)
 		return -1;
 	*len = 16;
@@ -206,7 +238,8 @@ static struct sip_str S(const char *z) { return (struct sip_str){ z, strlen(z) }
 struct reply {
 	int status;
 	const char *reason;
-	char hdrs[8192];            /* extra header lines, CRLF-terminated */
+	char hdrs[16384];           /* extra header lines, CRLF-terminated (TLS-DSK's
+				     * handshake with a certificate chain) */
 	struct sbuf h;
 	struct sa *sign;            /* sign with this SA (Authentication-Info) */
 	const char *expires;        /* Expires header value, or NULL */
@@ -303,7 +336,7 @@ static int emit(const struct sipae_config *cfg, const char *target, const struct
 		/* scenario bad-rspauth: one bit of the checksum (NTLM: bytes
 		 * 4-11; a Kerberos MIC token ends with it) */
 		if (cfg->bad_rspauth)
-			sig[s->scheme == SCHEME_KERBEROS ? siglen - 1 : 8] ^= 0x01;
+			sig[s->scheme == SCHEME_NTLM ? 8 : siglen - 1] ^= 0x01;
 		sb_printf(out, "Authentication-Info: %s rspauth=\"", sa_scheme(s));
 		sb_hex(out, sig, siglen, 1);
 		sb_printf(out, "\", srand=\"%s\", snum=\"%s\", opaque=\"%s\", qop=\"auth\", "
@@ -675,6 +708,135 @@ static int kerberos(const struct sipae_config *cfg, const char *target, const st
 	}
 }
 
+/* ---- TLS-DSK ([MS-SIPAE]; docs/tls-dsk.md): a TLS handshake in gssapi-data,
+ * on memory BIOs with this listener's certificate, the client's
+ * certificate from the lab's CertProv CA naming the user (CN=user@domain);
+ * then the keys of the EAP-TLS key block: the client signs with bytes
+ * 64..95, we with 96..127 ---- */
+
+/* What our side of the handshake wrote, as a 401 with opaque and
+ * gssapi-data; extra (may be NULL) adds a refusal's headers. */
+static int tlsdsk_401(const struct sipae_config *cfg, const char *target, const struct sip_msg *req,
+		      struct sa *s, struct sbuf *out, const char *extra)
+{
+	BIO *w = SSL_get_wbio(s->ssl);
+	char *p = NULL;
+	long n = BIO_get_mem_data(w, &p);
+	static char b64[MAX_TOKEN * 8];
+	struct reply r;
+
+	if (n < 0 || (size_t)n * 4 / 3 + 8 > sizeof b64)
+		return -1;
+	b64_encode((const unsigned char *)p, (size_t)n, b64, sizeof b64);
+	(void)BIO_reset(w);
+	reply_init(&r, 401, "Unauthorized");
+	sb_printf(&r.h, "WWW-Authenticate: TLS-DSK opaque=\"%s\", gssapi-data=\"%s\", targetname=\"%s\", "
+		  "realm=\"%s\"", s->opaque, b64, target, cfg->realm);
+	if (cfg->version >= 3)
+		sb_printf(&r.h, ", version=%d", cfg->version);
+	sb_printf(&r.h, "\r\n%s", extra ? extra : "");
+	return emit(cfg, target, req, &r, out);
+}
+
+/* the user a client certificate names: its CN (the sign-in address) */
+static int cert_user(SSL *ssl, char *user, size_t cap)
+{
+	X509 *x = SSL_get0_peer_certificate(ssl);
+	return x && X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, user,
+					      (int)cap) > 0 ? 0 : -1;
+}
+
+static int tlsdsk(const struct sipae_config *cfg, const char *target, const struct sip_msg *req,
+		  const struct sip_auth *a, struct sbuf *out, char *sum, size_t sumlen)
+{
+	const struct sip_str *gd = sip_auth_param(a, "gssapi-data"), *op = sip_auth_param(a, "opaque");
+	static unsigned char tok[MAX_TOKEN * 4];
+	char why[600];
+	struct sa *s;
+	long n;
+	int r;
+
+	if (gd == NULL)
+		return on_sa(cfg, target, req, a, SCHEME_TLSDSK, out, sum, sumlen);
+	if (cfg->tlsdsk_ctx == NULL) {
+		snprintf(sum, sumlen, "401 (TLS-DSK without a client CA)");
+		return challenge(cfg, target, req, out, "TLS-DSK is offered, but this registrar "
+				 "was started without --client-ca");
+	}
+	n = b64_decode(*gd, tok, sizeof tok);
+	if (n <= 0) {
+		snprintf(sum, sumlen, "401 (gssapi-data is not base64)");
+		return challenge(cfg, target, req, out, "gssapi-data is not base64");
+	}
+	if (op == NULL) {
+		/* the ClientHello: a new association */
+		if ((s = sa_new()) == NULL || (s->ssl = SSL_new(cfg->tlsdsk_ctx)) == NULL) {
+			if (s != NULL)
+				sa_free(s);
+			snprintf(sum, sumlen, "500 (no TLS-DSK association)");
+			return simple(cfg, target, req, out, 500, "Server Internal Error", "no TLS-DSK association");
+		}
+		SSL_set_bio(s->ssl, BIO_new(BIO_s_mem()), BIO_new(BIO_s_mem()));
+		SSL_set_accept_state(s->ssl);
+		s->state = 1;
+		s->scheme = SCHEME_TLSDSK;
+		s->version = client_version(a, cfg->version);
+		snprintf(s->target, sizeof s->target, "%s", target);
+	} else if ((s = sa_find(*op, 1)) == NULL || s->scheme != SCHEME_TLSDSK) {
+		snprintf(sum, sumlen, "401 (no pending TLS-DSK SA for opaque %.*s)", (int)op->n, op->p);
+		return challenge(cfg, target, req, out, "no security association for this opaque");
+	}
+	s->used = time(NULL);
+	ERR_clear_error();
+	if (BIO_write(SSL_get_rbio(s->ssl), tok, (int)n) != (int)n)
+		r = -1;
+	else
+		r = SSL_do_handshake(s->ssl);
+	if (r == 1) {
+		static const char label[] = "client EAP encryption";
+		unsigned char block[128];
+		const SSL_CIPHER *c = SSL_get_current_cipher(s->ssl);
+		if (cert_user(s->ssl, s->user, sizeof s->user) < 0 ||
+		    SSL_export_keying_material(s->ssl, block, sizeof block, label, sizeof label - 1,
+					       NULL, 0, 0) != 1) {
+			sa_free(s);
+			snprintf(sum, sumlen, "401 final handshake failed (TLS-DSK: no user or no keys)");
+			return refuse(cfg, target, req, out, "TLS-DSK: the certificate names no user");
+		}
+		memcpy(s->ckey, block + 64, 32);
+		memcpy(s->skey, block + 96, 32);
+		OPENSSL_cleanse(block, sizeof block);
+		s->md5 = c != NULL && SSL_CIPHER_get_digest_nid(c) == NID_md5;
+		s->state = 2;       /* the client signs its next request on this opaque */
+		snprintf(sum, sumlen, "401 TLS-DSK handshake done (%s, %s), opaque %s; awaiting a signed request",
+			 s->user, SSL_get_version(s->ssl), s->opaque);
+		return tlsdsk_401(cfg, target, req, s, out, NULL) == 0 ? 0 : -1;
+	}
+	if (SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_READ && op == NULL) {
+		snprintf(sum, sumlen, "401 TLS-DSK ServerHello, opaque %s", s->opaque);
+		return tlsdsk_401(cfg, target, req, s, out, NULL);
+	}
+	{
+		/* refused: the alert goes back in gssapi-data, and OCS's
+		 * "Final handshake failed" with why */
+		unsigned long e = ERR_peek_last_error();
+		char extra[900];
+		struct sbuf h;
+		int rc;
+		snprintf(why, sizeof why, "TLS-DSK: %s", e ? ERR_reason_error_string(e) : "the handshake did not end");
+		sb_init(&h, extra, sizeof extra);
+		sb_printf(&h, "ms-diagnostics: 1000;reason=\"Final handshake failed\";"
+			  "HRESULT=\"0xC3E93EC3(SIP_E_AUTH_UNAUTHORIZED)\";source=\"%s\"\r\n", target);
+		if (cfg->reason_warning)
+			warning(&h, target, why);
+		ERR_clear_error();
+		snprintf(sum, sumlen, "401 final handshake failed (%s)", why);
+		rc = tlsdsk_401(cfg, target, req, s, out, h.overflow ? NULL : extra);
+		sa_free(s);
+		return rc;
+	}
+}
+
 int sipae_handle(const struct sipae_config *cfg, const char *target, const struct sip_msg *req,
 		 struct sbuf *out, char *sum, size_t sumlen)
 {
@@ -730,7 +892,9 @@ int sipae_handle(const struct sipae_config *cfg, const char *target, const struc
 		return ntlm(cfg, target, req, use, out, sum, sumlen) == 0;
 	if (scheme == SCHEME_KERBEROS)
 		return kerberos(cfg, target, req, use, out, sum, sumlen) == 0;
-	snprintf(why, sizeof why, "%s is offered, but this lab registrar does not verify it", "TLS-DSK");
+	if (scheme == SCHEME_TLSDSK)
+		return tlsdsk(cfg, target, req, use, out, sum, sumlen) == 0;
+	snprintf(why, sizeof why, "scheme %d is not verified here", (int)scheme);
 	snprintf(sum, sumlen, "401 (%s)", why);
 	return challenge(cfg, target, req, out, why) == 0;
 }

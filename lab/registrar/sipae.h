@@ -19,6 +19,10 @@ struct sipae_config {
 	const char *redirect;       /* REGISTER answered 302 with this Contact URI */
 	const char *sts_uri;        /* TLS-DSK challenge's certificate service */
 	int max_expires;
+	/* TLS-DSK: an SSL_CTX (server) with this listener's certificate that
+	 * asks for a client certificate of the lab's CertProv CA; NULL: the
+	 * scheme is offered but not verified */
+	void *tlsdsk_ctx;
 };
 
 /* Handle one request that arrived on a listener whose authentication target

@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "auth/auth.h"
+#include "core/rnd.h"
 #include "phoneboot/profile.h"
 #include "sipae/sipae.h"
 
@@ -37,6 +38,8 @@ const struct auth_mech *auth_mech_of(unsigned bit)
 		return &auth_ntlm;
 	case PB_AUTH_KERBEROS:
 		return &auth_kerberos;
+	case PB_AUTH_TLS_DSK:
+		return &auth_tlsdsk;
 	default:
 		return NULL;
 	}
@@ -120,4 +123,74 @@ int auth_response_string(const char *scheme, unsigned version, const char *realm
 	f.expires = m->expires_s;
 	f.status = status;
 	return sipae_signed_string(version, &f, str, cap, len) == SIPAE_OK ? 0 : -1;
+}
+
+void auth_sa_start(struct auth_sa *sa, const char *scheme, const struct sip_challenge *ch,
+		   unsigned device_version)
+{
+	sa->scheme = scheme;
+	snprintf(sa->realm, sizeof(sa->realm), "%s", auth_param(ch, "realm"));
+	snprintf(sa->targetname, sizeof(sa->targetname), "%s", auth_param(ch, "targetname"));
+	sa->version = auth_sipae_version(ch, device_version);
+}
+
+enum auth_status auth_sa_authz(struct auth_sa *sa, const struct auth_in *in,
+			       const char *gssapi_data, auth_sig_fn *sig, void *st, char *out,
+			       size_t outlen, struct auth_err *e)
+{
+	struct sipae_authz a;
+	char hex[512], cnum[16], str[2048], why[300];
+	size_t n;
+
+	memset(&a, 0, sizeof(a));
+	a.scheme = sa->scheme;
+	a.realm = sa->realm;
+	a.targetname = sa->targetname;
+	a.opaque = sa->opaque[0] ? sa->opaque : NULL;
+	a.gssapi_data = gssapi_data;
+	a.version = sa->version >= 3 ? sa->version : 0;
+	if (sig) {
+		rnd_hex(sa->crand, 4);
+		sa->cnum++;
+		why[0] = '\0';
+		if (auth_request_string(sa->scheme, sa->version, sa->crand, sa->cnum, sa->realm,
+					sa->targetname, in, str, sizeof(str), &n) < 0 ||
+		    sig(st, str, n, hex, sizeof(hex), why, sizeof(why)) < 0) {
+			snprintf(e->detail, sizeof(e->detail), "could not sign the request%s%s",
+				 why[0] ? ": " : "", why);
+			e->cause = PB_CAUSE_NONE;
+			return AUTH_INTERNAL;
+		}
+		snprintf(cnum, sizeof(cnum), "%u", sa->cnum);
+		a.crand = sa->crand;
+		a.cnum = cnum;
+		a.response = hex;
+	}
+	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
+		auth_fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
+		return AUTH_INTERNAL;
+	}
+	return AUTH_ANSWER;
+}
+
+const char *auth_sa_rspauth(const struct auth_sa *sa, const struct sip_response *m, char *str,
+			    size_t cap, size_t *len, struct auth_err *e)
+{
+	const struct sip_challenge *ai = &m->auth_info;
+	const char *rspauth = sip_param(ai, "rspauth");
+
+	e->cause = PB_CAUSE_SIP_SIGNATURE_INVALID;
+	if (!m->has_auth_info || strcasecmp(ai->scheme, sa->scheme) || !rspauth || !*rspauth) {
+		snprintf(e->detail, sizeof(e->detail), "the registrar's %d carries no %s "
+			 "rspauth (Authentication-Info): it did not prove the session", m->code,
+			 sa->scheme);
+		return NULL;
+	}
+	if (auth_response_string(sa->scheme, sa->version, sa->realm, sa->targetname, m, str, cap,
+				 len) < 0) {
+		snprintf(e->detail, sizeof(e->detail), "the registrar's %d is too long to check "
+			 "its rspauth", m->code);
+		return NULL;
+	}
+	return rspauth;
 }

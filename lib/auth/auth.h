@@ -9,11 +9,13 @@
 #define PB_AUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "phoneboot/codes.h"
 #include "sip/sip.h"
 
 struct ntlm_crypto;
+struct pb_profile;
 
 /* What a mechanism may read to answer: the identity and the request it
  * signs. Borrowed for the call. */
@@ -37,6 +39,11 @@ struct auth_in {
 	void (*resume)(struct step_run *run);
 	struct ntlm_crypto *ntlm_crypto;    /* NTLM's algorithms, shared by an
 					     * engine's boots; NULL: its own */
+	/* TLS-DSK: the client certificate a first sign-in provisioned (a PEM
+	 * file with its private key; NULL: none), and the device's TLS
+	 * limits for its handshake */
+	const char *client_cert;
+	const struct pb_profile *profile;
 };
 
 struct auth_err {
@@ -86,6 +93,22 @@ struct auth_mech {
 extern const struct auth_mech auth_digest;
 extern const struct auth_mech auth_ntlm;
 extern const struct auth_mech auth_kerberos;
+extern const struct auth_mech auth_tlsdsk;
+
+/* ---- TLS-DSK's own (tlsdsk.c) ---- */
+#define TLSDSK_BLOCK_LEN 128
+#define TLSDSK_KEY_LEN 32
+/* The signing keys in the EAP-TLS key block: the client's (bytes 64..95)
+ * and the registrar's (96..127). */
+void tlsdsk_keys(const uint8_t block[TLSDSK_BLOCK_LEN], uint8_t client[TLSDSK_KEY_LEN],
+		 uint8_t server[TLSDSK_KEY_LEN]);
+/* A signature: HMAC-SHA1 (HMAC-MD5 when md5) of str under key, in hex
+ * (out: 2 * 20 + 1 at least). 0, or -1. */
+int tlsdsk_mac(const uint8_t key[TLSDSK_KEY_LEN], int md5, const char *str, size_t len,
+	       char *hex);
+/* Whether file holds a PEM certificate and its private key: 0, or -1
+ * with why in err. */
+int tlsdsk_cert_check(const char *file, char *err, size_t errlen);
 
 /* Digest's Authorization value answering ch (RFC 7616 3.4; qop=auth when
  * offered). 0, or -1 for an algorithm we cannot compute or an answer that
@@ -114,6 +137,36 @@ int auth_request_string(const char *scheme, unsigned version, const char *rand, 
 int auth_response_string(const char *scheme, unsigned version, const char *realm,
 			 const char *targetname, const struct sip_response *m, char *str,
 			 size_t cap, size_t *len);
+
+/* What an [MS-SIPAE] mechanism keeps of its challenge and of the security
+ * association it sets up: the parameters it answers with, and its own
+ * running crand and cnum. */
+struct auth_sa {
+	const char *scheme;                 /* "NTLM", "Kerberos", "TLS-DSK" */
+	unsigned version;                   /* answered (auth_sipae_version) */
+	char realm[128], targetname[256], opaque[128];
+	char crand[9];
+	unsigned cnum;
+};
+/* A mechanism's signature over a signed string, in hex into hex (hexcap
+ * bytes). 0, or -1 with why. */
+typedef int auth_sig_fn(void *st, const char *str, size_t len, char *hex, size_t hexcap,
+			char *why, size_t whylen);
+/* From the association's first challenge: realm, targetname, the version
+ * answered (the lower of the registrar's and device's). */
+void auth_sa_start(struct auth_sa *sa, const char *scheme, const struct sip_challenge *ch,
+		   unsigned device_version);
+/* An Authorization in sa: opaque once the registrar named one,
+ * gssapi_data when given (NULL: none; "" is sent empty), and with sig a
+ * fresh crand, the next cnum and the signature of the request in. */
+enum auth_status auth_sa_authz(struct auth_sa *sa, const struct auth_in *in,
+			       const char *gssapi_data, auth_sig_fn *sig, void *st, char *out,
+			       size_t outlen, struct auth_err *e);
+/* The rspauth of the registrar's Authentication-Info in sa's scheme, and
+ * its signed string into str; NULL with e (sip-signature-invalid) when
+ * there is none or the string does not fit. */
+const char *auth_sa_rspauth(const struct auth_sa *sa, const struct sip_response *m, char *str,
+			    size_t cap, size_t *len, struct auth_err *e);
 
 /* The enum pb_auth bit of a scheme name (case-insensitive), or 0. */
 unsigned auth_scheme_bit(const char *scheme);

@@ -21,7 +21,6 @@
 #include <gssapi/gssapi_krb5.h>
 
 #include "auth/auth.h"
-#include "core/rnd.h"
 #include "engine/engine.h"
 #include "krb/krb.h"
 #include "phoneboot/profile.h"
@@ -32,10 +31,7 @@
 
 struct krb_state {
 	int round;                  /* 0, 1 KDC under way, 2 AP-REQ sent, 3 signed request sent */
-	unsigned version;
-	char realm[128], targetname[256], opaque[128];
-	char crand[9];
-	unsigned cnum;
+	struct auth_sa sa;
 	struct krb_login *login;    /* our own, or NULL */
 	struct krb_login *shared;   /* the device's (its directory step's TGT) */
 	void (*resume)(struct step_run *run);
@@ -70,25 +66,19 @@ static void on_login(struct krb_login *l, enum pb_cause cause, const char *detai
 	st->resume(st->run);
 }
 
-/* The signed string of the REGISTER being sent ([MS-SIPAE] 3.2.5.2),
- * its MIC in hex into hex (2 * MAX_MIC + 1). */
-static int request_sig(struct krb_state *st, const struct auth_in *in, char *hex, char *why,
-		       size_t whylen)
+/* A request's signature: the GSS MIC of its signed string ([MS-SIPAE]
+ * 3.2.5.2), in hex. */
+static int request_sig(void *state, const char *str, size_t len, char *hex, size_t hexcap,
+		       char *why, size_t whylen)
 {
-	char str[2048];
+	struct krb_state *st = state;
 	gss_buffer_desc msg, mic = GSS_C_EMPTY_BUFFER;
 	OM_uint32 maj, min, m2;
-	size_t n;
 
-	if (auth_request_string("Kerberos", st->version, st->crand, st->cnum, st->realm,
-				st->targetname, in, str, sizeof(str), &n) < 0) {
-		snprintf(why, whylen, "the signed string does not fit its buffer");
-		return -1;
-	}
-	msg.value = str;
-	msg.length = n;
+	msg.value = (void *)str;
+	msg.length = len;
 	maj = gss_get_mic(&min, st->gctx, GSS_C_QOP_DEFAULT, &msg, &mic);
-	if (GSS_ERROR(maj) || mic.length > MAX_MIC) {
+	if (GSS_ERROR(maj) || mic.length > MAX_MIC || 2 * mic.length + 1 > hexcap) {
 		if (GSS_ERROR(maj))
 			gss_text(maj, min, why, whylen);
 		else
@@ -114,9 +104,9 @@ static enum auth_status first(struct krb_state *st, const struct auth_in *in, ch
 		auth_fail(e, PB_CAUSE_KRB_PREAUTH_FAILED, "no password was given");
 		return AUTH_FAIL;
 	}
-	if (strncasecmp(st->targetname, "sip/", 4) || !st->targetname[4]) {
+	if (strncasecmp(st->sa.targetname, "sip/", 4) || !st->sa.targetname[4]) {
 		snprintf(why, sizeof(why), "the registrar's Kerberos targetname \"%s\" names no "
-			 "service principal sip/<FQDN> ([MS-SIPAE] 3.2.1)", st->targetname);
+			 "service principal sip/<FQDN> ([MS-SIPAE] 3.2.1)", st->sa.targetname);
 		auth_fail(e, PB_CAUSE_SIP_BAD_RESPONSE, why);
 		return AUTH_FAIL;
 	}
@@ -125,7 +115,7 @@ static enum auth_status first(struct krb_state *st, const struct auth_in *in, ch
 	if (krb_login_has_tgt(in->run->dev->krb)) {
 		/* the TGT the directory step got: the TGS exchange only */
 		enum pb_cause cause = PB_CAUSE_NONE;
-		int rc = krb_login_ticket(in->run->dev->krb, in->run, st->targetname, on_login, st,
+		int rc = krb_login_ticket(in->run->dev->krb, in->run, st->sa.targetname, on_login, st,
 					  &cause, why, sizeof(why));
 
 		if (rc == 0) {
@@ -150,7 +140,7 @@ static enum auth_status first(struct krb_state *st, const struct auth_in *in, ch
 		}
 		/* no usable TGT: a login of our own */
 	}
-	if (krb_login_start(in->run, in->user, in->domain, in->password, st->targetname, on_login,
+	if (krb_login_start(in->run, in->user, in->domain, in->password, st->sa.targetname, on_login,
 			    st, &st->login, why, sizeof(why)) < 0) {
 		auth_fail(e, PB_CAUSE_NONE, why);
 		return AUTH_INTERNAL;
@@ -169,10 +159,9 @@ static enum auth_status resume(void *state, const struct auth_in *in, char *out,
 	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
 	gss_name_t target = GSS_C_NO_NAME;
 	gss_buffer_desc name, tok = GSS_C_EMPTY_BUFFER;
-	char *b64 = NULL, hex[2 * MAX_MIC + 1], cnum[16], why[300];
+	char *b64 = NULL, why[300];
 	const char *service;
 	struct krb_login *login;
-	struct sipae_authz a;
 	enum auth_status rc = AUTH_INTERNAL;
 	size_t n;
 
@@ -203,28 +192,10 @@ static enum auth_status resume(void *state, const struct auth_in *in, char *out,
 		goto out;
 	}
 	step_factf(in->run, "ap_req", "%zu bytes (GSS-API krb5, integrity only)", tok.length);
-	memset(&a, 0, sizeof(a));
-	a.scheme = "Kerberos";
-	a.realm = st->realm;
-	a.targetname = st->targetname;
-	a.gssapi_data = b64;
-	a.version = st->version >= 3 ? st->version : 0;
-	if (st->version >= 4) {
-		rnd_hex(st->crand, 4);
-		st->cnum = 1;
-		if (request_sig(st, in, hex, why, sizeof(why)) < 0) {
-			snprintf(e->detail, sizeof(e->detail), "could not sign the REGISTER: %s", why);
-			goto out;
-		}
-		snprintf(cnum, sizeof(cnum), "%u", st->cnum);
-		a.crand = st->crand;
-		a.cnum = cnum;
-		a.response = hex;
-	}
-	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
-		snprintf(e->detail, sizeof(e->detail), "the Authorization does not fit its buffer");
+	/* from version 4 the AP-REQ's own REGISTER is signed (cnum 1) */
+	if ((rc = auth_sa_authz(&st->sa, in, b64, st->sa.version >= 4 ? request_sig : NULL, st, out,
+				outlen, e)) != AUTH_ANSWER)
 		goto out;
-	}
 	st->round = 2;
 	*credentials = 1;
 	rc = AUTH_ANSWER;
@@ -242,35 +213,11 @@ out:
 static enum auth_status sa_request(struct krb_state *st, const struct auth_in *in, char *out,
 				   size_t outlen, struct auth_err *e)
 {
-	char hex[2 * MAX_MIC + 1], cnum[16], why[300];
-	struct sipae_authz a;
-	size_t n;
-
 	if (st->gctx == GSS_C_NO_CONTEXT || st->round < 2) {
 		auth_fail(e, PB_CAUSE_NONE, "no Kerberos security association to sign with");
 		return AUTH_INTERNAL;
 	}
-	rnd_hex(st->crand, 4);
-	st->cnum++;
-	if (request_sig(st, in, hex, why, sizeof(why)) < 0) {
-		snprintf(e->detail, sizeof(e->detail), "could not sign the request: %s", why);
-		return AUTH_INTERNAL;
-	}
-	snprintf(cnum, sizeof(cnum), "%u", st->cnum);
-	memset(&a, 0, sizeof(a));
-	a.scheme = "Kerberos";
-	a.realm = st->realm;
-	a.targetname = st->targetname;
-	a.opaque = st->opaque[0] ? st->opaque : NULL;
-	a.version = st->version >= 3 ? st->version : 0;
-	a.crand = st->crand;
-	a.cnum = cnum;
-	a.response = hex;
-	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
-		snprintf(e->detail, sizeof(e->detail), "the Authorization does not fit its buffer");
-		return AUTH_INTERNAL;
-	}
-	return AUTH_ANSWER;
+	return auth_sa_authz(&st->sa, in, NULL, request_sig, st, out, outlen, e);
 }
 
 /* Version 3 (or a registrar that answers the AP-REQ with a 401 carrying
@@ -281,7 +228,7 @@ static enum auth_status signed_request(struct krb_state *st, const struct auth_i
 {
 	enum auth_status rc;
 
-	snprintf(st->opaque, sizeof(st->opaque), "%s", auth_param(ch, "opaque"));
+	snprintf(st->sa.opaque, sizeof(st->sa.opaque), "%s", auth_param(ch, "opaque"));
 	if ((rc = sa_request(st, in, out, outlen, e)) == AUTH_ANSWER)
 		st->round = 3;
 	return rc;
@@ -308,9 +255,7 @@ static enum auth_status answer(void *state, const struct auth_in *in,
 		return AUTH_FAIL;
 	}
 	if (st->round == 0) {
-		snprintf(st->realm, sizeof(st->realm), "%s", auth_param(ch, "realm"));
-		snprintf(st->targetname, sizeof(st->targetname), "%s", auth_param(ch, "targetname"));
-		st->version = auth_sipae_version(ch, in->sipae_version);
+		auth_sa_start(&st->sa, "Kerberos", ch, in->sipae_version);
 		return first(st, in, out, outlen, credentials, e);
 	}
 	if (st->round == 2 && sip_param(ch, "opaque") && *auth_param(ch, "opaque") && st->gctx)
@@ -326,29 +271,23 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 {
 	struct krb_state *st = state;
 	const struct sip_challenge *ai = &m->auth_info;
-	const char *rspauth = sip_param(ai, "rspauth");
 	char str[2048], why[200];
 	uint8_t sig[MAX_MIC];
 	gss_buffer_desc msg, mic;
 	OM_uint32 maj = GSS_S_FAILURE, min = 0;
+	const char *rspauth;
 	size_t n, hl;
 	struct span s;
 
 	(void)in;
-	e->cause = PB_CAUSE_SIP_SIGNATURE_INVALID;
-	if (!m->has_auth_info || strcasecmp(ai->scheme, "Kerberos") || !rspauth) {
-		snprintf(e->detail, sizeof(e->detail), "the registrar's %d carries no Kerberos "
-			 "rspauth (Authentication-Info): it did not prove the session", m->code);
+	if (!(rspauth = auth_sa_rspauth(&st->sa, m, str, sizeof(str), &n, e)))
 		return -1;
-	}
 	hl = strlen(rspauth);
 	s.p = rspauth;
 	s.len = hl;
 	why[0] = '\0';
-	if (hl % 2 == 0 && hl / 2 <= sizeof(sig) && hl &&
-	    auth_response_string("Kerberos", st->version, st->realm, st->targetname, m, str,
-				 sizeof(str), &n) == 0 &&
-	    sipae_unhex(s, sig, hl / 2) == SIPAE_OK && st->gctx) {
+	if (hl % 2 == 0 && hl / 2 <= sizeof(sig) && sipae_unhex(s, sig, hl / 2) == SIPAE_OK &&
+	    st->gctx) {
 		msg.value = str;
 		msg.length = n;
 		mic.value = sig;
@@ -357,7 +296,8 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 		if (maj == GSS_S_COMPLETE) {
 			/* the association later requests are signed in */
 			if (sip_param(ai, "opaque"))
-				snprintf(st->opaque, sizeof(st->opaque), "%s", auth_param(ai, "opaque"));
+				snprintf(st->sa.opaque, sizeof(st->sa.opaque), "%s",
+					 auth_param(ai, "opaque"));
 			return 0;
 		}
 		gss_text(maj, min, why, sizeof(why));

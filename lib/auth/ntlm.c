@@ -18,7 +18,6 @@
 #include <strings.h>
 
 #include "auth/auth.h"
-#include "core/rnd.h"
 #include "ntlm/ntlm.h"
 #include "phoneboot/profile.h"
 #include "sipae/sipae.h"
@@ -28,84 +27,24 @@
 struct ntlm_state {
 	struct ntlm_ctx *ctx;
 	int round;                  /* 0 nothing, 1 empty gssapi-data sent, 2 AUTHENTICATE sent */
-	unsigned version;
-	char realm[128], targetname[256], opaque[128];
-	char crand[9];
-	unsigned cnum;
+	struct auth_sa sa;
 };
 
-static enum auth_status first(struct ntlm_state *st, const struct sip_challenge *ch,
-			      char *out, size_t outlen, struct auth_err *e)
+/* The request's signature in the session ([MS-SIPAE] 3.2.5.2; sequence
+ * number 100). */
+static int request_sig(void *state, const char *str, size_t len, char *hex, size_t hexcap,
+		       char *why, size_t whylen)
 {
-	struct sipae_authz a;
-	size_t n;
-
-	memset(&a, 0, sizeof(a));
-	a.scheme = "NTLM";
-	a.realm = st->realm;
-	a.targetname = st->targetname;
-	a.gssapi_data = "";
-	a.version = st->version >= 3 ? st->version : 0;
-	(void)ch;
-	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
-		auth_fail(e, PB_CAUSE_NONE, "the answer does not fit its buffer (realm or "
-		     "targetname too long)");
-		return AUTH_INTERNAL;
-	}
-	st->round = 1;
-	return AUTH_ANSWER;
-}
-
-/* The signed string of the REGISTER being sent ([MS-SIPAE] 3.2.5.2). */
-static int request_sig(struct ntlm_state *st, const struct auth_in *in, char *hex)
-{
-	char str[2048];
+	struct ntlm_state *st = state;
 	uint8_t sig[NTLM_SIG_LEN];
-	size_t n;
 
-	if (auth_request_string("NTLM", st->version, st->crand, st->cnum, st->realm,
-				st->targetname, in, str, sizeof(str), &n) < 0 ||
-	    ntlm_sign(st->ctx, NTLM_SIPAE_SEQ, str, n, sig) != NTLM_OK)
+	if (hexcap < 2 * NTLM_SIG_LEN + 1 ||
+	    ntlm_sign(st->ctx, NTLM_SIPAE_SEQ, str, len, sig) != NTLM_OK) {
+		snprintf(why, whylen, "NTLM could not sign");
 		return -1;
+	}
 	sipae_hex(sig, sizeof(sig), hex);
 	return 0;
-}
-
-/* An Authorization in the association: opaque and, when signed, a fresh
- * crand, the next cnum and the request's signature ([MS-SIPAE] 3.2.5.2);
- * gssapi-data when given (the AUTHENTICATE), none in a later request. */
-static enum auth_status authz(struct ntlm_state *st, const struct auth_in *in,
-			      const char *gssapi_data, int signed_, char *out, size_t outlen,
-			      struct auth_err *e)
-{
-	struct sipae_authz a;
-	char hex[2 * NTLM_SIG_LEN + 1], cnum[16];
-	size_t n;
-
-	memset(&a, 0, sizeof(a));
-	a.scheme = "NTLM";
-	a.realm = st->realm;
-	a.targetname = st->targetname;
-	a.opaque = st->opaque;
-	a.gssapi_data = gssapi_data;
-	a.version = st->version >= 3 ? st->version : 0;
-	if (signed_) {
-		rnd_hex(st->crand, 4);
-		st->cnum++;
-		if (request_sig(st, in, hex) < 0) {
-			auth_fail(e, PB_CAUSE_NONE, "could not sign the request");
-			return AUTH_INTERNAL;
-		}
-		snprintf(cnum, sizeof(cnum), "%u", st->cnum);
-		a.crand = st->crand;
-		a.cnum = cnum;
-		a.response = hex;
-	}
-	if (sipae_authorization(&a, out, outlen, &n) != SIPAE_OK) {
-		auth_fail(e, PB_CAUSE_NONE, "the Authorization does not fit its buffer");
-		return AUTH_INTERNAL;
-	}
-	return AUTH_ANSWER;
 }
 
 static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
@@ -121,7 +60,7 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 	enum auth_status rc = AUTH_FAIL;
 	enum ntlm_err ne;
 
-	snprintf(st->opaque, sizeof(st->opaque), "%s", auth_param(ch, "opaque"));
+	snprintf(st->sa.opaque, sizeof(st->sa.opaque), "%s", auth_param(ch, "opaque"));
 	if (!(chal = malloc(strlen(b64) + 1)) || !(token = malloc(MAX_TOKEN))) {
 		auth_fail(e, PB_CAUSE_NONE, "out of memory");
 		goto out;
@@ -160,7 +99,8 @@ static enum auth_status second(struct ntlm_state *st, const struct auth_in *in,
 		goto out;
 	}
 	/* from version 4 the AUTHENTICATE's own request is signed (cnum 1) */
-	if (authz(st, in, token, st->version >= 4, out, outlen, e) != AUTH_ANSWER)
+	if (auth_sa_authz(&st->sa, in, token, st->sa.version >= 4 ? request_sig : NULL, st, out,
+			  outlen, e) != AUTH_ANSWER)
 		goto out;
 	st->round = 2;
 	*credentials = 1;
@@ -186,11 +126,16 @@ static enum auth_status answer(void *state, const struct auth_in *in,
 	if (st->round == 2)
 		return AUTH_REFUSED;    /* a fresh challenge after the AUTHENTICATE */
 	if (st->round == 0) {
-		snprintf(st->realm, sizeof(st->realm), "%s", auth_param(ch, "realm"));
-		snprintf(st->targetname, sizeof(st->targetname), "%s", auth_param(ch, "targetname"));
-		st->version = auth_sipae_version(ch, in->sipae_version);
-		if (!data || !*data)
-			return first(st, ch, out, outlen, e);
+		auth_sa_start(&st->sa, "NTLM", ch, in->sipae_version);
+		if (!data || !*data) {
+			/* an empty gssapi-data asks for the CHALLENGE */
+			enum auth_status rc = auth_sa_authz(&st->sa, in, "", NULL, NULL, out, outlen,
+							    e);
+
+			if (rc == AUTH_ANSWER)
+				st->round = 1;
+			return rc;
+		}
 	}
 	if (!data || !*data) {
 		auth_fail(e, PB_CAUSE_SIP_BAD_RESPONSE, "the registrar answered the request for a "
@@ -211,7 +156,7 @@ static enum auth_status sign(void *state, const struct auth_in *in, char *out, s
 		auth_fail(e, PB_CAUSE_NONE, "no NTLM security association to sign with");
 		return AUTH_INTERNAL;
 	}
-	return authz(st, in, NULL, 1, out, outlen, e);
+	return auth_sa_authz(&st->sa, in, NULL, request_sig, st, out, outlen, e);
 }
 
 /* The registrar's 200 proves it holds the session key: rspauth over the
@@ -220,25 +165,18 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 		  struct auth_err *e)
 {
 	struct ntlm_state *st = state;
-	const struct sip_challenge *ai = &m->auth_info;
-	const char *rspauth = sip_param(ai, "rspauth");
 	char str[2048];
 	uint8_t sig[NTLM_SIG_LEN];
+	const char *rspauth;
 	size_t n;
 	struct span s;
 
-	e->cause = PB_CAUSE_SIP_SIGNATURE_INVALID;
-	if (!m->has_auth_info || strcasecmp(ai->scheme, "NTLM") || !rspauth) {
-		snprintf(e->detail, sizeof(e->detail), "the registrar's %d carries no NTLM "
-			 "rspauth (Authentication-Info): it did not prove the session", m->code);
+	(void)in;
+	if (!(rspauth = auth_sa_rspauth(&st->sa, m, str, sizeof(str), &n, e)))
 		return -1;
-	}
 	s.p = rspauth;
 	s.len = strlen(rspauth);
-	(void)in;
-	if (auth_response_string("NTLM", st->version, st->realm, st->targetname, m, str,
-				 sizeof(str), &n) < 0 ||
-	    sipae_unhex(s, sig, sizeof(sig)) != SIPAE_OK ||
+	if (sipae_unhex(s, sig, sizeof(sig)) != SIPAE_OK ||
 	    ntlm_verify(st->ctx, NTLM_SIPAE_SEQ, str, n, sig) != NTLM_OK) {
 		snprintf(e->detail, sizeof(e->detail), "the registrar's rspauth %.40s does not "
 			 "verify over its %d: it does not hold the session key", rspauth, m->code);

@@ -343,6 +343,19 @@ static int other_firmware(const struct pb_logon_opts *o, const struct pb_chain *
 	return 0;
 }
 
+/* The scheme the authenticate step answered with ("" when none). */
+static const char *answered_scheme(const struct diag_in *in)
+{
+	const char *scheme = "";
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(in->steps, i, s)
+		if (!strcmp(str(s, "step"), "authenticate"))
+			scheme = str(json_object_get(s, "facts"), "scheme");
+	return scheme;
+}
+
 /* The causes of the KDC exchange (docs/kerberos.md). */
 static json_t *krb_remedies(json_t *list, const struct diag_in *in,
 			    const struct pb_logon_opts *o, const char *cause)
@@ -469,6 +482,11 @@ json_t *remedies(const struct diag_in *in, const struct diag_in *alt,
 		snprintf(buf, sizeof(buf), "enable %s on the pool's TLS listener, the only "
 			 "versions this firmware speaks", hashes);
 		list = add(list, PB_REMEDY_ENABLE_TLS_VERSION, buf, 0);
+	} else if (!strcmp(cause, "sip-auth-failed") && !strcmp(step, "authenticate") &&
+		   !strcmp(answered_scheme(in), "TLS-DSK")) {
+		list = add(list, PB_REMEDY_FIX_CREDENTIALS, "check the client certificate: the "
+		    "registrar takes only one its Certificate Provisioning service issued to this "
+		    "user (a sign-in with the password or PIN provisions a new one)", 0);
 	} else if (!strcmp(cause, "sip-auth-failed") || !strcmp(cause, "sip-not-found") ||
 		   !strcmp(cause, "ldap-bind-failed")) {
 		list = add(list, PB_REMEDY_FIX_CREDENTIALS, "check the user name, the SIP domain "

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "core/jx.h"
 #include "dhcp/dhcp.h"
 #include "dns/dns.h"
@@ -363,6 +364,8 @@ enum pb_err pb_boot_start(struct pb_engine *e, const struct pb_logon_opts *o,
 		snprintf(err, errlen, "a boot needs DNS servers or a DHCP interface");
 		return PB_ERR_USAGE;
 	}
+	if (o->client_cert && tlsdsk_cert_check(o->client_cert, err, errlen) < 0)
+		return PB_ERR_PARSE;
 	if (!(b = calloc(1, sizeof(*b)))) {
 		snprintf(err, errlen, "out of memory");
 		return PB_ERR_NOMEM;

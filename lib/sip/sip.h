@@ -21,7 +21,10 @@ struct sip_challenge {
 	int proxy;                   /* from Proxy-Authenticate (407) */
 	size_t n, used;
 	struct { uint16_t name, value; } p[SIP_MAX_PARAMS];   /* offsets in store */
-	char store[3072];
+	/* TLS-DSK's gssapi-data carries the registrar's whole certificate
+	 * chain (a few KiB in base64); a response is malloc'd while it is
+	 * read (lib/engine/sip_out.c), so five of these cost nothing kept */
+	char store[12288];
 };
 
 struct sip_response {

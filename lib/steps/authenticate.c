@@ -66,6 +66,8 @@ static void fill_in(struct step_run *r, struct auth_in *in, char *uri, size_t ul
 	in->expires = "3600";
 	in->sipae_version = r->o->profile->sipae_version;
 	in->ntlm_flags = r->o->profile->ntlm_flags;
+	in->client_cert = r->o->client_cert;
+	in->profile = r->o->profile;
 	in->run = r;
 	in->resume = on_resume;
 }
@@ -79,8 +81,14 @@ static void send_register(struct step_run *r, const char *header, const char *va
 /* TLS-DSK and the certificate scheme sign in with a client certificate
  * that the Certificate Provisioning service issues after a first sign-in
  * with the user's password ([MS-OCAUTHWS] 1.3.2, [MS-SIPAE] 4.4): a
- * device booting with a password has none yet, so it passes them over. */
+ * device booting with a password has none yet, so it passes them over;
+ * given that certificate (--client-cert), it answers TLS-DSK. */
 #define NEEDS_CLIENT_CERT (PB_AUTH_TLS_DSK | PB_AUTH_CERTIFICATE)
+
+static unsigned lacks_cert(const struct step_run *r)
+{
+	return r->o->client_cert ? PB_AUTH_CERTIFICATE : NEEDS_CLIENT_CERT;
+}
 
 /* The challenge for the device's preferred scheme among those offered:
  * the profile's own order ([device] auth), or, under --auth, the schemes
@@ -93,7 +101,7 @@ static const struct sip_challenge *choose(const struct step_run *r,
 	size_t i, k;
 
 	for (k = 0; order[k]; k++) {
-		if (!(speaks & order[k]) || (order[k] & NEEDS_CLIENT_CERT))
+		if (!(speaks & order[k]) || (order[k] & lacks_cert(r)))
 			continue;
 		for (i = 0; i < m->n_ch; i++)
 			if (auth_scheme_bit(m->ch[i].scheme) == order[k]) {
@@ -112,7 +120,7 @@ static int offered_needing_cert(const struct step_run *r, const struct sip_respo
 	size_t i;
 
 	for (i = 0; i < m->n_ch; i++)
-		if (auth_scheme_bit(m->ch[i].scheme) & speaks & NEEDS_CLIENT_CERT)
+		if (auth_scheme_bit(m->ch[i].scheme) & speaks & lacks_cert(r))
 			return 1;
 	return 0;
 }

@@ -130,6 +130,8 @@ static void fill_in(struct step_run *r, struct auth_in *in)
 	in->expires = "0";
 	in->sipae_version = r->o->profile->sipae_version;
 	in->ntlm_flags = r->o->profile->ntlm_flags;
+	in->client_cert = r->o->client_cert;
+	in->profile = r->o->profile;
 }
 
 static void signed_in(struct step_run *r)

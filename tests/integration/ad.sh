@@ -174,6 +174,20 @@ if up tls-dsk-only; then
 	run 1 "tls-dsk-only, internal DNS" $ID $NT --dns $I
 	expect "$(diag authenticate sip-auth-scheme-unsupported) and 'TLS-DSK' in json.dumps(d['diagnosis'])" "sip-auth-scheme-unsupported (the pool offers TLS-DSK only)"
 	expect "$SASL_OK" "download-root ok: GSS-SPNEGO (NTLM), signed and sealed"
+	# with the client certificate a first sign-in provisioned: TLS-DSK,
+	# the handshake in gssapi-data, the association signed (docs/tls-dsk.md)
+	run 0 "tls-dsk-only, with the client certificate, --sign-out" $ID --profile yealink-t4x-sfb --dns $I --client-cert "$PHONEBOOT_CLIENT_CERT" --sign-out
+	expect "d['outcome']=='signed-in' and st['authenticate']['facts']['scheme']=='TLS-DSK' and st['authenticate']['facts']['registrar_proof']=='verified' and st['register']['facts']['sign_out'].startswith('200 OK, signed in the security association;') and st['register']['facts']['sign_out'].endswith('proof verified')" "signed in and out with TLS-DSK, the registrar's rspauth verified both times"
+	grep -q "TLS-DSK handshake done (alice@corp.example" lab/logs/registrar.log && ok "  the registrar took alice's certificate" || ko "  the registrar's log names no TLS-DSK handshake for alice"
+	# a certificate the CertProv CA did not issue: the registrar refuses it
+	cat lab/run/pki/pub-edge.crt lab/run/pki/pub-edge.key > "$CAP"
+	run 1 "tls-dsk-only, a certificate of another CA" $ID --profile yealink-t4x-sfb --dns $I --client-cert "$CAP"
+	expect "$(diag authenticate sip-auth-failed) and 'TLS-DSK handshake failed' in st['authenticate']['detail'] and any(r['remedy']=='fix-credentials' and 'client certificate' in r['summary'] for r in d['remedies'])" "sip-auth-failed: the TLS-DSK handshake failed (the registrar's alert); the remedy names the certificate"
+	# alice's certificate does not sign bob in (the lab's bob, lab/lab: his password through the environment, as every run here)
+	PHONEBOOT_PASSWORD=BobPass456 run 1 "tls-dsk-only, bob with alice's certificate" bob@$PHONEBOOT_DOMAIN --profile yealink-t4x-sfb --dns $I --client-cert "$PHONEBOOT_CLIENT_CERT"
+	expect "d['diagnosis']['step']=='authenticate' and d['diagnosis']['cause'] in ('sip-forbidden','sip-auth-failed')" "refused: the certificate names alice, not the From user bob"
+	run 2 "--client-cert that is no certificate" $ID --profile yealink-t4x-sfb --dns $I --client-cert /etc/hostname
+	grep -q "not a PEM certificate with its private key" "$ERR" && ok "  said so" || ko "  no message: $(head -c 300 "$ERR")"
 fi
 if up bad-rspauth; then
 	run 1 "bad-rspauth, internal DNS" $ID $NT --dns $I
