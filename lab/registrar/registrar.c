@@ -426,7 +426,14 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--sts-uri") == 0) cfg.sts_uri = v;
 		else if (strcmp(a, "--plugin") == 0) plugin = v;
 		else if (strcmp(a, "--keytab") == 0) keytab = v;
-		else if (strcmp(a, "--client-ca") == 0) client_ca = v;
+		else if (strcmp(a, "--client-ca") == 0) {
+			/* each --listen makes its TLS-DSK context as it is read */
+			if (nls > 0) {
+				fprintf(stderr, "sipae-registrar: --client-ca must come before the --listen options\n");
+				return usage();
+			}
+			client_ca = v;
+		}
 		else if (strcmp(a, "--version") == 0) {
 			if (strlen(v) != 1 || v[0] < '2' || v[0] > '4')
 				return usage();

@@ -796,12 +796,20 @@ static int tlsdsk(const struct sipae_config *cfg, const char *target, const stru
 		static const char label[] = "client EAP encryption";
 		unsigned char block[128];
 		const SSL_CIPHER *c = SSL_get_current_cipher(s->ssl);
+		const char *at;
 		if (cert_user(s->ssl, s->user, sizeof s->user) < 0 ||
-		    SSL_export_keying_material(s->ssl, block, sizeof block, label, sizeof label - 1,
+		    (at = strchr(s->user, '@')) == NULL || strcasecmp(at + 1, cfg->domain) != 0) {
+			snprintf(why, sizeof why, "TLS-DSK: the certificate names %s, no user of %s",
+				 s->user[0] ? s->user : "nobody", cfg->domain);
+			snprintf(sum, sumlen, "401 final handshake failed (%s)", why);
+			sa_free(s);
+			return refuse(cfg, target, req, out, why);
+		}
+		if (SSL_export_keying_material(s->ssl, block, sizeof block, label, sizeof label - 1,
 					       NULL, 0, 0) != 1) {
 			sa_free(s);
-			snprintf(sum, sumlen, "401 final handshake failed (TLS-DSK: no user or no keys)");
-			return refuse(cfg, target, req, out, "TLS-DSK: the certificate names no user");
+			snprintf(sum, sumlen, "401 final handshake failed (TLS-DSK: no keys)");
+			return refuse(cfg, target, req, out, "TLS-DSK: the session's keys could not be had");
 		}
 		memcpy(s->ckey, block + 64, 32);
 		memcpy(s->skey, block + 96, 32);
@@ -810,11 +818,17 @@ static int tlsdsk(const struct sipae_config *cfg, const char *target, const stru
 		s->state = 2;       /* the client signs its next request on this opaque */
 		snprintf(sum, sumlen, "401 TLS-DSK handshake done (%s, %s), opaque %s; awaiting a signed request",
 			 s->user, SSL_get_version(s->ssl), s->opaque);
-		return tlsdsk_401(cfg, target, req, s, out, NULL) == 0 ? 0 : -1;
+		if (tlsdsk_401(cfg, target, req, s, out, NULL) == 0)
+			return 0;
+		sa_free(s);         /* an answer too large to send: nothing left behind */
+		return -1;
 	}
 	if (SSL_get_error(s->ssl, r) == SSL_ERROR_WANT_READ && op == NULL) {
 		snprintf(sum, sumlen, "401 TLS-DSK ServerHello, opaque %s", s->opaque);
-		return tlsdsk_401(cfg, target, req, s, out, NULL);
+		if (tlsdsk_401(cfg, target, req, s, out, NULL) == 0)
+			return 0;
+		sa_free(s);
+		return -1;
 	}
 	{
 		/* refused: the alert goes back in gssapi-data, and OCS's

@@ -119,8 +119,9 @@ static enum auth_status start(struct tlsdsk_state *st, const struct auth_in *in,
 		return AUTH_INTERNAL;
 	}
 	tls_params_of(in->profile, &tp);
+	(void)n13;                  /* TLS 1.3 is capped away below */
 	if (tls_apply_params(st->ctx, &tp, unavailable, sizeof(unavailable), &n12, &n13) < 0 ||
-	    !(n12 || n13)) {
+	    !n12) {
 		auth_fail(e, PB_CAUSE_TLS_NO_SHARED_CIPHER, "TLS-DSK: this OpenSSL has none of "
 			  "the device's suites");
 		return AUTH_FAIL;
@@ -170,7 +171,8 @@ static int request_sig(void *state, const char *str, size_t len, char *hex, size
 }
 
 /* Feed the registrar's records (base64, may be NULL) and run the
- * handshake: 0 more to come, 1 done, -1 failed (e says why). */
+ * handshake: 0 more to come, 1 done, -1 failed, -2 out of memory (e says
+ * why). */
 static int handshake(struct tlsdsk_state *st, const char *b64, struct auth_err *e)
 {
 	uint8_t *buf = NULL;
@@ -178,7 +180,11 @@ static int handshake(struct tlsdsk_state *st, const char *b64, struct auth_err *
 	int r;
 
 	if (b64 && *b64) {
-		if (strlen(b64) > MAX_B64 || !(buf = malloc(MAX_FLIGHT)) ||
+		if (!(buf = malloc(MAX_FLIGHT))) {
+			auth_fail(e, PB_CAUSE_NONE, "out of memory for TLS-DSK");
+			return -2;
+		}
+		if (strlen(b64) > MAX_B64 ||
 		    sipae_b64_decode(b64, strlen(b64), buf, MAX_FLIGHT, &n) != SIPAE_OK ||
 		    BIO_write(st->in, buf, (int)n) != (int)n) {
 			free(buf);
@@ -195,12 +201,13 @@ static int handshake(struct tlsdsk_state *st, const char *b64, struct auth_err *
 		return 0;
 	{
 		char why[220];
+		/* an alert from the registrar is its verdict on our certificate
+		 * (the credentials); records that are not TLS are a bad answer */
+		int alert = ERR_GET_REASON(ERR_peek_last_error()) >= SSL_AD_REASON_OFFSET;
 
-		/* an alert from the registrar (its verdict on our certificate)
-		 * or records that are not TLS */
 		snprintf(why, sizeof(why), "the TLS-DSK handshake failed: %s", ssl_why());
 		ERR_clear_error();
-		auth_fail(e, PB_CAUSE_SIP_AUTH_FAILED, why);
+		auth_fail(e, alert ? PB_CAUSE_SIP_AUTH_FAILED : PB_CAUSE_SIP_BAD_RESPONSE, why);
 	}
 	return -1;
 }
@@ -243,6 +250,12 @@ static int derive(struct tlsdsk_state *st, struct auth_err *e)
 	tlsdsk_keys(block, st->ckey, st->skey);
 	explicit_bzero(block, sizeof(block));
 	st->md5 = c && SSL_CIPHER_get_digest_nid(c) == NID_md5;
+	/* the association needs the keys only: the session (its master
+	 * secret) and the certificate's key go now, not with the device */
+	SSL_free(st->ssl);
+	st->ssl = NULL;
+	SSL_CTX_free(st->ctx);
+	st->ctx = NULL;
 	return 0;
 }
 
@@ -272,10 +285,13 @@ static enum auth_status answer(void *state, const struct auth_in *in,
 				  "ClientHello without its handshake (no gssapi-data)");
 			return AUTH_FAIL;
 		}
-		snprintf(st->sa.opaque, sizeof(st->sa.opaque), "%s", auth_param(ch, "opaque"));
+		/* the registrar names the association once; a later answer
+		 * without opaque keeps it */
+		if (*auth_param(ch, "opaque"))
+			snprintf(st->sa.opaque, sizeof(st->sa.opaque), "%s", auth_param(ch, "opaque"));
 	}
 	if ((done = handshake(st, st->round ? data : NULL, e)) < 0)
-		return AUTH_FAIL;
+		return done == -2 ? AUTH_INTERNAL : AUTH_FAIL;
 	if (done) {
 		if (st->round != 2) {
 			auth_fail(e, PB_CAUSE_SIP_BAD_RESPONSE, "the TLS-DSK handshake ended "
@@ -334,6 +350,12 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 	size_t n;
 
 	(void)in;
+	if (st->round != 3) {
+		/* no keys yet: a 200 before the handshake ended proves nothing */
+		auth_fail(e, PB_CAUSE_SIP_SIGNATURE_INVALID, "the registrar accepted the "
+			  "request before the TLS-DSK handshake ended: it proved no session");
+		return -1;
+	}
 	if (!(rspauth = auth_sa_rspauth(&st->sa, m, str, sizeof(str), &n, e)))
 		return -1;
 	if (tlsdsk_mac(st->skey, st->md5, str, n, hex) < 0 || strcasecmp(hex, rspauth)) {

@@ -356,6 +356,10 @@ int sip_parse_response(const char *buf, size_t len, struct sip_response *m,
 				m->n_ch++;
 				off += used;
 			}
+			/* what stopped short of the value's end was not read:
+			 * the authenticate step says so rather than miss it */
+			if (off < v.len && m->n_ch < SIP_MAX_CHALLENGES)
+				m->n_ch_bad++;
 		} else if (hname(name, "Authentication-Info", NULL) ||
 			   hname(name, "Proxy-Authentication-Info", NULL)) {
 			m->has_auth_info = sip_parse_challenge(v.p, v.len, &m->auth_info) == 0;

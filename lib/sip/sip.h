@@ -35,6 +35,8 @@ struct sip_response {
 	char cseq_method[24];
 	struct sip_challenge ch[SIP_MAX_CHALLENGES];
 	size_t n_ch;
+	size_t n_ch_bad;             /* challenges that could not be read (malformed,
+				      * or a parameter over the store) */
 	struct sip_challenge auth_info;      /* Authentication-Info, when has_auth_info */
 	int has_auth_info;
 	char contact[256];           /* first Contact URI (inside <> when bracketed) */

@@ -168,6 +168,13 @@ static void answer(struct step_run *r, const struct sip_response *m)
 		for (i = 0; i < m->n_ch && !ch; i++)
 			if (!strcasecmp(m->ch[i].scheme, c->mech->scheme))
 				ch = &m->ch[i];
+		if (!ch && m->n_ch_bad) {
+			snprintf(buf, sizeof(buf), "the registrar's %s challenge could not be read "
+				 "(malformed, or a parameter over %zu bytes)", c->mech->scheme,
+				 sizeof(m->ch[0].store));
+			step_done(r, PB_CAUSE_SIP_BAD_RESPONSE, buf, NULL);
+			return;
+		}
 		if (!ch) {
 			step_done(r, PB_CAUSE_SIP_AUTH_FAILED, "the registrar answered with a "
 				  "challenge of another scheme: the credentials were refused", NULL);

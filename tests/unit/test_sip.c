@@ -53,6 +53,38 @@ static void response_401(void **st)
 	assert_int_equal(m.len, strlen(r401));
 }
 
+/* A challenge whose parameter does not fit the store (a TLS-DSK flight
+ * with a long chain) is not dropped unseen: n_ch_bad counts it, and the
+ * challenges beside it are read. */
+static void challenge_too_large(void **st)
+{
+	size_t big = sizeof(((struct sip_challenge *)0)->store) + 100, n;
+	char *msg = malloc(big + 1024), *data = malloc(big + 1);
+	struct sip_response *m = calloc(1, sizeof(*m));
+	char err[128];
+
+	(void)st;
+	assert_non_null(msg);
+	assert_non_null(data);
+	assert_non_null(m);
+	memset(data, 'A', big);
+	data[big] = '\0';
+	n = (size_t)snprintf(msg, big + 1024, "SIP/2.0 401 Unauthorized\r\n"
+			     "Via: SIP/2.0/TLS 127.0.0.1:40000;branch=z9hG4bKx\r\n"
+			     "From: <sip:alice@corp.example>;tag=1\r\nTo: <sip:alice@corp.example>;tag=2\r\n"
+			     "Call-ID: abc@host\r\nCSeq: 2 REGISTER\r\n"
+			     "WWW-Authenticate: TLS-DSK opaque=\"01\", gssapi-data=\"%s\", targetname=\"pool\"\r\n"
+			     "WWW-Authenticate: NTLM realm=\"r\", targetname=\"pool\"\r\n"
+			     "Content-Length: 0\r\n\r\n", data);
+	assert_int_equal(sip_parse_response(msg, n, m, err, sizeof(err)), 1);
+	assert_int_equal(m->n_ch, 1);
+	assert_string_equal(m->ch[0].scheme, "NTLM");
+	assert_int_equal(m->n_ch_bad, 1);
+	free(m);
+	free(data);
+	free(msg);
+}
+
 /* What the registrar says of a refusal: the first ms-diagnostics and the
  * first Warning, both (OCS: the reason is in the Warning). */
 static void refusal_headers_joined(void **st)
@@ -388,6 +420,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(response_401),
+		cmocka_unit_test(challenge_too_large),
 		cmocka_unit_test(refusal_headers_joined),
 		cmocka_unit_test(framing),
 		cmocka_unit_test(malformed),

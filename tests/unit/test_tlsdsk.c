@@ -112,7 +112,8 @@ struct world {
 	EVP_PKEY *ca_key, *srv_key, *cli_key;
 	X509 *ca, *srv, *cli;
 	char cli_file[64];          /* the client's PEM: certificate and key */
-	struct pb_profile *profile;
+	struct pb_profile *profile; /* TLS 1.0 only (Lync Phone Edition) */
+	struct pb_profile *tls12;   /* TLS 1.0 to 1.2 (a later SfB firmware) */
 };
 
 static int world_up(void **st)
@@ -123,6 +124,19 @@ static int world_up(void **st)
 	int fd;
 
 	assert_non_null(w);
+	snprintf(path, sizeof(path), "%s/lpe-aries-sha2.ini", getenv("PB_PROFILES"));
+	if (pb_profile_load(path, &w->profile, err, sizeof(err)) != PB_OK) {
+		fprintf(stderr, "set PB_PROFILES (%s)\n", err);
+		free(w);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/yealink-sfb-tls12.ini", getenv("PB_PROFILES"));
+	if (pb_profile_load(path, &w->tls12, err, sizeof(err)) != PB_OK) {
+		fprintf(stderr, "set PB_PROFILES (%s)\n", err);
+		pb_profile_free(w->profile);
+		free(w);
+		return -1;
+	}
 	w->ca_key = key();
 	w->srv_key = key();
 	w->cli_key = key();
@@ -135,11 +149,6 @@ static int world_up(void **st)
 	assert_int_equal(PEM_write_X509(f, w->cli), 1);
 	assert_int_equal(PEM_write_PrivateKey(f, w->cli_key, NULL, NULL, 0, NULL, NULL), 1);
 	fclose(f);
-	snprintf(path, sizeof(path), "%s/lpe-aries-sha2.ini", getenv("PB_PROFILES"));
-	if (pb_profile_load(path, &w->profile, err, sizeof(err)) != PB_OK) {
-		fprintf(stderr, "set PB_PROFILES (%s)\n", err);
-		return -1;
-	}
 	*st = w;
 	return 0;
 }
@@ -156,6 +165,7 @@ static int world_down(void **st)
 	EVP_PKEY_free(w->srv_key);
 	EVP_PKEY_free(w->cli_key);
 	pb_profile_free(w->profile);
+	pb_profile_free(w->tls12);
 	free(w);
 	return 0;
 }
@@ -259,9 +269,10 @@ static void ok_200(char *buf, size_t cap, const char *rspauth)
 		 "Content-Length: 0\r\n\r\n", rspauth, target, realm);
 }
 
-static void exchange(void **st)
+/* The whole exchange with the device of profile p; the TLS version the
+ * server agreed to must be want. */
+static void exchange_with(struct world *w, const struct pb_profile *p, int want)
 {
-	struct world *w = *st;
 	struct server s = { 0 };
 	struct auth_in in;
 	struct auth_err e;
@@ -278,6 +289,7 @@ static void exchange(void **st)
 	assert_non_null(m);
 	assert_non_null(mst);
 	fill(&in, w);
+	in.profile = p;
 	server_up(&s, w, w->ca);
 	/* leg 1: the ClientHello, no opaque yet */
 	assert_int_equal(leg(mst, &in, "", a, &cred, &e), AUTH_ANSWER);
@@ -296,6 +308,7 @@ static void exchange(void **st)
 	assert_null(sip_param(a, "response"));
 	server_leg(&s, sip_param(a, "gssapi-data"), b64, sizeof(b64), &r);
 	assert_int_equal(r, 1);         /* the server took the certificate */
+	assert_int_equal(SSL_version(s.ssl), want);
 	/* leg 3: its Finished; our REGISTER is signed */
 	snprintf(extra, sizeof(extra), ", opaque=\"0A1B2C3D\", gssapi-data=\"%s\"", b64);
 	assert_int_equal(leg(mst, &in, extra, a, &cred, &e), AUTH_ANSWER);
@@ -340,6 +353,59 @@ static void exchange(void **st)
 	}
 	/* a fresh challenge after the signed request: refused */
 	assert_int_equal(leg(mst, &in, "", a, &cred, &e), AUTH_REFUSED);
+	auth_tlsdsk.clear(mst);
+	server_down(&s);
+	free(mst);
+	free(a);
+	free(m);
+}
+
+static void exchange(void **st)
+{
+	struct world *w = *st;
+
+	exchange_with(w, w->profile, TLS1_VERSION);
+	/* a firmware with TLS 1.2: 1.2, as [MS-SIPAE] 3.1 allows */
+	exchange_with(w, w->tls12, TLS1_2_VERSION);
+}
+
+/* A registrar that answers 200 before its Finished proves nothing: there
+ * are no keys yet, and an rspauth made with none is refused. */
+static void early_200(void **st)
+{
+	struct world *w = *st;
+	struct server s = { 0 };
+	struct auth_in in;
+	struct auth_err e;
+	struct sip_challenge *a = calloc(1, sizeof(*a));
+	struct sip_response *m = calloc(1, sizeof(*m));
+	void *mst = calloc(1, auth_tlsdsk.state_size);
+	static char b64[24000], extra[24000], str[2048], resp[26000];
+	static const uint8_t zero[TLSDSK_KEY_LEN];
+	char hex[2 * 64 + 1], err[128];
+	int cred = 0, r = 0;
+	size_t n;
+
+	assert_non_null(a);
+	assert_non_null(m);
+	assert_non_null(mst);
+	fill(&in, w);
+	server_up(&s, w, w->ca);
+	assert_int_equal(leg(mst, &in, "", a, &cred, &e), AUTH_ANSWER);
+	server_leg(&s, sip_param(a, "gssapi-data"), b64, sizeof(b64), &r);
+	snprintf(extra, sizeof(extra), ", opaque=\"0A1B2C3D\", gssapi-data=\"%s\"", b64);
+	assert_int_equal(leg(mst, &in, extra, a, &cred, &e), AUTH_ANSWER);
+	ok_200(resp, sizeof(resp), "00");
+	assert_int_equal(sip_parse_response(resp, strlen(resp), m, err, sizeof(err)), 1);
+	assert_int_equal(auth_response_string("TLS-DSK", 4, realm, target, m, str, sizeof(str),
+					      &n), 0);
+	assert_int_equal(tlsdsk_mac(zero, 0, str, n, hex), 0);
+	ok_200(resp, sizeof(resp), hex);
+	assert_int_equal(sip_parse_response(resp, strlen(resp), m, err, sizeof(err)), 1);
+	assert_int_equal(auth_tlsdsk.verify(mst, &in, m, &e), -1);
+	assert_int_equal(e.cause, PB_CAUSE_SIP_SIGNATURE_INVALID);
+	/* nor can it sign a later request */
+	assert_int_equal(auth_tlsdsk.sign(mst, &in, resp, sizeof(resp), &e), AUTH_INTERNAL);
 	auth_tlsdsk.clear(mst);
 	server_down(&s);
 	free(mst);
@@ -406,6 +472,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fixed_block),
 		cmocka_unit_test(exchange),
+		cmocka_unit_test(early_200),
 		cmocka_unit_test(certificate_refused),
 		cmocka_unit_test(cert_check),
 	};
