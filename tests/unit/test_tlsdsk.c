@@ -269,6 +269,44 @@ static void ok_200(char *buf, size_t cap, const char *rspauth)
 		 "Content-Length: 0\r\n\r\n", rspauth, target, realm);
 }
 
+/* The registrar's 200 parsed into m, its rspauth made with key. */
+static void signed_200(struct sip_response *m, const uint8_t key[TLSDSK_KEY_LEN])
+{
+	static char resp[4096], str[2048];
+	char hex[2 * 64 + 1], err[128];
+	size_t n;
+
+	ok_200(resp, sizeof(resp), "00");
+	assert_int_equal(sip_parse_response(resp, strlen(resp), m, err, sizeof(err)), 1);
+	assert_int_equal(auth_response_string("TLS-DSK", 4, realm, target, m, str, sizeof(str),
+					      &n), 0);
+	assert_int_equal(tlsdsk_mac(key, 0, str, n, hex), 0);
+	ok_200(resp, sizeof(resp), hex);
+	assert_int_equal(sip_parse_response(resp, strlen(resp), m, err, sizeof(err)), 1);
+}
+
+/* Legs 1 and 2 against server s: the ClientHello, then our flight; the
+ * server's answer to it in b64 (its Finished, or its alert). */
+static void two_legs(struct server *s, void *mst, const struct auth_in *in,
+		     struct sip_challenge *a, int *cred, struct auth_err *e, char *b64,
+		     size_t cap, int *r)
+{
+	static char extra[24000];
+
+	assert_int_equal(leg(mst, in, "", a, cred, e), AUTH_ANSWER);
+	assert_string_equal(a->scheme, "TLS-DSK");
+	assert_null(sip_param(a, "opaque"));
+	assert_false(*cred);
+	server_leg(s, sip_param(a, "gssapi-data"), b64, cap, r);
+	assert_int_equal(SSL_get_error(s->ssl, *r), SSL_ERROR_WANT_READ);
+	snprintf(extra, sizeof(extra), ", opaque=\"0A1B2C3D\", gssapi-data=\"%s\"", b64);
+	assert_int_equal(leg(mst, in, extra, a, cred, e), AUTH_ANSWER);
+	assert_string_equal(sip_param(a, "opaque"), "0A1B2C3D");
+	assert_true(*cred);
+	assert_null(sip_param(a, "response"));
+	server_leg(s, sip_param(a, "gssapi-data"), b64, cap, r);
+}
+
 /* The whole exchange with the device of profile p; the TLS version the
  * server agreed to must be want. */
 static void exchange_with(struct world *w, const struct pb_profile *p, int want)
@@ -279,9 +317,9 @@ static void exchange_with(struct world *w, const struct pb_profile *p, int want)
 	struct sip_challenge *a = calloc(1, sizeof(*a));
 	struct sip_response *m = calloc(1, sizeof(*m));
 	void *mst = calloc(1, auth_tlsdsk.state_size);
-	static char b64[24000], extra[24000], str[2048], resp[26000];
+	static char b64[24000], extra[24000], str[2048];
 	uint8_t block[TLSDSK_BLOCK_LEN], ck[TLSDSK_KEY_LEN], sk[TLSDSK_KEY_LEN];
-	char hex[2 * 64 + 1], crand[16], err[128];
+	char hex[2 * 64 + 1], crand[16];
 	int cred = 0, r = 0;
 	size_t n;
 
@@ -291,22 +329,9 @@ static void exchange_with(struct world *w, const struct pb_profile *p, int want)
 	fill(&in, w);
 	in.profile = p;
 	server_up(&s, w, w->ca);
-	/* leg 1: the ClientHello, no opaque yet */
-	assert_int_equal(leg(mst, &in, "", a, &cred, &e), AUTH_ANSWER);
-	assert_string_equal(a->scheme, "TLS-DSK");
-	assert_null(sip_param(a, "opaque"));
+	two_legs(&s, mst, &in, a, &cred, &e, b64, sizeof(b64), &r);
 	assert_string_equal(sip_param(a, "targetname"), target);
 	assert_string_equal(sip_param(a, "version"), "4");
-	assert_false(cred);
-	server_leg(&s, sip_param(a, "gssapi-data"), b64, sizeof(b64), &r);
-	assert_int_equal(SSL_get_error(s.ssl, r), SSL_ERROR_WANT_READ);
-	/* leg 2: our certificate, key exchange, Finished */
-	snprintf(extra, sizeof(extra), ", opaque=\"0A1B2C3D\", gssapi-data=\"%s\"", b64);
-	assert_int_equal(leg(mst, &in, extra, a, &cred, &e), AUTH_ANSWER);
-	assert_string_equal(sip_param(a, "opaque"), "0A1B2C3D");
-	assert_true(cred);
-	assert_null(sip_param(a, "response"));
-	server_leg(&s, sip_param(a, "gssapi-data"), b64, sizeof(b64), &r);
 	assert_int_equal(r, 1);         /* the server took the certificate */
 	assert_int_equal(SSL_version(s.ssl), want);
 	/* leg 3: its Finished; our REGISTER is signed */
@@ -326,13 +351,7 @@ static void exchange_with(struct world *w, const struct pb_profile *p, int want)
 	assert_string_equal(sip_param(a, "response"), hex);
 	/* the 200's rspauth, made with the server key, verifies; forged, not */
 	for (int forged = 0; forged < 2; forged++) {
-		ok_200(resp, sizeof(resp), "00");
-		assert_int_equal(sip_parse_response(resp, strlen(resp), m, err, sizeof(err)), 1);
-		assert_int_equal(auth_response_string("TLS-DSK", 4, realm, target, m, str,
-						      sizeof(str), &n), 0);
-		assert_int_equal(tlsdsk_mac(forged ? ck : sk, 0, str, n, hex), 0);
-		ok_200(resp, sizeof(resp), hex);
-		assert_int_equal(sip_parse_response(resp, strlen(resp), m, err, sizeof(err)), 1);
+		signed_200(m, forged ? ck : sk);
 		assert_int_equal(auth_tlsdsk.verify(mst, &in, m, &e), forged ? -1 : 0);
 		if (forged)
 			assert_int_equal(e.cause, PB_CAUSE_SIP_SIGNATURE_INVALID);
@@ -380,32 +399,21 @@ static void early_200(void **st)
 	struct sip_challenge *a = calloc(1, sizeof(*a));
 	struct sip_response *m = calloc(1, sizeof(*m));
 	void *mst = calloc(1, auth_tlsdsk.state_size);
-	static char b64[24000], extra[24000], str[2048], resp[26000];
+	static char b64[24000], out[4096];
 	static const uint8_t zero[TLSDSK_KEY_LEN];
-	char hex[2 * 64 + 1], err[128];
 	int cred = 0, r = 0;
-	size_t n;
 
 	assert_non_null(a);
 	assert_non_null(m);
 	assert_non_null(mst);
 	fill(&in, w);
 	server_up(&s, w, w->ca);
-	assert_int_equal(leg(mst, &in, "", a, &cred, &e), AUTH_ANSWER);
-	server_leg(&s, sip_param(a, "gssapi-data"), b64, sizeof(b64), &r);
-	snprintf(extra, sizeof(extra), ", opaque=\"0A1B2C3D\", gssapi-data=\"%s\"", b64);
-	assert_int_equal(leg(mst, &in, extra, a, &cred, &e), AUTH_ANSWER);
-	ok_200(resp, sizeof(resp), "00");
-	assert_int_equal(sip_parse_response(resp, strlen(resp), m, err, sizeof(err)), 1);
-	assert_int_equal(auth_response_string("TLS-DSK", 4, realm, target, m, str, sizeof(str),
-					      &n), 0);
-	assert_int_equal(tlsdsk_mac(zero, 0, str, n, hex), 0);
-	ok_200(resp, sizeof(resp), hex);
-	assert_int_equal(sip_parse_response(resp, strlen(resp), m, err, sizeof(err)), 1);
+	two_legs(&s, mst, &in, a, &cred, &e, b64, sizeof(b64), &r);
+	signed_200(m, zero);
 	assert_int_equal(auth_tlsdsk.verify(mst, &in, m, &e), -1);
 	assert_int_equal(e.cause, PB_CAUSE_SIP_SIGNATURE_INVALID);
 	/* nor can it sign a later request */
-	assert_int_equal(auth_tlsdsk.sign(mst, &in, resp, sizeof(resp), &e), AUTH_INTERNAL);
+	assert_int_equal(auth_tlsdsk.sign(mst, &in, out, sizeof(out), &e), AUTH_INTERNAL);
 	auth_tlsdsk.clear(mst);
 	server_down(&s);
 	free(mst);
@@ -432,11 +440,7 @@ static void certificate_refused(void **st)
 	assert_non_null(mst);
 	fill(&in, w);
 	server_up(&s, w, other);
-	assert_int_equal(leg(mst, &in, "", a, &cred, &e), AUTH_ANSWER);
-	server_leg(&s, sip_param(a, "gssapi-data"), b64, sizeof(b64), &r);
-	snprintf(extra, sizeof(extra), ", opaque=\"0A1B2C3D\", gssapi-data=\"%s\"", b64);
-	assert_int_equal(leg(mst, &in, extra, a, &cred, &e), AUTH_ANSWER);
-	server_leg(&s, sip_param(a, "gssapi-data"), b64, sizeof(b64), &r);
+	two_legs(&s, mst, &in, a, &cred, &e, b64, sizeof(b64), &r);
 	assert_int_not_equal(r, 1);     /* the server refused it, with an alert */
 	assert_true(b64[0]);
 	snprintf(extra, sizeof(extra), ", opaque=\"0A1B2C3D\", gssapi-data=\"%s\"", b64);
