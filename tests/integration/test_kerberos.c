@@ -31,7 +31,7 @@
 
 static struct pb_catalog *catalog;
 static struct pb_profile krb_only, krb_ntlm;
-static char password[128], fx_cert[512], fx_key[512], fx_root[512];
+static char password[128];
 static unsigned short kdc_port;
 static const char *keytab;
 
@@ -111,22 +111,13 @@ struct world {
  * only; 3: no SRV for Kerberos at all); A -> 127.0.0.1. */
 static void world_up(struct world *w, const char *offer, int kdc_dead)
 {
-	const char *dir = getenv("PB_FIXTURES") ? getenv("PB_FIXTURES") : "build/fixtures";
 	struct sipreg_conf c;
 	char err[256];
 	size_t n = 0;
 
 	memset(w, 0, sizeof(*w));
-	snprintf(fx_cert, sizeof(fx_cert), "%s/leaf-sha256.pem", dir);
-	snprintf(fx_key, sizeof(fx_key), "%s/work/leaf-sha256.key", dir);
-	snprintf(fx_root, sizeof(fx_root), "%s/root-sha256-rsa4096.pem", dir);
 	assert_int_equal(uv_loop_init(&w->loop), 0);
-	memset(&c, 0, sizeof(c));
-	c.cert_pem = fx_cert;
-	c.key_pem = fx_key;
-	c.chain_pem = fx_root;
-	c.mode = SIPREG_KERBEROS;
-	c.realm = "test.example";
+	sipreg_fixture_conf(&c, SIPREG_KERBEROS);
 	c.schemes = offer;
 	c.keytab = keytab;
 	assert_int_equal(sipreg_start(&w->loop, &c, &w->reg), 0);
@@ -147,7 +138,7 @@ static void world_up(struct world *w, const char *offer, int kdc_dead)
 	snprintf(w->dns_addr, sizeof(w->dns_addr), "127.0.0.1:%u", dnsd_port(w->dns));
 	w->dns_list[0] = w->dns_addr;
 	assert_int_equal(pb_trust_new(&w->roots), PB_OK);
-	assert_int_equal(pb_trust_add_file(w->roots, fx_root, err, sizeof(err)), PB_OK);
+	assert_int_equal(pb_trust_add_file(w->roots, sipreg_fixture_root(), err, sizeof(err)), PB_OK);
 	assert_int_equal(pb_engine_new(&w->loop, &w->eng), PB_OK);
 }
 

@@ -721,3 +721,33 @@ unsigned sipreg_connections(const struct sipreg *s) { return s->accepted; }
 unsigned sipreg_handshake_failures(const struct sipreg *s) { return s->hs_failed; }
 const char *sipreg_last_authorization(const struct sipreg *s) { return s->last_auth; }
 const char *sipreg_last_from(const struct sipreg *s) { return s->last_from; }
+
+static char fx_cert[512], fx_key[512], fx_root[512];
+
+static void fixture_paths(void)
+{
+	const char *dir = getenv("PB_FIXTURES") ? getenv("PB_FIXTURES") : "build/fixtures";
+
+	snprintf(fx_cert, sizeof(fx_cert), "%s/leaf-sha256.pem", dir);
+	snprintf(fx_key, sizeof(fx_key), "%s/work/leaf-sha256.key", dir);
+	snprintf(fx_root, sizeof(fx_root), "%s/root-sha256-rsa4096.pem", dir);
+}
+
+void sipreg_fixture_conf(struct sipreg_conf *c, enum sipreg_mode mode)
+{
+	fixture_paths();
+	memset(c, 0, sizeof(*c));
+	c->cert_pem = fx_cert;
+	c->key_pem = fx_key;
+	c->chain_pem = fx_root;
+	c->mode = mode;
+	c->user = "alice";
+	c->password = "secret";
+	c->realm = "test.example";
+}
+
+const char *sipreg_fixture_root(void)
+{
+	fixture_paths();
+	return fx_root;
+}

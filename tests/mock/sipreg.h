@@ -60,6 +60,13 @@ struct sipreg_conf {
 
 struct sipreg;
 
+/* The configuration the unit worlds share: the fixtures' SHA-256 leaf
+ * (pool.test.example) under the SHA-256/RSA-4096 root, from $PB_FIXTURES
+ * (else build/fixtures), realm test.example, alice/secret, this mode.
+ * The paths are in static storage; sipreg_fixture_root() is the root's. */
+void sipreg_fixture_conf(struct sipreg_conf *c, enum sipreg_mode mode);
+const char *sipreg_fixture_root(void);
+
 /* Listen on 127.0.0.1, an ephemeral port, on loop. The strings of c are
  * copied. 0 and *out set, or -1 (bad configuration, certificate or key
  * unreadable, no socket) and *out untouched. */

@@ -409,10 +409,8 @@ static void flow_tables(void **st)
 	assert_string_equal(flow_missing(HAVE_DC | HAVE_ROOTS), "no domain controller");
 	assert_string_equal(flow_missing(HAVE_TLS), "no trusted connection");
 }
-
 /* ---- whole boots against the mock servers ---- */
 
-static char fx_cert[512], fx_key[512], fx_root[512];
 
 struct world {
 	uv_loop_t loop;
@@ -435,24 +433,13 @@ static const char *world_offer;    /* OFFER_SCHEMES: the challenges (NULL: the m
 
 static void world_up(struct world *w, enum sipreg_mode mode, int dead_first, int refuse_all)
 {
-	const char *dir = getenv("PB_FIXTURES") ? getenv("PB_FIXTURES") : "build/fixtures";
 	struct sipreg_conf c;
 	char err[256];
 	size_t n = 0;
 
 	memset(w, 0, sizeof(*w));
-	snprintf(fx_cert, sizeof(fx_cert), "%s/leaf-sha256.pem", dir);
-	snprintf(fx_key, sizeof(fx_key), "%s/work/leaf-sha256.key", dir);
-	snprintf(fx_root, sizeof(fx_root), "%s/root-sha256-rsa4096.pem", dir);
 	assert_int_equal(uv_loop_init(&w->loop), 0);
-	memset(&c, 0, sizeof(c));
-	c.cert_pem = fx_cert;
-	c.key_pem = fx_key;
-	c.chain_pem = fx_root;
-	c.mode = mode;
-	c.user = "alice";
-	c.password = "secret";
-	c.realm = "test.example";
+	sipreg_fixture_conf(&c, mode);
 	c.schemes = world_offer;
 	assert_int_equal(sipreg_start(&w->loop, &c, &w->reg), 0);
 	assert_int_equal(dnsd_closed_port(&w->closed), 0);
@@ -475,7 +462,7 @@ static void world_up(struct world *w, enum sipreg_mode mode, int dead_first, int
 	snprintf(w->dns_addr, sizeof(w->dns_addr), "127.0.0.1:%u", dnsd_port(w->dns));
 	w->dns_list[0] = w->dns_addr;
 	assert_int_equal(pb_trust_new(&w->roots), PB_OK);
-	assert_int_equal(pb_trust_add_file(w->roots, fx_root, err, sizeof(err)), PB_OK);
+	assert_int_equal(pb_trust_add_file(w->roots, sipreg_fixture_root(), err, sizeof(err)), PB_OK);
 	assert_int_equal(pb_engine_new(&w->loop, &w->eng), PB_OK);
 }
 

@@ -79,23 +79,12 @@ struct world {
 
 static void world_up(struct world *w, enum sipreg_mode mode)
 {
-	const char *dir = getenv("PB_FIXTURES") ? getenv("PB_FIXTURES") : "build/fixtures";
-	char cert[512], key[512], root[512], err[256];
+	char err[256];
 	struct sipreg_conf c;
 
 	memset(w, 0, sizeof(*w));
-	snprintf(cert, sizeof(cert), "%s/leaf-sha256.pem", dir);
-	snprintf(key, sizeof(key), "%s/work/leaf-sha256.key", dir);
-	snprintf(root, sizeof(root), "%s/root-sha256-rsa4096.pem", dir);
 	assert_int_equal(uv_loop_init(&w->loop), 0);
-	memset(&c, 0, sizeof(c));
-	c.cert_pem = cert;
-	c.key_pem = key;
-	c.chain_pem = root;
-	c.mode = mode;
-	c.user = "alice";
-	c.password = "secret";
-	c.realm = "test.example";
+	sipreg_fixture_conf(&c, mode);
 	assert_int_equal(sipreg_start(&w->loop, &c, &w->reg), 0);
 	w->srv[0] = (struct dnsd_rr){ NULL, 10, 0, sipreg_port(w->reg), "pool.test.example" };
 	w->a[0] = (struct dnsd_rr){ "127.0.0.1", 0, 0, 0, NULL };
@@ -107,7 +96,7 @@ static void world_up(struct world *w, enum sipreg_mode mode)
 	snprintf(w->dns_addr, sizeof(w->dns_addr), "127.0.0.1:%u", dnsd_port(w->dns));
 	w->dns_list[0] = w->dns_addr;
 	assert_int_equal(pb_trust_new(&w->roots), PB_OK);
-	assert_int_equal(pb_trust_add_file(w->roots, root, err, sizeof(err)), PB_OK);
+	assert_int_equal(pb_trust_add_file(w->roots, sipreg_fixture_root(), err, sizeof(err)), PB_OK);
 	assert_int_equal(pb_engine_new(&w->loop, &w->eng), PB_OK);
 }
 

@@ -363,14 +363,7 @@ static void world_up(struct world *w, const struct wopts *wo)
 
 	memset(w, 0, sizeof(*w));
 	assert_int_equal(uv_loop_init(&w->loop), 0);
-	memset(&c, 0, sizeof(c));
-	c.cert_pem = fx_cert;
-	c.key_pem = fx_key;
-	c.chain_pem = fx_root;
-	c.mode = SIPREG_DIGEST;
-	c.user = "alice";
-	c.password = "secret";
-	c.realm = "test.example";
+	sipreg_fixture_conf(&c, SIPREG_DIGEST);
 	assert_int_equal(sipreg_start(&w->loop, &c, &w->reg), 0);
 	assert_int_equal(sntpd_start(&w->loop, &nc, &w->ntp), 0);
 	if (wo->http)
