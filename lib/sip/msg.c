@@ -1,5 +1,7 @@
 /* SIP response and Digest challenge parsing. See sip.h. */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -85,6 +87,40 @@ size_t sip_params(const struct sip_challenge *c, size_t i, const char **name,
 	*name = c->store + c->p[i].name;
 	*value = c->store + c->p[i].value;
 	return c->n;
+}
+
+struct sip_kept {
+	size_t size;                 /* of this allocation */
+	unsigned char bytes[];       /* the challenge up to its store, then
+				      * the store's first `used` bytes */
+};
+
+struct sip_kept *sip_challenge_keep(const struct sip_challenge *c)
+{
+	size_t head = offsetof(struct sip_challenge, store);
+	size_t used = c->used <= sizeof(c->store) ? c->used : sizeof(c->store);
+	struct sip_kept *k = malloc(sizeof(*k) + head + used);
+
+	if (!k)
+		return NULL;
+	k->size = sizeof(*k) + head + used;
+	memcpy(k->bytes, c, head);
+	memcpy(k->bytes + head, c->store, used);
+	return k;
+}
+
+void sip_challenge_unkeep(const struct sip_kept *k, struct sip_challenge *out)
+{
+	size_t head = offsetof(struct sip_challenge, store);
+
+	memcpy(out, k->bytes, head);
+	memcpy(out->store, k->bytes + head, k->size - sizeof(*k) - head);
+	out->used = k->size - sizeof(*k) - head;
+}
+
+size_t sip_kept_size(const struct sip_kept *k)
+{
+	return k->size;
 }
 
 /* At a challenge's start after a comma (RFC 7235 4.1 allows several

@@ -68,5 +68,13 @@ const char *sip_param(const struct sip_challenge *c, const char *name);
 /* The i-th parameter: returns the count (0 when i is past the end). */
 size_t sip_params(const struct sip_challenge *c, size_t i, const char **name,
 		  const char **value);
+/* A challenge kept while a step waits: a malloc'd copy of its scheme,
+ * parameter table and the bytes of the store it uses (a few hundred bytes
+ * for an NTLM or Kerberos challenge, not the whole store), or NULL when
+ * out of memory; sip_challenge_unkeep fills a whole challenge from it. */
+struct sip_kept;
+struct sip_kept *sip_challenge_keep(const struct sip_challenge *c);
+void sip_challenge_unkeep(const struct sip_kept *k, struct sip_challenge *out);
+size_t sip_kept_size(const struct sip_kept *k);
 
 #endif

@@ -28,7 +28,9 @@ struct ctx {
 	int rounds;
 	int proxy;                  /* the challenge answered came in a 407 */
 	int fell_back;              /* Kerberos failed, NTLM answers */
-	struct sip_response *pending;   /* the challenges, while the mechanism works */
+	/* while Kerberos waits for the KDC: NTLM's challenge in the 401 it
+	 * answers, for the fallback (kept compactly, not the whole 401) */
+	struct sip_kept *fallback;
 };
 
 /* Bound the rounds: a registrar that challenges forever is refusing. */
@@ -139,20 +141,60 @@ static void describe_speaks(const struct step_run *r, char *buf, size_t len)
 						pb_auth_str((enum pb_auth)order[k]));
 }
 
-static void act(struct step_run *r, const struct sip_response *m, enum auth_status st,
-		char *buf, struct auth_err *e);
+static void act(struct step_run *r, enum auth_status st, char *buf, struct auth_err *e,
+		const char *warning, const struct sip_challenge *fb);
+static const struct sip_challenge *fallback_of(const struct step_run *r,
+					       const struct sip_response *m);
+
+/* The mechanism's answer to challenge ch. warning: what the registrar
+ * said with it; fb: the challenge NTLM answers should Kerberos fail. */
+static void respond(struct step_run *r, const struct sip_challenge *ch, const char *warning,
+		    const struct sip_challenge *fb)
+{
+	struct ctx *c = r->ctx;
+	struct auth_in in;
+	struct auth_err e;
+	char buf[49152 + 1024], uri[300], from[600], desc[300];
+	enum auth_status st;
+
+	c->mech->describe(ch, desc, sizeof(desc));
+	step_fact(r, "challenge", json_string(desc));
+	if (++c->rounds > MAX_ROUNDS) {
+		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, "the registrar kept challenging: "
+			  "the credentials were refused", NULL);
+		return;
+	}
+	c->proxy = ch->proxy;
+	memset(&e, 0, sizeof(e));
+	fill_in(r, &in, uri, sizeof(uri), from, sizeof(from));
+	/* NTLM's algorithms, the engine's (made on the first NTLM answer) */
+	if (c->mech == &auth_ntlm && !(in.ntlm_crypto = engine_ntlm_crypto(r->eng))) {
+		step_internal(r, PB_ERR_NOMEM, "NTLM: its algorithms could not be had (out of "
+			      "memory, or OpenSSL's legacy provider missing)");
+		return;
+	}
+	st = c->mech->answer(c->mst, &in, ch, buf, sizeof(buf), &c->credentials, &e);
+	if (st == AUTH_PENDING) {
+		if (fb && !(c->fallback = sip_challenge_keep(fb))) {
+			step_internal(r, PB_ERR_NOMEM, "out of memory keeping the challenge");
+			return;
+		}
+		step_trace(r, "%s: waiting for the answer (%s)", c->mech->scheme,
+			   c->mech->bit == PB_AUTH_KERBEROS ? "the KDC" : "the network");
+		return;
+	}
+	act(r, st, buf, &e, warning, fb);
+	explicit_bzero(buf, sizeof(buf));
+}
 
 static void answer(struct step_run *r, const struct sip_response *m)
 {
 	struct ctx *c = r->ctx;
 	unsigned bit = 0;
 	const struct sip_challenge *ch = NULL;
-	struct auth_in in;
-	struct auth_err e;
 	json_t *offered = json_array();
-	char buf[49152 + 1024], speaks_s[96], offered_s[160] = "", uri[300], from[600], desc[300];
+	char buf[700], speaks_s[96], offered_s[160] = "";
 	size_t i, off = 0;
-	enum auth_status st;
 
 	for (i = 0; i < m->n_ch; i++) {
 		offered = jx_push(offered, json_string(m->ch[i].scheme));
@@ -202,36 +244,7 @@ static void answer(struct step_run *r, const struct sip_response *m)
 			return;
 		}
 	}
-	c->mech->describe(ch, desc, sizeof(desc));
-	step_fact(r, "challenge", json_string(desc));
-	if (++c->rounds > MAX_ROUNDS) {
-		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, "the registrar kept challenging: "
-			  "the credentials were refused", NULL);
-		return;
-	}
-	c->proxy = ch->proxy;
-	memset(&e, 0, sizeof(e));
-	fill_in(r, &in, uri, sizeof(uri), from, sizeof(from));
-	/* NTLM's algorithms, the engine's (made on the first NTLM answer) */
-	if (c->mech == &auth_ntlm && !(in.ntlm_crypto = engine_ntlm_crypto(r->eng))) {
-		step_internal(r, PB_ERR_NOMEM, "NTLM: its algorithms could not be had (out of "
-			      "memory, or OpenSSL's legacy provider missing)");
-		return;
-	}
-	st = c->mech->answer(c->mst, &in, ch, buf, sizeof(buf), &c->credentials, &e);
-	if (st == AUTH_PENDING) {
-		/* keep the challenges: a fallback answers another of them */
-		if (!(c->pending = malloc(sizeof(*c->pending)))) {
-			step_internal(r, PB_ERR_NOMEM, "out of memory keeping the challenges");
-			return;
-		}
-		memcpy(c->pending, m, sizeof(*m));
-		step_trace(r, "%s: waiting for the answer (%s)", c->mech->scheme,
-			   c->mech->bit == PB_AUTH_KERBEROS ? "the KDC" : "the network");
-		return;
-	}
-	act(r, m, st, buf, &e);
-	explicit_bzero(buf, sizeof(buf));
+	respond(r, ch, m->warning, fallback_of(r, m));
 }
 
 /* Whether the device answers with NTLM when Kerberos fails: the profile
@@ -258,14 +271,12 @@ static const struct sip_challenge *fallback_of(const struct step_run *r,
 }
 
 /* Kerberos failed before any answer went out: the device answers the
- * same 401 with NTLM, on the same connection. */
-static int fall_back(struct step_run *r, const struct sip_response *m, const struct auth_err *e)
+ * same 401's NTLM challenge ch, on the same connection. */
+static int fall_back(struct step_run *r, const struct sip_challenge *ch, const struct auth_err *e)
 {
 	struct ctx *c = r->ctx;
-	const struct sip_challenge *ch;
 
-	if (c->fell_back || c->credentials || !c->mech || c->mech->bit != PB_AUTH_KERBEROS ||
-	    !(ch = fallback_of(r, m)))
+	if (c->fell_back || c->credentials || !c->mech || c->mech->bit != PB_AUTH_KERBEROS || !ch)
 		return 0;
 	step_factf(r, "fallback", "Kerberos: %s -> NTLM", pb_cause_str(e->cause));
 	step_fact(r, "kerberos_failure", json_string(e->detail));
@@ -281,13 +292,13 @@ static int fall_back(struct step_run *r, const struct sip_response *m, const str
 	}
 	step_fact(r, "scheme", json_string(ch->scheme));
 	c->rounds--;                /* the NTLM round replaces the Kerberos one */
-	answer(r, m);
+	respond(r, ch, "", NULL);
 	return 1;
 }
 
 /* What the mechanism's answer (or failure) means for the step. */
-static void act(struct step_run *r, const struct sip_response *m, enum auth_status st,
-		char *buf, struct auth_err *e)
+static void act(struct step_run *r, enum auth_status st, char *buf, struct auth_err *e,
+		const char *warning, const struct sip_challenge *fb)
 {
 	struct ctx *c = r->ctx;
 	char why[700];
@@ -296,13 +307,13 @@ static void act(struct step_run *r, const struct sip_response *m, enum auth_stat
 		/* a 401 after the answer: what the registrar said is the
 		 * reason (OCS: NT_STATUS_ACCOUNT_DISABLED, _WRONG_PASSWORD) */
 		snprintf(why, sizeof(why), "the registrar challenged the answer again: the "
-			 "credentials were refused%s%s", m->warning[0] ? "; the registrar says: " : "",
-			 m->warning);
+			 "credentials were refused%s%s", warning[0] ? "; the registrar says: " : "",
+			 warning);
 		step_done(r, PB_CAUSE_SIP_AUTH_FAILED, why, NULL);
 	} else if (st == AUTH_INTERNAL) {
 		step_internal(r, PB_ERR_INTERNAL, e->detail);
 	} else if (st == AUTH_FAIL) {
-		if (fall_back(r, m, e))
+		if (fall_back(r, fb, e))
 			return;
 		step_done(r, e->cause ? e->cause : PB_CAUSE_SIP_AUTH_FAILED, e->detail, NULL);
 	} else {
@@ -315,13 +326,21 @@ static void act(struct step_run *r, const struct sip_response *m, enum auth_stat
 static void on_resume(struct step_run *r)
 {
 	struct ctx *c = r->ctx;
-	struct sip_response *m = c->pending;
+	struct sip_kept *kept = c->fallback;
+	struct sip_challenge *fb = NULL;
 	struct auth_in in;
 	struct auth_err e;
 	char buf[49152 + 1024], uri[300], from[600];
 	enum auth_status st;
 
-	c->pending = NULL;
+	c->fallback = NULL;
+	if (kept && (fb = malloc(sizeof(*fb))))
+		sip_challenge_unkeep(kept, fb);
+	free(kept);
+	if (kept && !fb) {
+		step_internal(r, PB_ERR_NOMEM, "out of memory for the kept challenge");
+		return;
+	}
 	memset(&e, 0, sizeof(e));
 	fill_in(r, &in, uri, sizeof(uri), from, sizeof(from));
 	st = c->mech->resume ? c->mech->resume(c->mst, &in, buf, sizeof(buf), &c->credentials, &e)
@@ -330,9 +349,9 @@ static void on_resume(struct step_run *r)
 		st = AUTH_INTERNAL;
 		snprintf(e.detail, sizeof(e.detail), "the mechanism is pending again");
 	}
-	act(r, m, st, buf, &e);
+	act(r, st, buf, &e, "", fb);
 	explicit_bzero(buf, sizeof(buf));
-	free(m);
+	free(fb);
 }
 
 /* The registrar accepted: what it said is the register step's. */
@@ -460,8 +479,8 @@ static void cancel(struct step_run *r)
 	struct ctx *c = r->ctx;
 
 	device_park_tls(r->dev);
-	free(c->pending);
-	c->pending = NULL;
+	free(c->fallback);
+	c->fallback = NULL;
 	if (c->mst) {
 		if (c->mech->clear)
 			c->mech->clear(c->mst);

@@ -192,6 +192,45 @@ static void challenges(void **st)
 	assert_int_equal(sip_parse_challenge("", 0, &c), -1);
 }
 
+/* A challenge kept while Kerberos waits for the KDC: only the bytes it
+ * uses, and the same parameters when it comes back. */
+static void challenge_kept(void **st)
+{
+	static const char ntlm[] = "NTLM realm=\"SIP Communications Service\", "
+		"targetname=\"pool.corp.example\", version=4, opaque=\"2D6C2E4F\"";
+	struct sip_challenge c, *back = calloc(1, sizeof(*back));
+	struct sip_kept *k;
+	const char *n, *v;
+
+	(void)st;
+	assert_non_null(back);
+	assert_int_equal(sip_parse_challenge(ntlm, strlen(ntlm), &c), 0);
+	c.proxy = 1;
+	assert_non_null(k = sip_challenge_keep(&c));
+	assert_true(sip_kept_size(k) < 1024);
+	assert_true(sip_kept_size(k) < sizeof(c) / 8);
+	memset(back, 0xa5, sizeof(*back));
+	sip_challenge_unkeep(k, back);
+	free(k);
+	assert_string_equal(back->scheme, "NTLM");
+	assert_int_equal(back->proxy, 1);
+	assert_int_equal(back->n, 4);
+	assert_int_equal(back->used, c.used);
+	assert_string_equal(sip_param(back, "targetname"), "pool.corp.example");
+	assert_string_equal(sip_param(back, "opaque"), "2D6C2E4F");
+	assert_int_equal(sip_params(back, 3, &n, &v), 4);
+	assert_string_equal(n, "opaque");
+	/* a challenge without parameters */
+	assert_int_equal(sip_parse_challenge("Kerberos", 8, &c), 0);
+	assert_non_null(k = sip_challenge_keep(&c));
+	sip_challenge_unkeep(k, back);
+	free(k);
+	assert_string_equal(back->scheme, "Kerberos");
+	assert_int_equal(back->n, 0);
+	assert_null(sip_param(back, "realm"));
+	free(back);
+}
+
 /* [MS-SIPAE] challenges through the one parser: 4.1's first 401, two
  * comma-joined challenges in one header (RFC 7235 4.1), the 200's
  * Authentication-Info of the OC 2007 R2 sign-in, and what breaks them. */
@@ -425,6 +464,7 @@ int main(void)
 		cmocka_unit_test(framing),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(challenges),
+		cmocka_unit_test(challenge_kept),
 		cmocka_unit_test(digest_vectors),
 		cmocka_unit_test(digest_rounds),
 		cmocka_unit_test(ntlm_rounds),
