@@ -41,21 +41,6 @@ struct krb_state {
 	gss_ctx_id_t gctx;
 };
 
-static void gss_text(OM_uint32 maj, OM_uint32 min, char *buf, size_t len)
-{
-	OM_uint32 m2, ctx = 0;
-	gss_buffer_desc a = GSS_C_EMPTY_BUFFER, b = GSS_C_EMPTY_BUFFER;
-
-	gss_display_status(&m2, maj, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx, &a);
-	ctx = 0;
-	if (min)
-		gss_display_status(&m2, min, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &ctx, &b);
-	snprintf(buf, len, "%.*s%s%.*s", (int)a.length, a.value ? (char *)a.value : "",
-		 b.length ? ": " : "", (int)b.length, b.value ? (char *)b.value : "");
-	gss_release_buffer(&m2, &a);
-	gss_release_buffer(&m2, &b);
-}
-
 static void on_login(struct krb_login *l, enum pb_cause cause, const char *detail, void *arg)
 {
 	struct krb_state *st = arg;
@@ -80,7 +65,7 @@ static int request_sig(void *state, const char *str, size_t len, char *hex, size
 	maj = gss_get_mic(&min, st->gctx, GSS_C_QOP_DEFAULT, &msg, &mic);
 	if (GSS_ERROR(maj) || mic.length > MAX_MIC || 2 * mic.length + 1 > hexcap) {
 		if (GSS_ERROR(maj))
-			gss_text(maj, min, why, whylen);
+			krb_gss_text(maj, min, why, whylen);
 		else
 			snprintf(why, whylen, "the MIC is %zu bytes, more than %d", mic.length,
 				 MAX_MIC);
@@ -181,7 +166,7 @@ static enum auth_status resume(void *state, const struct auth_in *in, char *out,
 					   GSS_C_INTEG_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
 					   GSS_C_NO_BUFFER, NULL, &tok, &flags, NULL);
 	if (GSS_ERROR(maj) || maj != GSS_S_COMPLETE) {
-		gss_text(maj, min, why, sizeof(why));
+		krb_gss_text(maj, min, why, sizeof(why));
 		snprintf(e->detail, sizeof(e->detail), "GSS-API could not make the AP-REQ for %s: %s",
 			 service, why);
 		goto out;
@@ -300,7 +285,7 @@ static int verify(void *state, const struct auth_in *in, const struct sip_respon
 					 auth_param(ai, "opaque"));
 			return 0;
 		}
-		gss_text(maj, min, why, sizeof(why));
+		krb_gss_text(maj, min, why, sizeof(why));
 	}
 	snprintf(e->detail, sizeof(e->detail), "the registrar's rspauth %.40s does not verify "
 		 "over its %d%s%s: it does not hold the session key", rspauth, m->code,

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <profile.h>
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_krb5.h>
 
 /* ---- an in-memory profile: never the host's krb5.conf ---- */
 
@@ -174,4 +176,19 @@ const char *krb_msg_name(const unsigned char *msg, size_t len)
 	case 0x7e: return "KRB-ERROR";
 	default: return "?";
 	}
+}
+
+void krb_gss_text(unsigned maj, unsigned min, char *buf, size_t len)
+{
+	OM_uint32 m2, ctx = 0;
+	gss_buffer_desc a = GSS_C_EMPTY_BUFFER, b = GSS_C_EMPTY_BUFFER;
+
+	gss_display_status(&m2, maj, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx, &a);
+	ctx = 0;
+	if (min)
+		gss_display_status(&m2, min, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &ctx, &b);
+	snprintf(buf, len, "%.*s%s%.*s", (int)a.length, a.value ? (char *)a.value : "",
+		 b.length ? ": " : "", (int)b.length, b.value ? (char *)b.value : "");
+	gss_release_buffer(&m2, &a);
+	gss_release_buffer(&m2, &b);
 }

@@ -44,6 +44,10 @@ int krb_read_error(krb5_context ctx, const unsigned char *msg, size_t len,
  * "KRB-ERROR"), "?" when unknown. */
 const char *krb_msg_name(const unsigned char *msg, size_t len);
 
+/* A GSS-API status as text (the major code's words, then the krb5
+ * mechanism's for min), for the report. */
+void krb_gss_text(unsigned maj, unsigned min, char *buf, size_t len);
+
 /* ---- the sign-in (login.c) ---- */
 
 struct krb_login;

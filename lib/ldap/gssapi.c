@@ -1,6 +1,7 @@
 /* SASL GSSAPI for the directory step. See gssapi.h. */
 #include "ldap/gssapi.h"
 #include "ldap/layer.h"
+#include "krb/krb.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -36,17 +37,10 @@ struct dir_gssapi {
 
 static void gss_words(OM_uint32 maj, OM_uint32 min, char *buf, size_t len)
 {
-	OM_uint32 m2, c = 0;
-	gss_buffer_desc a = GSS_C_EMPTY_BUFFER, b = GSS_C_EMPTY_BUFFER;
+	char t[300];
 
-	gss_display_status(&m2, maj, GSS_C_GSS_CODE, GSS_C_NO_OID, &c, &a);
-	c = 0;
-	if (min)
-		gss_display_status(&m2, min, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &c, &b);
-	snprintf(buf, len, "GSS-API: %.*s%s%.*s", (int)a.length, a.value ? (char *)a.value : "",
-		 b.length ? ": " : "", (int)b.length, b.value ? (char *)b.value : "");
-	gss_release_buffer(&m2, &a);
-	gss_release_buffer(&m2, &b);
+	krb_gss_text(maj, min, t, sizeof(t));
+	snprintf(buf, len, "GSS-API: %s", t);
 }
 
 struct dir_gssapi *dir_gssapi_new(krb5_ccache cc, const char *service, char *err, size_t len)
