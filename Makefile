@@ -29,7 +29,7 @@ LIB_SRC := lib/core/codes.c lib/core/rd.c lib/core/file.c lib/core/rnd.c lib/cor
            lib/steps/dhcp.c lib/steps/locate_dc.c lib/steps/download_root.c \
            lib/steps/install_root.c lib/steps/locate_pool.c lib/steps/connect.c \
            lib/steps/authenticate.c lib/steps/register.c lib/steps/time.c \
-           lib/steps/device_update.c lib/http/http.c lib/http/ucupdate.c lib/tls/hook.c \
+           lib/steps/device_update.c lib/http/http.c lib/http/ucupdate.c lib/http/certsrv.c lib/http/negotiate.c lib/tls/hook.c \
            lib/auth/auth.c lib/auth/digest.c lib/auth/ntlm.c lib/diag/diagnose.c lib/logon.c \
            lib/ntlm/ntlm.c lib/sipae/sipae.c lib/auth/kerberos.c lib/auth/tlsdsk.c \
            lib/krb/krb.c lib/krb/kdc.c lib/krb/login.c lib/ldap/gssapi.c
@@ -38,7 +38,7 @@ CLI_SRC := src/main.c src/opts.c src/help.c src/cmd_profiles.c src/cmd_cert.c sr
            src/cmd_fleet.c src/cmd_matrix.c src/fleet_util.c src/fleet_csv.c
 UNIT    := test_codes test_rd test_profile test_judge test_sip test_dhcp test_dns \
            test_ntlm test_sipae test_dir test_mock_sipreg test_engine test_diag \
-           test_time_devupdate test_fleet test_spnego test_krb test_tlsdsk
+           test_time_devupdate test_fleet test_spnego test_krb test_tlsdsk test_certsrv
 
 B := build
 
@@ -194,7 +194,7 @@ check: all lint unit unit-asan torture cli-tests install-test browser-test fuzz-
 
 # ---- fuzzing (clang) ----
 FUZZERS := fuzz_cert fuzz_profile fuzz_sip fuzz_digest fuzz_dhcp
-FUZZERS += fuzz_ntlm_challenge fuzz_sipae fuzz_sntp fuzz_ucupdate fuzz_spnego fuzz_kdc
+FUZZERS += fuzz_ntlm_challenge fuzz_sipae fuzz_sntp fuzz_ucupdate fuzz_spnego fuzz_kdc fuzz_certsrv
 FUZZ_SECONDS ?= 20
 # make check fuzzes each harness this long (bounded), after the corpus
 CHECK_FUZZ_SECONDS ?= 15

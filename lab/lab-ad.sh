@@ -8,15 +8,22 @@
 #    verified by MIT GSS-API with sip/pool.corp.example's keytab, exported
 #    from the domain into the template);
 #  - Kamailio moves to an address of its own (proxy, _sips._tcp) and stays
-#    the Digest registrar of the sip flow.
+#    the Digest registrar of the sip flow;
+#  - the root is also the domain's enterprise CA (a pKIEnrollmentService
+#    object, dNSHostName ca.corp.example, the DC's address) whose web
+#    enrollment pages (lighttpd with mod_authn_gssapi: Kerberos in SPNEGO,
+#    HTTP/ca.corp.example's keytab) serve its chain as AD CS's
+#    /certsrv/certnew.p7b does: what the CX700 downloads.
 # Pitfalls met on Debian 12 are in ../shared/reference/samba-ad-lab.md
 # ("samba-ad-lab" below).
 
 AD_REALM=CORP.EXAMPLE; AD_NETBIOS=CORP; AD_ADMIN_PASSWORD='AdminLab123!'
 CAROL_PASSWORD=CarolPass789
-AD_SCENARIOS="kerberos no-spn kdc-down tls-dsk-only bad-rspauth ldap-weak"
+# web-enroll-only: the root is not dspublished; the enterprise CA's web
+# enrollment alone serves it
+AD_SCENARIOS="kerberos no-spn kdc-down tls-dsk-only bad-rspauth ldap-weak web-enroll-only"
 # bump when the template's content changes: a new one is provisioned
-AD_STAMP="v2 alice bob carol(disabled) sipsvc sip/pool-keytab $(printf '%s' "$LAB_PASSWORD $BOB_PASSWORD $CAROL_PASSWORD" | md5sum | cut -c1-8)"
+AD_STAMP="v3 alice bob carol(disabled) sipsvc sip/pool-keytab casvc HTTP/ca-keytab $(printf '%s' "$LAB_PASSWORD $BOB_PASSWORD $CAROL_PASSWORD" | md5sum | cut -c1-8)"
 # the MS-SIPAE version the registrar offers: 4 (OCS 2007 R2 and later);
 # PHONEBOOT_LAB_SIPAE_VERSION=3 (or 2) at up time offers another
 SIPAE_VERSION=$(cat "$RUN/sipae-version" 2>/dev/null || echo 4)
@@ -74,37 +81,50 @@ ad_template() {
 	  samba-tool user disable carol $C &&
 	  samba-tool user add sipsvc "Svc-$(openssl rand -hex 12)" $C &&
 	  samba-tool spn add sip/pool.$DOMAIN sipsvc $C &&
-	  for u in alice bob carol sipsvc; do samba-tool user setexpiry --noexpiry $u $C || exit 1; done &&
+	  samba-tool user add casvc "Svc-$(openssl rand -hex 12)" $C &&
+	  samba-tool spn add HTTP/ca.$DOMAIN casvc $C &&
+	  for u in alice bob carol sipsvc casvc; do samba-tool user setexpiry --noexpiry $u $C || exit 1; done &&
 	  samba-tool domain exportkeytab "$T/sip-pool.keytab" --principal=sip/pool.$DOMAIN \
 		--configfile="$T/etc/smb.conf" &&
-	  chmod 600 "$T/sip-pool.keytab"
+	  samba-tool domain exportkeytab "$T/ca-http.keytab" --principal=HTTP/ca.$DOMAIN \
+		--configfile="$T/etc/smb.conf" &&
+	  chmod 600 "$T/sip-pool.keytab" "$T/ca-http.keytab"
 	} >>"$LOGS/ad-provision.log" 2>&1 || return 1
 	echo "$AD_STAMP" > "$T/.stamp"
 }
 
 # the root as certutil -dspublish publishes it (samba-ad-lab: the class
-# requires both revocation lists). SPN, when given: taken off the account
-# that holds it (no-spn: `setspn -D`), in the same python run (each run
-# costs about a second)
-ad_publish_root() { # sam.ldb smb.conf der-file [spn-to-remove]
+# requires both revocation lists), unless DSPUBLISH is "-"; the enterprise
+# CA as AD CS registers it (a pKIEnrollmentService under Enrollment
+# Services naming its host, MS-CSRA 3.1.1.4.1) when ENROLL-HOST is not
+# "-". SPN, when given: taken off the account that holds it (no-spn:
+# `setspn -D`). One python run (each costs about a second).
+ad_publish_root() { # sam.ldb smb.conf der-file dspublish|- enroll-host|- [spn-to-remove]
 	"$PYTHON" - "$@" <<'EOF'
 import sys
 import ldb
 from samba.auth import system_session
 from samba.param import LoadParm
 from samba.samdb import SamDB
-url, conf, der = sys.argv[1:4]
+url, conf, der, dspublish, enroll = sys.argv[1:6]
 lp = LoadParm(); lp.load(conf)
 db = SamDB(url=url, session_info=system_session(), lp=lp)
-dn = "CN=corp-ROOT-CA,CN=Certification Authorities,CN=Public Key Services,CN=Services,%s" % db.get_config_basedn()
-m = ldb.Message(ldb.Dn(db, dn))
-m["objectClass"] = ldb.MessageElement([b"top", b"certificationAuthority"], ldb.FLAG_MOD_ADD, "objectClass")
-m["cACertificate"] = ldb.MessageElement([open(der, "rb").read()], ldb.FLAG_MOD_ADD, "cACertificate")
-for a in ("authorityRevocationList", "certificateRevocationList"):
-    m[a] = ldb.MessageElement([b"\0"], ldb.FLAG_MOD_ADD, a)
-db.add(m)
-if len(sys.argv) > 4:
-    spn = sys.argv[4]
+pks = "CN=Public Key Services,CN=Services,%s" % db.get_config_basedn()
+if dspublish != "-":
+    m = ldb.Message(ldb.Dn(db, "CN=corp-ROOT-CA,CN=Certification Authorities," + pks))
+    m["objectClass"] = ldb.MessageElement([b"top", b"certificationAuthority"], ldb.FLAG_MOD_ADD, "objectClass")
+    m["cACertificate"] = ldb.MessageElement([open(der, "rb").read()], ldb.FLAG_MOD_ADD, "cACertificate")
+    for a in ("authorityRevocationList", "certificateRevocationList"):
+        m[a] = ldb.MessageElement([b"\0"], ldb.FLAG_MOD_ADD, a)
+    db.add(m)
+if enroll != "-":
+    m = ldb.Message(ldb.Dn(db, "CN=corp-ROOT-CA,CN=Enrollment Services," + pks))
+    m["objectClass"] = ldb.MessageElement([b"top", b"pKIEnrollmentService"], ldb.FLAG_MOD_ADD, "objectClass")
+    m["dNSHostName"] = ldb.MessageElement([enroll.encode()], ldb.FLAG_MOD_ADD, "dNSHostName")
+    m["cACertificate"] = ldb.MessageElement([open(der, "rb").read()], ldb.FLAG_MOD_ADD, "cACertificate")
+    db.add(m)
+if len(sys.argv) > 6:
+    spn = sys.argv[6]
     res = db.search(base=db.domain_dn(), scope=ldb.SCOPE_SUBTREE,
                     expression="(servicePrincipalName=%s)" % ldb.binary_encode(spn), attrs=["dn"])
     if len(res) != 1:
@@ -188,13 +208,55 @@ EOF
 	.$DOMAIN = $AD_REALM
 	$DOMAIN = $AD_REALM
 EOF
+	local db="$D/private/sam.ldb" conf="$D/etc/smb.conf" ca=ca.$DOMAIN
 	case $s in
 	ldap-no-ca) ;;
-	legacy-root) ad_publish_root "$D/private/sam.ldb" "$D/etc/smb.conf" "$PKI/leg-root.der" ;;
-	no-spn) ad_publish_root "$D/private/sam.ldb" "$D/etc/smb.conf" "$PKI/int-root.der" sip/pool.$DOMAIN ;;
-	*) ad_publish_root "$D/private/sam.ldb" "$D/etc/smb.conf" "$PKI/int-root.der" ;;
+	legacy-root) ad_publish_root "$db" "$conf" "$PKI/leg-root.der" yes $ca ;;
+	no-spn) ad_publish_root "$db" "$conf" "$PKI/int-root.der" yes $ca sip/pool.$DOMAIN ;;
+	web-enroll-only) ad_publish_root "$db" "$conf" "$PKI/int-root.der" - $ca ;;
+	*) ad_publish_root "$db" "$conf" "$PKI/int-root.der" yes $ca ;;
 	esac >"$LOGS/ad-publish.log" 2>&1 || return 1
+	ca_web_conf
 }
+
+# ------------------------------------- the enterprise CA's web enrollment ----
+# lighttpd on the DC's address, port 80: /certsrv/ needs Kerberos in SPNEGO
+# (mod_authn_gssapi, the keytab of HTTP/ca.corp.example exported into the
+# template); certnew.p7b is the CA's chain, a PKCS#7 certs-only message in
+# base64, under the CERTIFICATE armor AD CS was seen to send it in
+# (docs/engine.md, "download-root"). The query string is not read.
+ca_web_conf() {
+	local W=$RUN/ca-web crt=$PKI/int-root.crt s; s=$(scenario)
+	[ "$s" = legacy-root ] && crt=$PKI/leg-root.crt
+	mkdir -p "$W/certsrv" "$RUN/ad/rcache-web"
+	{ echo "-----BEGIN CERTIFICATE-----"
+	  openssl crl2pkcs7 -nocrl -certfile "$crt" -outform DER | base64 -w 64
+	  echo "-----END CERTIFICATE-----"; } > "$W/certsrv/certnew.p7b" || return 1
+	cat > "$RUN/ca-web.conf" <<EOF
+# the enterprise CA's web enrollment (lab/lab up --ad; lab-ad.sh ca_web_conf)
+server.modules = ( "mod_auth", "mod_authn_gssapi", "mod_accesslog" )
+server.document-root = "$W"
+server.bind = "$DC_IP"
+server.port = 80
+server.pid-file = "$RUN/ca-web.pid"
+server.errorlog = "$LOGS/ca-web.err"
+accesslog.filename = "$LOGS/ca-web.log"
+mimetype.assign = ( ".p7b" => "application/x-pkcs7-certificates" )
+auth.backend = "gssapi"
+auth.backend.gssapi.keytab = "$RUN/ad/ca-http.keytab"
+auth.backend.gssapi.principal = "HTTP/ca.$DOMAIN"
+auth.backend.gssapi.store-creds = "disable"
+auth.require = ( "/certsrv/" => ( "method" => "gssapi", "realm" => "$AD_REALM", "require" => "valid-user" ) )
+EOF
+}
+ca_web_start() {
+	[ "$(scenario)" = ldap-no-ca ] && return 0
+	$NSX env KRB5_CONFIG="$RUN/ad/krb5.conf" KRB5RCACHEDIR="$RUN/ad/rcache-web" \
+		setsid lighttpd -D -f "$RUN/ca-web.conf" </dev/null >"$LOGS/ca-web.out" 2>&1 &
+	echo $! > "$RUN/ca-web.pid.lab"
+}
+# anonymous: 401 asking for Negotiate
+ca_web_ok() { $NSX curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$DC_IP/certsrv/certnew.p7b" | grep -qx 401; }
 
 # Samba binds only addresses an interface carries: on loopback the DC's
 # address goes on lo for the lab's life (removed by down)
@@ -299,6 +361,7 @@ group_alive() {
 }
 
 ad_down() {
+	stop_pidfile "$RUN/ca-web.pid.lab"
 	stop_pidfile "$RUN/registrar.pid"
 	# samba's children (smbd, winbindd, ...) are in its process group
 	if [ -s "$RUN/samba.pid" ]; then

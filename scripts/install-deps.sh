@@ -17,6 +17,9 @@ iproute2 busybox udhcpc procps chrony nginx-light curl"
 LAB="$LAB samba samba-ad-dc samba-ad-provision samba-dsdb-modules samba-vfs-modules \
 winbind krb5-user libsasl2-modules-gssapi-mit gss-ntlmssp gss-ntlmssp-dev libkrb5-dev \
 libwbclient-dev util-linux"
+# the enterprise CA's web enrollment pages (Kerberos in SPNEGO): lighttpd and
+# its GSS-API module
+LAB="$LAB lighttpd lighttpd-mod-authn-gssapi"
 # the HTML report's test in a real browser (tests/browser/run.sh); script(1)
 # and man for the CLI tests
 TEST="chromium bsdutils man-db"

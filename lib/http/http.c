@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -173,6 +174,32 @@ static size_t on_write(char *p, size_t size, size_t n, void *userp)
 	return len;
 }
 
+/* The first WWW-Authenticate of the final answer (libcurl hands every
+ * header line of every answer here, one by one; an interim answer's are
+ * dropped when the next status line comes). */
+static size_t on_header(char *p, size_t size, size_t n, void *userp)
+{
+	struct http_req *r = userp;
+	size_t len = size * n, k = sizeof("WWW-Authenticate:") - 1;
+	char *a = r->res.authenticate;
+
+	if (len >= 5 && !strncmp(p, "HTTP/", 5))
+		a[0] = '\0';
+	else if (!a[0] && len > k && !strncasecmp(p, "WWW-Authenticate:", k)) {
+		p += k;
+		len -= k;
+		while (len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
+			len--;
+		if (len >= sizeof(r->res.authenticate))
+			len = sizeof(r->res.authenticate) - 1;
+		memcpy(a, p, len);
+		a[len] = '\0';
+	}
+	return size * n;
+}
+
 static CURLcode on_ssl_ctx(CURL *e, void *ssl_ctx, void *userp)
 {
 	struct http_req *r = userp;
@@ -270,6 +297,8 @@ enum pb_err http_start(uv_loop_t *loop, const struct http_request *rq, http_cb *
 	    !(r->headers = curl_slist_append(NULL, host_hdr)) ||
 	    (rq->content_type && !(r->headers = curl_slist_append(r->headers,
 							  rq->content_type))) ||
+	    (rq->authorization && !(r->headers = curl_slist_append(r->headers,
+							   rq->authorization))) ||
 	    (rq->body_len && !(r->body = malloc(rq->body_len)))) {
 		snprintf(err, errlen, "out of memory");
 		http_stop(r);
@@ -289,6 +318,8 @@ enum pb_err http_start(uv_loop_t *loop, const struct http_request *rq, http_cb *
 	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_USERAGENT, "phoneboot");
 	curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
 	if (rq->method && !strcmp(rq->method, "POST")) {

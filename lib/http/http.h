@@ -28,7 +28,9 @@ struct http_request {
 	int sni;                    /* https: send server_name (else the URL names the
 				       address, and Host: the name) */
 	const char *method;         /* "POST" or "GET" */
-	const char *content_type;   /* with a body */
+	const char *content_type;   /* with a body: the whole header line */
+	const char *authorization;  /* "Authorization: Negotiate ..." (RFC 4559), or
+				       NULL; never logged */
 	const char *body;
 	size_t body_len;
 	unsigned timeout_ms;        /* the connection, and again the answer */
@@ -51,6 +53,8 @@ struct http_result {
 	const char *body;           /* borrowed for the call; NUL-terminated */
 	size_t body_len;
 	char content_type[128];
+	char authenticate[1024];    /* the first WWW-Authenticate, as sent (cut to
+				       fit), or "" */
 	double ms;
 };
 

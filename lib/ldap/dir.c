@@ -34,12 +34,13 @@ enum st {
 	ST_BIND_DN,     /* bind as that DN */
 	ST_BIND_ANON,   /* an explicit anonymous bind */
 	ST_READ_CA,     /* the search for cACertificate */
+	ST_READ_ENROLL, /* the search for the enterprise CAs' hosts */
 	ST_DONE,
 };
 static const char *const st_names[] = {
 	"start", "connect", "starttls", "tls-handshake", "bind-sasl", "bind-user", "find-dn",
 	"bind-dn",
-	"bind-anonymous", "read-ca", "done",
+	"bind-anonymous", "read-ca", "read-enrollment", "done",
 };
 _Static_assert(sizeof(st_names) / sizeof(st_names[0]) == ST_DONE + 1,
 	       "a name for every state");
@@ -90,6 +91,9 @@ struct dir_req {
 	int sys_errno;               /* errno just after the last request was sent */
 	int refused;                 /* the bind as the user was refused */
 	int plain_bind;              /* --ldap-plain-bind */
+	int enrollment;              /* dir_opts.enrollment */
+	char ca_detail[512];         /* no cACertificate: why, while the CAs' hosts
+				      * are read */
 	int sasl_try;                /* a SASL GSS-SPNEGO bind first */
 	struct dir_gssapi *gss;      /* Kerberos (SASL GSSAPI), or NULL; freed
 				      * after the unbind (its layer is under it) */
@@ -402,7 +406,7 @@ static const char *phase(const struct dir_req *q)
 {
 	switch (q->st) {
 	case ST_BIND_SASL: case ST_BIND_USER: case ST_BIND_DN: case ST_BIND_ANON: return "bind";
-	case ST_FIND_DN: case ST_READ_CA: return "search";
+	case ST_FIND_DN: case ST_READ_CA: case ST_READ_ENROLL: return "search";
 	case ST_STARTTLS: return "StartTLS request";
 	case ST_HANDSHAKE: return "TLS handshake";
 	case ST_START: case ST_CONNECT: case ST_DONE: break;
@@ -461,6 +465,21 @@ static int read_ca_start(struct dir_req *q)
 			       &tl, 50, &q->msgid);
 }
 
+/* AD CS registers an enterprise CA as a pKIEnrollmentService object
+ * under CN=Enrollment Services (MS-CSRA 3.1.1.4.1, MS-WCCE 1.3.2.1.1) with
+ * its host's dNSHostName. */
+static int read_enroll_start(struct dir_req *q)
+{
+	char *attrs[] = { (char *)"cn", (char *)"dNSHostName", NULL };
+	char base[400];
+	struct timeval tl = time_limit(q);
+
+	snprintf(base, sizeof(base), "CN=Enrollment Services,CN=Public Key Services,CN=Services,"
+		 "CN=Configuration,%s", q->domain_dn);
+	return ldap_search_ext(q->ld, base, LDAP_SCOPE_ONELEVEL, "(objectClass=pKIEnrollmentService)",
+			       attrs, 0, NULL, NULL, &tl, 20, &q->msgid);
+}
+
 /* The password leaves only inside TLS, or in clear when the caller said
  * so; the warning is set before it is sent, whatever the answer. */
 static int bind_start(struct dir_req *q, const char *who)
@@ -500,6 +519,7 @@ static int send_req(struct dir_req *q)
 	 * that refuses them says so */
 	case ST_BIND_ANON: rc = simple_bind.start(q->ld, NULL, NULL, &q->msgid); break;
 	case ST_READ_CA: rc = read_ca_start(q); break;
+	case ST_READ_ENROLL: rc = read_enroll_start(q); break;
 	case ST_START: case ST_CONNECT: case ST_HANDSHAKE: case ST_DONE: break;
 	}
 	q->sys_errno = errno;
@@ -977,8 +997,60 @@ static void read_ca_answer(struct dir_req *q, LDAPMessage *res)
 		fail_own(q, PB_ERR_NOMEM, "copying a certificate");
 		return;
 	}
+	if (q->r.n == 0)
+		snprintf(q->ca_detail, sizeof(q->ca_detail), "no cACertificate under %s", q->r.base);
+	if (q->enrollment) {
+		go(q, ST_READ_ENROLL);
+		return;
+	}
 	if (q->r.n == 0) {
-		fail(q, PB_CAUSE_LDAP_NO_CA_CERTIFICATES, "no cACertificate under %s", q->r.base);
+		fail(q, PB_CAUSE_LDAP_NO_CA_CERTIFICATES, "%s", q->ca_detail);
+		return;
+	}
+	finish(q);
+}
+
+/* The first value of attribute a of entry e into buf ("" when none). */
+static void first_value(struct dir_req *q, LDAPMessage *e, const char *a, char *buf, size_t len)
+{
+	struct berval **v = ldap_get_values_len(q->ld, e, a);
+
+	buf[0] = '\0';
+	if (v && v[0]) {
+		size_t n = v[0]->bv_len < len ? v[0]->bv_len : len - 1;
+
+		memcpy(buf, v[0]->bv_val, n);
+		buf[n] = '\0';
+		if (strlen(buf) != n)           /* a NUL inside: not a name */
+			buf[0] = '\0';
+	}
+	ldap_value_free_len(v);
+}
+
+/* The enterprise CAs: best-effort, a refusal or none is a note. */
+static void read_enroll_answer(struct dir_req *q, LDAPMessage *res)
+{
+	LDAPMessage *e;
+	int err = LDAP_OTHER;
+
+	if (ldap_parse_result(q->ld, res, &err, NULL, NULL, NULL, NULL, 0) != LDAP_SUCCESS)
+		err = LDAP_OTHER;
+	for (e = ldap_first_entry(q->ld, res); e && q->r.n_enroll < DIR_MAX_ENROLL;
+	     e = ldap_next_entry(q->ld, e)) {
+		char *host = q->r.enroll_host[q->r.n_enroll];
+
+		first_value(q, e, "dNSHostName", host, sizeof(q->r.enroll_host[0]));
+		first_value(q, e, "cn", q->r.enroll_ca[q->r.n_enroll], sizeof(q->r.enroll_ca[0]));
+		if (host[0])
+			q->r.n_enroll++;
+	}
+	if (!q->r.n_enroll)
+		snprintf(q->r.enroll_note, sizeof(q->r.enroll_note), "%s",
+			 err == LDAP_SUCCESS || err == LDAP_NO_SUCH_OBJECT
+			 ? "no enterprise CA (pKIEnrollmentService) in the directory"
+			 : ldap_err2string(err));
+	if (q->r.n == 0) {
+		fail(q, PB_CAUSE_LDAP_NO_CA_CERTIFICATES, "%s", q->ca_detail);
 		return;
 	}
 	finish(q);
@@ -1114,6 +1186,10 @@ static void answer(struct dir_req *q, LDAPMessage *res)
 		return;
 	case ST_READ_CA:
 		read_ca_answer(q, res);
+		ldap_msgfree(res);
+		return;
+	case ST_READ_ENROLL:
+		read_enroll_answer(q, res);
 		ldap_msgfree(res);
 		return;
 	case ST_START:
@@ -1294,6 +1370,7 @@ enum pb_err dir_fetch_roots(uv_loop_t *loop, const char *host, unsigned port,
 	q->method = &simple_bind;
 	q->password = password;
 	q->plain_bind = o && o->plain_bind;
+	q->enrollment = o && o->enrollment;
 	q->sasl_try = o && o->sasl_ntlm;
 	if (o && o->krb_cc && o->krb_service) {
 		char why[200];

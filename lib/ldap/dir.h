@@ -22,6 +22,7 @@
 #include "phoneboot/codes.h"
 
 #define DIR_MAX_CERTS 8
+#define DIR_MAX_ENROLL 4
 
 struct dir_opts {
 	unsigned ldaps_port;         /* 0: 636 (RFC 4516 2: ldaps is not in
@@ -47,6 +48,11 @@ struct dir_opts {
 	struct ntlm_crypto *ntlm_crypto; /* NTLM's algorithms for the GSS-SPNEGO
 				      * bind, shared by an engine's boots;
 				      * NULL: the bind's own */
+	int enrollment;              /* after the certificates, the enterprise CAs'
+				      * hosts: dNSHostName of the pKIEnrollmentService
+				      * objects under CN=Enrollment Services (where
+				      * AD CS registers a CA, MS-CSRA 3.1.1.4.1), whose
+				      * web enrollment pages serve the CA chain */
 };
 
 struct dir_result {
@@ -73,10 +79,18 @@ struct dir_result {
 	size_t der_len[DIR_MAX_CERTS];
 	char entry[DIR_MAX_CERTS][256];      /* DN each came from */
 	size_t n;
+	/* o->enrollment: the enterprise CAs (the cn, and the host) */
+	char enroll_ca[DIR_MAX_ENROLL][128];
+	char enroll_host[DIR_MAX_ENROLL][256];
+	size_t n_enroll;
+	char enroll_note[160];       /* why none were read ("" when the search
+				      * answered) */
 	double ms;
 };
 
-/* r is the callee's until return; see der above. */
+/* r is the callee's until return; see der above. With o->enrollment, a
+ * directory without cACertificate still fills the enterprise CAs (cause
+ * PB_CAUSE_LDAP_NO_CA_CERTIFICATES, n 0, n_enroll > 0). */
 typedef void dir_cb(struct dir_result *r, void *arg);
 
 struct dir_req;

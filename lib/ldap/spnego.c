@@ -13,6 +13,12 @@ static const uint8_t mech_types[] = {
 };
 #define NTLM_OID (mech_types + 2)
 #define NTLM_OID_LEN 12u
+/* SEQUENCE { 1.2.840.113554.1.2.2 } (Kerberos V5, RFC 4121) */
+static const uint8_t krb5_types[] = {
+	0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02,
+};
+#define KRB5_OID (krb5_types + 2)
+#define KRB5_OID_LEN 11u
 
 const uint8_t *spnego_mech_types(size_t *len)
 {
@@ -87,8 +93,8 @@ static int done(struct out *o, uint8_t *out, size_t *outlen)
 	return 0;
 }
 
-int spnego_init_token(const uint8_t *mech_token, size_t n, uint8_t *out, size_t cap,
-		      size_t *outlen)
+static int init_token(const uint8_t *types, size_t types_len, const uint8_t *mech_token,
+		      size_t n, uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct out o = { out, cap, cap, 0 };
 	size_t end = cap, seq;
@@ -96,13 +102,25 @@ int spnego_init_token(const uint8_t *mech_token, size_t n, uint8_t *out, size_t 
 	/* NegTokenInit ::= SEQUENCE { mechTypes [0], mechToken [2] } */
 	octets(&o, 0xa2, mech_token, n);
 	seq = o.at;
-	put(&o, mech_types, sizeof(mech_types));
+	put(&o, types, types_len);
 	wrap(&o, 0xa0, seq);
 	wrap(&o, 0x30, end);
 	wrap(&o, 0xa0, end);                /* NegotiationToken: negTokenInit [0] */
 	put(&o, spnego_oid, sizeof(spnego_oid));
 	wrap(&o, 0x60, end);                /* [APPLICATION 0] InitialContextToken */
 	return done(&o, out, outlen);
+}
+
+int spnego_init_token(const uint8_t *mech_token, size_t n, uint8_t *out, size_t cap,
+		      size_t *outlen)
+{
+	return init_token(mech_types, sizeof(mech_types), mech_token, n, out, cap, outlen);
+}
+
+int spnego_init_token_krb5(const uint8_t *mech_token, size_t n, uint8_t *out, size_t cap,
+			   size_t *outlen)
+{
+	return init_token(krb5_types, sizeof(krb5_types), mech_token, n, out, cap, outlen);
 }
 
 int spnego_resp_token(const uint8_t *token, size_t n, const uint8_t *mic, size_t mic_len,
@@ -201,6 +219,7 @@ int spnego_parse(const uint8_t *in_, size_t n, struct spnego_answer *a)
 			if (take(&f, &tag, &v) < 0 || tag != 0x06 || f.n)
 				return -1;
 			a->ntlm = v.n == NTLM_OID_LEN - 2 && !memcmp(v.p, NTLM_OID + 2, v.n);
+			a->krb5 = v.n == KRB5_OID_LEN - 2 && !memcmp(v.p, KRB5_OID + 2, v.n);
 			break;
 		case 0xa2:
 			if (octet_field(&f, &a->token, &a->token_len) < 0)

@@ -2,8 +2,9 @@
  * GSS-SPNEGO bind with NTLM, as a Windows client sends them: a
  * NegTokenInit offering NTLMSSP with the NEGOTIATE_MESSAGE, then a
  * NegTokenResp with the AUTHENTICATE_MESSAGE and the mechListMIC; and the
- * server's NegTokenResp, parsed. Pure functions on buffers: the GSS-API
- * side is sasl.c's. */
+ * server's NegTokenResp, parsed; and HTTP Negotiate's NegTokenInit with a
+ * Kerberos AP-REQ (lib/http/negotiate.c). Pure functions on buffers: the
+ * GSS-API side is the callers'. */
 #ifndef PB_LDAP_SPNEGO_H
 #define PB_LDAP_SPNEGO_H
 
@@ -23,6 +24,7 @@ enum spnego_state {
 struct spnego_answer {
 	enum spnego_state state;
 	int ntlm;                   /* supportedMech is NTLMSSP (or absent) */
+	int krb5;                   /* supportedMech is Kerberos V5 */
 	const uint8_t *token;       /* responseToken, or NULL */
 	size_t token_len;
 	const uint8_t *mic;         /* mechListMIC, or NULL */
@@ -38,6 +40,10 @@ const uint8_t *spnego_mech_types(size_t *len);
  * mechTypes and mechToken. 0, or -1 when it does not fit cap. */
 int spnego_init_token(const uint8_t *mech_token, size_t n, uint8_t *out, size_t cap,
 		      size_t *outlen);
+/* The same offering Kerberos V5 alone, mech_token its GSS token (an
+ * AP-REQ): HTTP Negotiate's first token (RFC 4559 4.2). */
+int spnego_init_token_krb5(const uint8_t *mech_token, size_t n, uint8_t *out, size_t cap,
+			   size_t *outlen);
 /* A NegTokenResp with responseToken and, when mic is not NULL,
  * mechListMIC. 0, or -1 when it does not fit cap. */
 int spnego_resp_token(const uint8_t *token, size_t n, const uint8_t *mic, size_t mic_len,

@@ -92,6 +92,8 @@ expect "d['outcome']=='loop'" "outcome loop"
 expect "$(diag install-root cert-sig-hash-unsupported)" "diagnosis install-root / cert-sig-hash-unsupported"
 expect "$SASL_OK" "download-root ok: GSS-SPNEGO (NTLM) bind as alice@corp.example, signed and sealed; the root read through the SASL layer"
 expect "d['auth_overridden'] is False" "no --auth: the profile's schemes"
+WEB_SAME="st['download-root']['facts']['enterprise_cas']==[{'ca':'corp-ROOT-CA','host':'ca.corp.example'}] and st['download-root']['facts']['service_ticket']=='HTTP/ca.corp.example@CORP.EXAMPLE' and st['download-root']['facts']['web_enrollment']['form']=='base64 (PEM armor)' and any(e['step']=='download-root' and e['direction']=='out' and e['label'].startswith('GET /certsrv/certnew.p7b?ReqID=CACert') for e in d['exchanges'])"
+expect "$WEB_SAME and st['download-root']['facts']['web_enrollment']['added']==0" "the CA chain from the enterprise CA's web enrollment too (Kerberos in SPNEGO, a ticket for HTTP/ca.corp.example): the same root as the directory's"
 expect "any(r['remedy']=='use-dns' and r['verified'] for r in d['remedies']) and d['alternative']['outcome']=='signed-in'" "use-dns verified: the external boot signs in"
 cap_check
 run 1 "CX700 with --auth digest (no NTLM): the directory inside StartTLS" $ID $CX --dns $I --auth digest
@@ -147,6 +149,19 @@ if up kdc-down; then
 	expect "st['authenticate']['facts']['fallback']=='Kerberos: krb-kdc-unreachable -> NTLM' and st['authenticate']['facts']['scheme']=='NTLM'" "falls back to NTLM and signs in; the report says so"
 	expect "st['download-root']['facts']['kerberos'].startswith('krb-kdc-unreachable') and $SASL_OK" "no ticket for the directory either: GSS-SPNEGO (NTLM), signed and sealed; the reason recorded"
 	cap_check
+	run 1 "kdc-down, CX700, internal DNS" $ID $CX --dns $I
+	expect "st['download-root']['result']=='ok' and 'krb-kdc-unreachable' in st['download-root']['facts']['web_enrollment_failed'] and $(diag install-root cert-sig-hash-unsupported)" "no ticket for HTTP/ca.corp.example: the web enrollment failed (krb-kdc-unreachable), the directory's root is enough; the founding diagnosis"
+fi
+echo "== web-enroll-only: the root not dspublished, only the enterprise CA's web enrollment serves it"
+if up web-enroll-only; then
+	cap_start
+	run 1 "web-enroll-only, CX700, internal DNS" $ID $CX --dns $I
+	cap_stop
+	expect "$WEB_SAME and st['download-root']['result']=='ok' and st['download-root']['facts']['certificates']==[] and st['download-root']['facts']['web_enrollment']['added']==1" "download-root ok: nothing in the directory, the root from the web enrollment"
+	expect "$(diag install-root cert-sig-hash-unsupported)" "the founding diagnosis all the same: install-root / cert-sig-hash-unsupported"
+	cap_check
+	run 1 "web-enroll-only, Lync Phone Edition (no web enrollment route)" $ID --profile lpe-aries-sha2 --dns $I
+	expect "$(diag download-root ldap-no-ca-certificates) and 'web_enrollment' not in st['download-root']['facts']" "download-root / ldap-no-ca-certificates: the directory has none, and LPE does not ask the CA's pages"
 fi
 up founding >/dev/null 2>&1
 

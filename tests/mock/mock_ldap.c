@@ -424,6 +424,29 @@ static void on_search(struct conn *c, long id, struct rd op)
 		}
 		free(v);
 		result(w, id, 0x65, 0, "");
+	} else if (!strcasecmp(b, MOCK_LDAP_ENROLL_BASE) && m->o.enroll_host) {
+		const char *hosts[2] = { m->o.enroll_host, m->o.enroll_host2 };
+		static const char *const cns[2] = { "corp-ROOT-CA", "corp-OTHER-CA" };
+		char dn[300];
+
+		for (i = 0; i < 2 && hosts[i]; i++) {
+			snprintf(dn, sizeof(dn), "CN=%s,%s", cns[i], MOCK_LDAP_ENROLL_BASE);
+			msg = entry_open(w, id, dn, &rop, &attrs);
+			a = open_tlv(w, 0x30);
+			put_str(w, "cn");
+			vals = open_tlv(w, 0x31);
+			put_str(w, cns[i]);
+			close_tlv(w, vals);
+			close_tlv(w, a);
+			a = open_tlv(w, 0x30);
+			put_str(w, "dNSHostName");
+			vals = open_tlv(w, 0x31);
+			put_str(w, hosts[i]);
+			close_tlv(w, vals);
+			close_tlv(w, a);
+			entry_close(w, msg, rop, attrs);
+		}
+		result(w, id, 0x65, 0, "");
 	} else {
 		result(w, id, 0x65, 32, "noSuchObject");
 	}

@@ -21,6 +21,8 @@
 #define MOCK_LDAP_CERT_SUBJECT "CN=dc01.corp.example"
 #define MOCK_LDAP_CA_BASE "CN=Certification Authorities,CN=Public Key Services," \
 			  "CN=Services,CN=Configuration,DC=corp,DC=example"
+#define MOCK_LDAP_ENROLL_BASE "CN=Enrollment Services,CN=Public Key Services," \
+			      "CN=Services,CN=Configuration,DC=corp,DC=example"
 
 struct mock_ldap_opts {
 	int silent;              /* accept and read, never answer */
@@ -37,6 +39,11 @@ struct mock_ldap_opts {
 	int starttls_broken;     /* StartTLS: success, then the connection closes
 				  * instead of a handshake */
 	int ldaps;               /* also listen for LDAPS: mock_ldap_ldaps_port() */
+	const char *enroll_host; /* an enterprise CA (pKIEnrollmentService,
+				  * cn=corp-ROOT-CA) under CN=Enrollment
+				  * Services with this dNSHostName; NULL: none
+				  * (noSuchObject) */
+	const char *enroll_host2; /* a second CA's host, or NULL */
 	int strong_auth;         /* a simple bind with a password outside TLS:
 				  * strongerAuthRequired (Active Directory, Samba's
 				  * "ldap server require strong auth") */

@@ -167,6 +167,69 @@ static void success_openldap_style(void **st)
 	assert_int_equal(e.seen.connections, 1);
 }
 
+/* OCPE also reads the enterprise CAs (dNSHostName under CN=Enrollment
+ * Services): after the certificates, on the same bind; a directory with
+ * none answers noSuchObject, which is a note, not a failure; a directory
+ * without cACertificate but with a CA still names its host. */
+static void enrollment(void **st)
+{
+	struct mock_ldap_opts o = { .n_certs = 1, .upn_ok = 1, .enroll_host = "ca.corp.example",
+				    .enroll_host2 = "ca2.corp.example" };
+	struct env e;
+	struct got g;
+
+	(void)st;
+	env_up(&e, &o);
+	e.dopts.enrollment = 1;
+	fetch(&e, "alice", "secret", 2000, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_int_equal(g.r.n, 1);
+	free(g.der0);
+	assert_int_equal(g.r.n_enroll, 2);
+	assert_string_equal(g.r.enroll_host[0], "ca.corp.example");
+	assert_string_equal(g.r.enroll_ca[0], "corp-ROOT-CA");
+	assert_string_equal(g.r.enroll_host[1], "ca2.corp.example");
+	assert_string_equal(g.r.enroll_note, "");
+	assert_int_equal(e.seen.searches, 2);          /* the CA container, the CAs */
+
+	/* no enterprise CA: a note; the certificates as before */
+	o.enroll_host = NULL;
+	o.enroll_host2 = NULL;
+	env_up(&e, &o);
+	e.dopts.enrollment = 1;
+	fetch(&e, "alice", "secret", 2000, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_int_equal(g.r.n_enroll, 0);
+	assert_non_null(strstr(g.r.enroll_note, "no enterprise CA"));
+	free(g.der0);
+
+	/* no cACertificate, an enterprise CA: the cause, and its host */
+	o.n_certs = 0;
+	o.enroll_host = "ca.corp.example";
+	env_up(&e, &o);
+	e.dopts.enrollment = 1;
+	fetch(&e, "alice", "secret", 2000, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_NO_CA_CERTIFICATES);
+	assert_int_equal(g.r.n, 0);
+	assert_int_equal(g.r.n_enroll, 1);
+	assert_string_equal(g.r.enroll_host[0], "ca.corp.example");
+	assert_non_null(strstr(g.r.detail, "no cACertificate"));
+
+	/* not asked: one search, no CA read */
+	env_up(&e, &o);
+	fetch(&e, "alice", "secret", 2000, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.r.n_enroll, 0);
+	assert_int_equal(e.seen.searches, 1);
+}
+
 static void success_ad_style(void **st)
 {
 	struct mock_ldap_opts o = { .n_certs = 2, .upn_ok = 1 };
@@ -785,6 +848,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(success_openldap_style),
+		cmocka_unit_test(enrollment),
 		cmocka_unit_test(success_ad_style),
 		cmocka_unit_test(sasl_refused_then_starttls),
 		cmocka_unit_test(anonymous_without_password),

@@ -42,6 +42,34 @@ static void init_token(void **st)
 	assert_int_equal(spnego_init_token(neg, 12, out, 20, &n), -1);
 }
 
+/* HTTP Negotiate's first token: Kerberos V5 alone in mechTypes, the
+ * AP-REQ's GSS token as mechToken (RFC 4178 4.2.1, RFC 4559 4.2); and
+ * the server's accept-completed answer naming Kerberos (an AP-REP) */
+static void init_token_krb5(void **st)
+{
+	static const uint8_t apreq[] = { 0x60, 0x03, 0x06, 0x01, 0x00 };
+	uint8_t out[256], want[256];
+	size_t n = 0, wn;
+	struct spnego_answer a;
+
+	(void)st;
+	assert_int_equal(spnego_init_token_krb5(apreq, sizeof(apreq), out, sizeof(out), &n), 0);
+	/* the mechToken is an OCTET STRING of the five bytes */
+	wn = unhex("60240606" "2b0601050502" "a01a3018" "a00d300b06092a864886f712010202"
+		   "a2070405" "6003060100", want);
+	assert_int_equal(n, wn);
+	assert_memory_equal(out, want, wn);
+	assert_int_equal(spnego_init_token_krb5(apreq, sizeof(apreq), out, 20, &n), -1);
+	/* { accept-completed, supportedMech krb5, responseToken } */
+	wn = unhex("a1233021" "a0030a0100" "a10b06092a864886f712010202" "a20d040b"
+		   "6f0930070a0100a1020400", want);
+	assert_int_equal(spnego_parse(want, wn, &a), 0);
+	assert_int_equal(a.state, SPNEGO_ACCEPT_COMPLETED);
+	assert_true(a.krb5);
+	assert_false(a.ntlm);
+	assert_int_equal(a.token_len, 11);
+}
+
 static void resp_token(void **st)
 {
 	static const uint8_t auth[4] = { 1, 2, 3, 4 }, mic[3] = { 9, 8, 7 };
@@ -133,6 +161,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(init_token),
+		cmocka_unit_test(init_token_krb5),
 		cmocka_unit_test(resp_token),
 		cmocka_unit_test(parse_samba),
 		cmocka_unit_test(parse_final_and_raw),
