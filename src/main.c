@@ -29,8 +29,8 @@ static const struct command commands[] = {
 	  "INPUT...",
 	  "what each profile makes of a certificate chain, and why",
 	  "Judge certificate chains against device profiles: can this phone's "
-	  "firmware use the chain, and if not, every reason why.\n\nINPUT is a PEM "
-	  "or DER file (certificates or a PKCS#7 bundle), or HOST:PORT ([v6addr]:PORT) "
+	  "firmware use the chain, and if not, every reason why.\n\nINPUT is a PEM, "
+	  "DER or bare base64 file (certificates or a PKCS#7 bundle), or HOST:PORT ([v6addr]:PORT) "
 	  "to judge the chain a TLS server presents; phoneboot connects once per SNI "
 	  "behaviour of the profiles asked. An INPUT that cannot be read, parsed or "
 	  "reached is an input error.",

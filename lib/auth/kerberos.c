@@ -143,7 +143,7 @@ static enum auth_status resume(void *state, const struct auth_in *in, char *out,
 	OM_uint32 maj, min, m2, flags = 0;
 	gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
 	gss_name_t target = GSS_C_NO_NAME;
-	gss_buffer_desc name, tok = GSS_C_EMPTY_BUFFER;
+	gss_buffer_desc tok = GSS_C_EMPTY_BUFFER;
 	char *b64 = NULL, why[300];
 	const char *service;
 	struct krb_login *login;
@@ -156,11 +156,7 @@ static enum auth_status resume(void *state, const struct auth_in *in, char *out,
 	}
 	login = st->login ? st->login : st->shared;
 	service = krb_login_service(login);
-	name.value = (void *)service;
-	name.length = strlen(service);
-	maj = gss_krb5_import_cred(&min, krb_login_ccache(login), NULL, NULL, &cred);
-	if (!GSS_ERROR(maj))
-		maj = gss_import_name(&min, &name, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &target);
+	maj = krb_gss_creds(krb_login_ccache(login), service, &cred, &target, &min);
 	if (!GSS_ERROR(maj))
 		maj = gss_init_sec_context(&min, cred, &st->gctx, target, (gss_OID)gss_mech_krb5,
 					   GSS_C_INTEG_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,

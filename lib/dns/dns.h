@@ -81,6 +81,13 @@ struct dns_query *dns_query(struct dns *d, const char *name, const char *type,
  * nothing. */
 void dns_cancel(struct dns_query *q);
 
+/* Whether name is a host name DNS can look up as is: labels of 1 to 63
+ * letters, digits and hyphens, not starting or ending with a hyphen,
+ * dot-separated, 253 characters at most (RFC 1035 2.3.1 and 2.3.4, RFC
+ * 1123 2.1), no trailing dot. For names that come from the network (a
+ * directory's dNSHostName), before they reach a query or a Host: header. */
+int dns_host_name_ok(const char *name);
+
 /* Sort SRV records by priority, then weighted random order (RFC 2782). */
 void dns_srv_order(struct dns_srv *s, size_t n, unsigned (*rnd)(void));
 

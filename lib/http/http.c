@@ -353,6 +353,7 @@ enum pb_err http_start(uv_loop_t *loop, const struct http_request *rq, http_cb *
 
 void http_stop(struct http_req *r)
 {
+	struct curl_slist *h;
 	int i;
 
 	if (!r || r->stopped)
@@ -364,6 +365,9 @@ void http_stop(struct http_req *r)
 	curl_easy_cleanup(r->easy);
 	curl_multi_cleanup(r->multi);
 	curl_slist_free_all(r->resolve);
+	/* an Authorization header is a credential: wiped before it goes */
+	for (h = r->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(r->headers);
 	r->easy = NULL;
 	r->multi = NULL;

@@ -39,29 +39,32 @@ void http_negotiate_free(struct http_negotiate *n)
 	free(n);
 }
 
-int http_negotiate_start(krb5_ccache cc, const char *service, char *header, size_t hlen,
-			 struct http_negotiate **out, char *why, size_t whylen)
+void http_negotiate_wipe(char *header)
+{
+	if (header) {
+		explicit_bzero(header, strlen(header));
+		free(header);
+	}
+}
+
+char *http_negotiate_start(krb5_ccache cc, const char *service, struct http_negotiate **out,
+			   char *why, size_t whylen)
 {
 	struct http_negotiate *n = calloc(1, sizeof(*n));
-	gss_buffer_desc name, tok = GSS_C_EMPTY_BUFFER;
+	gss_buffer_desc tok = GSS_C_EMPTY_BUFFER;
 	OM_uint32 maj, min, m2;
 	uint8_t *wrapped = NULL;
-	char *b64 = NULL, text[300];
-	size_t wlen, blen;
-	int rc = -1;
+	char *b64 = NULL, *header = NULL, text[300];
+	size_t wlen = 0, blen = 0, b64cap = MAX_TOKEN * 4 / 3 + 4;
 
-	if (!n || !(wrapped = malloc(MAX_TOKEN)) || !(b64 = malloc(MAX_TOKEN * 4 / 3 + 4))) {
+	if (!n || !(wrapped = malloc(MAX_TOKEN)) || !(b64 = malloc(b64cap))) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
 	n->ctx = GSS_C_NO_CONTEXT;
 	n->cred = GSS_C_NO_CREDENTIAL;
 	n->target = GSS_C_NO_NAME;
-	name.value = (void *)service;
-	name.length = strlen(service);
-	maj = gss_krb5_import_cred(&min, cc, NULL, NULL, &n->cred);
-	if (!GSS_ERROR(maj))
-		maj = gss_import_name(&min, &name, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &n->target);
+	maj = krb_gss_creds(cc, service, &n->cred, &n->target, &min);
 	if (!GSS_ERROR(maj))
 		maj = gss_init_sec_context(&min, n->cred, &n->ctx, n->target, (gss_OID)gss_mech_krb5,
 					   GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS,
@@ -72,20 +75,26 @@ int http_negotiate_start(krb5_ccache cc, const char *service, char *header, size
 		goto out;
 	}
 	if (spnego_init_token_krb5(tok.value, tok.length, wrapped, MAX_TOKEN, &wlen) < 0 ||
-	    sipae_b64_encode(wrapped, wlen, b64, MAX_TOKEN * 4 / 3 + 4, &blen) != SIPAE_OK ||
-	    (size_t)snprintf(header, hlen, "Authorization: Negotiate %s", b64) >= hlen) {
+	    sipae_b64_encode(wrapped, wlen, b64, b64cap, &blen) != SIPAE_OK ||
+	    !(header = malloc(blen + sizeof("Authorization: Negotiate ")))) {
 		snprintf(why, whylen, "the Negotiate token does not fit (%zu bytes)", tok.length);
 		goto out;
 	}
+	snprintf(header, blen + sizeof("Authorization: Negotiate "), "Authorization: Negotiate %s", b64);
 	*out = n;
 	n = NULL;
-	rc = 0;
 out:
+	if (tok.length)
+		explicit_bzero(tok.value, tok.length);
 	gss_release_buffer(&m2, &tok);
 	http_negotiate_free(n);
+	if (wrapped)
+		explicit_bzero(wrapped, wlen);
+	if (b64)
+		explicit_bzero(b64, blen);
 	free(wrapped);
 	free(b64);
-	return rc;
+	return header;
 }
 
 int http_negotiate_finish(struct http_negotiate *n, const char *www_authenticate, char *why,
@@ -93,7 +102,7 @@ int http_negotiate_finish(struct http_negotiate *n, const char *www_authenticate
 {
 	const char *v = www_authenticate;
 	struct spnego_answer a;
-	gss_buffer_desc in, tok = GSS_C_EMPTY_BUFFER;
+	gss_buffer_desc in, tok = GSS_C_EMPTY_BUFFER, types, mic;
 	OM_uint32 maj, min, m2;
 	uint8_t *raw = NULL;
 	size_t len = 0;
@@ -117,22 +126,42 @@ int http_negotiate_finish(struct http_negotiate *n, const char *www_authenticate
 		snprintf(why, whylen, "the server rejected the negotiation (SPNEGO reject)");
 		goto out;
 	}
-	if (!a.token) {
+	if (!a.token && !a.mic) {
 		rc = 0;
 		goto out;
 	}
-	in.value = (void *)a.token;
-	in.length = a.token_len;
-	maj = gss_init_sec_context(&min, n->cred, &n->ctx, n->target, (gss_OID)gss_mech_krb5,
-				   GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS, &in, NULL, &tok,
-				   NULL, NULL);
-	gss_release_buffer(&m2, &tok);
-	if (maj != GSS_S_COMPLETE) {
-		krb_gss_text(maj, min, text, sizeof(text));
-		snprintf(why, whylen, "the server's AP-REP does not verify: %s", text);
+	/* Kerberos was the one mechanism offered: another is no answer */
+	if (a.has_mech && !a.krb5) {
+		snprintf(why, whylen, "the server chose another mechanism than Kerberos");
 		goto out;
 	}
-	rc = 1;
+	if (a.token) {
+		in.value = (void *)a.token;
+		in.length = a.token_len;
+		maj = gss_init_sec_context(&min, n->cred, &n->ctx, n->target, (gss_OID)gss_mech_krb5,
+					   GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS, &in, NULL,
+					   &tok, NULL, NULL);
+		gss_release_buffer(&m2, &tok);
+		if (maj != GSS_S_COMPLETE) {
+			krb_gss_text(maj, min, text, sizeof(text));
+			snprintf(why, whylen, "the server's AP-REP does not verify: %s", text);
+			goto out;
+		}
+	}
+	if (a.mic) {
+		/* RFC 4178 5: the server's signature over the mechanism list
+		 * offered, with the context's key */
+		types.value = (void *)spnego_mech_types_krb5(&types.length);
+		mic.value = (void *)a.mic;
+		mic.length = a.mic_len;
+		maj = a.token ? gss_verify_mic(&min, n->ctx, &types, &mic, NULL) : GSS_S_NO_CONTEXT;
+		if (maj != GSS_S_COMPLETE) {
+			krb_gss_text(maj, min, text, sizeof(text));
+			snprintf(why, whylen, "the server's mechListMIC does not verify: %s", text);
+			goto out;
+		}
+	}
+	rc = a.token ? 1 : 0;
 out:
 	free(raw);
 	return rc;

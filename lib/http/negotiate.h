@@ -15,13 +15,17 @@
 struct http_negotiate;
 
 /* The Authorization header line ("Authorization: Negotiate <base64>") for
- * service ("HTTP/ca.corp.example@CORP.EXAMPLE", its ticket in cc) into
- * header; 0 with *out (http_negotiate_free), or -1 with why. */
-int http_negotiate_start(krb5_ccache cc, const char *service, char *header, size_t hlen,
-			 struct http_negotiate **out, char *why, size_t whylen);
+ * service ("HTTP/ca.corp.example@CORP.EXAMPLE", its ticket in cc),
+ * malloc'd: the caller wipes and frees it once sent (http_negotiate_wipe).
+ * NULL with why, else *out (http_negotiate_free). */
+char *http_negotiate_start(krb5_ccache cc, const char *service, struct http_negotiate **out,
+			   char *why, size_t whylen);
+/* Wipe and free a header http_negotiate_start made. NULL is fine. */
+void http_negotiate_wipe(char *header);
 /* The server's answer, its WWW-Authenticate value (may be ""): 1 the
- * server proved itself (its AP-REP verified), 0 it sent no token, -1 a
- * token that refuses or does not verify (why says so). */
+ * server proved itself (its AP-REP verified, and its mechListMIC when it
+ * sent one), 0 it sent no token, -1 a token that refuses, names another
+ * mechanism or does not verify (why says so). */
 int http_negotiate_finish(struct http_negotiate *n, const char *www_authenticate, char *why,
 			  size_t whylen);
 void http_negotiate_free(struct http_negotiate *n);

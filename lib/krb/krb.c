@@ -192,3 +192,18 @@ void krb_gss_text(unsigned maj, unsigned min, char *buf, size_t len)
 	gss_release_buffer(&m2, &a);
 	gss_release_buffer(&m2, &b);
 }
+
+unsigned krb_gss_creds(krb5_ccache cc, const char *service, void *cred, void *target,
+		       unsigned *min)
+{
+	gss_buffer_desc name;
+	OM_uint32 maj, m;
+
+	name.value = (void *)service;
+	name.length = strlen(service);
+	maj = gss_krb5_import_cred(&m, cc, NULL, NULL, cred);
+	if (!GSS_ERROR(maj))
+		maj = gss_import_name(&m, &name, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, target);
+	*min = m;
+	return maj;
+}

@@ -47,6 +47,13 @@ const char *krb_msg_name(const unsigned char *msg, size_t len);
 /* A GSS-API status as text (the major code's words, then the krb5
  * mechanism's for min), for the report. */
 void krb_gss_text(unsigned maj, unsigned min, char *buf, size_t len);
+/* The GSS-API side of the device's tickets: credentials from cc (never a
+ * KDC of GSS-API's own) and service's name as a krb5 principal
+ * ("sip/pool.corp.example@CORP.EXAMPLE"), into *cred and *target (void *:
+ * gss_cred_id_t and gss_name_t, released by the caller). The major status;
+ * *min the minor. */
+unsigned krb_gss_creds(krb5_ccache cc, const char *service, void *cred, void *target,
+		       unsigned *min);
 
 /* ---- the sign-in (login.c) ---- */
 

@@ -17,6 +17,7 @@
 
 #include "core/nopipe.h"
 #include "ldap/dir.h"
+#include "dns/dns.h"
 #include "ldap/layer.h"
 #include "ldap/gssapi.h"
 #include "ldap/sasl.h"
@@ -361,11 +362,25 @@ __attribute__((format(printf, 3, 4)))
 static void fail(struct dir_req *q, enum pb_cause cause, const char *fmt, ...)
 {
 	va_list ap;
+	char why[sizeof(q->r.detail)];
 
-	q->r.cause = cause;
 	va_start(ap, fmt);
-	vsnprintf(q->r.detail, sizeof(q->r.detail), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	if (q->st == ST_READ_ENROLL) {
+		/* the enterprise CAs are best-effort: whatever ends their
+		 * search (no answer, the connection lost) is a note, and the
+		 * certificates read before stand */
+		snprintf(q->r.enroll_note, sizeof(q->r.enroll_note), "%s", why);
+		if (q->r.n == 0) {
+			cause = PB_CAUSE_LDAP_NO_CA_CERTIFICATES;
+			snprintf(why, sizeof(why), "%s", q->ca_detail);
+		} else {
+			cause = PB_CAUSE_NONE;
+		}
+	}
+	q->r.cause = cause;
+	snprintf(q->r.detail, sizeof(q->r.detail), "%s", cause ? why : "");
 	finish(q);
 }
 
@@ -1031,7 +1046,7 @@ static void first_value(struct dir_req *q, LDAPMessage *e, const char *a, char *
 static void read_enroll_answer(struct dir_req *q, LDAPMessage *res)
 {
 	LDAPMessage *e;
-	int err = LDAP_OTHER;
+	int err = LDAP_OTHER, bad = 0;
 
 	if (ldap_parse_result(q->ld, res, &err, NULL, NULL, NULL, NULL, 0) != LDAP_SUCCESS)
 		err = LDAP_OTHER;
@@ -1041,14 +1056,19 @@ static void read_enroll_answer(struct dir_req *q, LDAPMessage *res)
 
 		first_value(q, e, "dNSHostName", host, sizeof(q->r.enroll_host[0]));
 		first_value(q, e, "cn", q->r.enroll_ca[q->r.n_enroll], sizeof(q->r.enroll_ca[0]));
-		if (host[0])
+		/* a name from the network: a host name, or nothing */
+		if (dns_host_name_ok(host))
 			q->r.n_enroll++;
+		else if (host[0])
+			bad++;
 	}
 	if (!q->r.n_enroll)
 		snprintf(q->r.enroll_note, sizeof(q->r.enroll_note), "%s",
-			 err == LDAP_SUCCESS || err == LDAP_NO_SUCH_OBJECT
+			 bad ? "the enterprise CA's dNSHostName is no host name"
+			 : err == LDAP_SUCCESS || err == LDAP_NO_SUCH_OBJECT
 			 ? "no enterprise CA (pKIEnrollmentService) in the directory"
 			 : ldap_err2string(err));
+	q->st = ST_DONE;             /* the search is over: a failure is the CAs' */
 	if (q->r.n == 0) {
 		fail(q, PB_CAUSE_LDAP_NO_CA_CERTIFICATES, "%s", q->ca_detail);
 		return;

@@ -83,7 +83,7 @@ struct dir_result {
 	char enroll_ca[DIR_MAX_ENROLL][128];
 	char enroll_host[DIR_MAX_ENROLL][256];
 	size_t n_enroll;
-	char enroll_note[160];       /* why none were read ("" when the search
+	char enroll_note[320];       /* why none were read ("" when the search
 				      * answered) */
 	double ms;
 };

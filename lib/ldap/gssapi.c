@@ -46,7 +46,6 @@ static void gss_words(OM_uint32 maj, OM_uint32 min, char *buf, size_t len)
 struct dir_gssapi *dir_gssapi_new(krb5_ccache cc, const char *service, char *err, size_t len)
 {
 	struct dir_gssapi *g = calloc(1, sizeof(*g));
-	gss_buffer_desc name;
 	OM_uint32 maj, min;
 
 	if (!g) {
@@ -54,11 +53,7 @@ struct dir_gssapi *dir_gssapi_new(krb5_ccache cc, const char *service, char *err
 		return NULL;
 	}
 	g->ctx = GSS_C_NO_CONTEXT;
-	name.value = (void *)service;
-	name.length = strlen(service);
-	maj = gss_krb5_import_cred(&min, cc, NULL, NULL, &g->cred);
-	if (!GSS_ERROR(maj))
-		maj = gss_import_name(&min, &name, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &g->target);
+	maj = krb_gss_creds(cc, service, &g->cred, &g->target, &min);
 	if (GSS_ERROR(maj)) {
 		gss_words(maj, min, err, len);
 		dir_gssapi_free(g);

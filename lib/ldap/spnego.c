@@ -26,6 +26,12 @@ const uint8_t *spnego_mech_types(size_t *len)
 	return mech_types;
 }
 
+const uint8_t *spnego_mech_types_krb5(size_t *len)
+{
+	*len = sizeof(krb5_types);
+	return krb5_types;
+}
+
 /* ---- building: inside out, from the end of the buffer ---- */
 
 struct out {
@@ -220,6 +226,7 @@ int spnego_parse(const uint8_t *in_, size_t n, struct spnego_answer *a)
 				return -1;
 			a->ntlm = v.n == NTLM_OID_LEN - 2 && !memcmp(v.p, NTLM_OID + 2, v.n);
 			a->krb5 = v.n == KRB5_OID_LEN - 2 && !memcmp(v.p, KRB5_OID + 2, v.n);
+			a->has_mech = 1;
 			break;
 		case 0xa2:
 			if (octet_field(&f, &a->token, &a->token_len) < 0)

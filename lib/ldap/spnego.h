@@ -25,6 +25,7 @@ struct spnego_answer {
 	enum spnego_state state;
 	int ntlm;                   /* supportedMech is NTLMSSP (or absent) */
 	int krb5;                   /* supportedMech is Kerberos V5 */
+	int has_mech;               /* supportedMech is present */
 	const uint8_t *token;       /* responseToken, or NULL */
 	size_t token_len;
 	const uint8_t *mic;         /* mechListMIC, or NULL */
@@ -40,6 +41,9 @@ const uint8_t *spnego_mech_types(size_t *len);
  * mechTypes and mechToken. 0, or -1 when it does not fit cap. */
 int spnego_init_token(const uint8_t *mech_token, size_t n, uint8_t *out, size_t cap,
 		      size_t *outlen);
+/* The DER of the mechTypes list HTTP Negotiate offers (Kerberos V5
+ * alone): what a server's mechListMIC signs. */
+const uint8_t *spnego_mech_types_krb5(size_t *len);
 /* The same offering Kerberos V5 alone, mech_token its GSS token (an
  * AP-REQ): HTTP Negotiate's first token (RFC 4559 4.2). */
 int spnego_init_token_krb5(const uint8_t *mech_token, size_t n, uint8_t *out, size_t cap,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/jx.h"
 #include "dns/dns.h"
@@ -38,8 +39,12 @@ struct ctx {
 	enum pb_cause ldap_cause;    /* the directory's outcome, kept meanwhile */
 	char ldap_detail[512];
 	char ca_host[256], ca_addr[64], url[400], peer[400];
-	char authz[24576];           /* the Authorization header line */
 };
+
+/* The web route as a whole (DNS, the KDC, the GET: each bounded by
+ * --timeout) ends within this many timeouts: the device does not wait on
+ * the CA's pages for ever when the directory gave it a root. */
+#define WEB_DEADLINE_TIMEOUTS 3
 
 /* OCPE takes the chain from the CA's web enrollment too. */
 static int web_route(const struct step_run *r)
@@ -268,8 +273,24 @@ static void on_chain(const struct http_result *hr, void *arg)
 		web_failed(r, "%s", hr->detail);
 		goto out;
 	}
+	if (hr->status == 401 && strncasecmp(hr->authenticate, "Negotiate", 9)) {
+		web_failed(r, "HTTP 401: the server does not offer Negotiate (WWW-Authenticate: %.120s)",
+			   hr->authenticate[0] ? hr->authenticate : "none");
+		goto out;
+	}
 	if (hr->status == 401) {
-		web_failed(r, "HTTP 401: the server refused the Kerberos ticket");
+		web_failed(r, "HTTP 401: the server refused the Kerberos ticket for %s",
+			   krb_login_service(c->login));
+		goto out;
+	}
+	if (hr->status == 404) {
+		web_failed(r, "HTTP 404: no web enrollment pages at /certsrv/ (AD CS's Certification "
+			   "Authority Web Enrollment not installed on %s?)", c->ca_host);
+		goto out;
+	}
+	if (hr->status == 403) {
+		web_failed(r, "HTTP 403: the pages refuse the request (they may require HTTPS, or "
+			   "deny this user)");
 		goto out;
 	}
 	if (hr->status != 200) {
@@ -283,7 +304,7 @@ static void on_chain(const struct http_result *hr, void *arg)
 	step_fact(r, "web_enrollment_proof", json_string(proof ? "the server's AP-REP verified"
 							 : "none sent (mutual authentication not proved)"));
 	if (certsrv_chain_parse(hr->body, hr->body_len, &ch, why, sizeof(why)) < 0) {
-		web_failed(r, "the answer: %s", why);
+		web_failed(r, "%s", why);
 		goto out;
 	}
 	entries = json_array();
@@ -301,10 +322,11 @@ static void send_get(struct step_run *r)
 {
 	struct ctx *c = r->ctx;
 	struct http_request rq;
-	char why[400];
+	char why[400], *authz;
+	enum pb_err err;
 
-	if (http_negotiate_start(krb_login_ccache(c->login), krb_login_service(c->login), c->authz,
-				 sizeof(c->authz), &c->neg, why, sizeof(why)) < 0) {
+	if (!(authz = http_negotiate_start(krb_login_ccache(c->login), krb_login_service(c->login),
+					   &c->neg, why, sizeof(why)))) {
 		web_failed(r, "%s", why);
 		return;
 	}
@@ -314,15 +336,16 @@ static void send_get(struct step_run *r)
 	rq.port = 80;
 	rq.path = CERTSRV_CHAIN_PATH;
 	rq.method = "GET";
-	rq.authorization = c->authz;
+	rq.authorization = authz;
 	rq.timeout_ms = r->timeout_ms;
 	snprintf(c->peer, sizeof(c->peer), "http %s:80", c->ca_host);
 	step_exchange(r, c->peer, 1, 0, "GET %s (Negotiate: Kerberos, %s)", CERTSRV_CHAIN_PATH,
 		      krb_login_service(c->login));
 	step_peer(r, "%s:80", c->ca_addr);
-	if (http_start(r->loop, &rq, on_chain, r, &c->h, why, sizeof(why)) != PB_OK)
-		step_internal(r, PB_ERR_NOMEM, why);
-	explicit_bzero(c->authz, sizeof(c->authz));     /* libcurl holds its copy */
+	err = http_start(r->loop, &rq, on_chain, r, &c->h, why, sizeof(why));
+	http_negotiate_wipe(authz);                     /* libcurl holds its copy */
+	if (err != PB_OK)
+		step_internal(r, err, why);
 }
 
 static void on_http_ticket(struct krb_login *l, enum pb_cause cause, const char *detail,
@@ -376,10 +399,17 @@ static void on_ca_a(struct step_run *r, const struct dns_result *res)
 		web_failed(r, "Kerberos not started: %s", why);
 }
 
+static void web_deadline(struct step_run *r)
+{
+	web_failed(r, "no chain within %u ms (%d times --timeout)",
+		   WEB_DEADLINE_TIMEOUTS * r->timeout_ms, WEB_DEADLINE_TIMEOUTS);
+}
+
 static void start_web(struct step_run *r)
 {
 	struct ctx *c = r->ctx;
 
+	step_timer(r, (uint64_t)WEB_DEADLINE_TIMEOUTS * r->timeout_ms, web_deadline);
 	snprintf(c->url, sizeof(c->url), "http://%s%s", c->ca_host, CERTSRV_CHAIN_PATH);
 	if (dev_dns(r, &c->q, c->ca_host, "A", on_ca_a) < 0)
 		step_internal(r, PB_ERR_NOMEM, "out of memory for a DNS query");

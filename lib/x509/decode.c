@@ -205,6 +205,36 @@ static int has_pem(const char *data, size_t len)
 	return 0;
 }
 
+/* Base64 and white space only, at least one base64 character. */
+static int bare_base64(const char *s, size_t len)
+{
+	size_t i, chars = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '+' || c == '/' || c == '=')
+			chars++;
+		else if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			return 0;
+	}
+	return chars > 0;
+}
+
+const char *x509_form(const void *data, size_t len)
+{
+	if (!len)
+		return NULL;
+	if (has_pem(data, len))
+		return "PEM";
+	if (((const unsigned char *)data)[0] == 0x30)
+		return "DER";
+	if (bare_base64(data, len))
+		return "base64";
+	return NULL;
+}
+
 enum pb_err x509_decode(const void *data, size_t len, const char *name,
 			X509 ***xs, char (**bad)[128], size_t *n,
 			char *err, size_t errlen)
@@ -217,6 +247,25 @@ enum pb_err x509_decode(const void *data, size_t len, const char *name,
 	if (len == 0) {
 		snprintf(err, errlen, "%s: empty file", name);
 		goto out;
+	}
+	if (!x509_form(data, len)) {
+		snprintf(err, errlen, "%s: not a certificate file (neither PEM, DER nor base64)",
+			 name);
+		goto out;
+	}
+	if (!strcmp(x509_form(data, len), "base64")) {
+		struct span b64 = { data, len };
+		unsigned char *der = NULL;
+		size_t dlen = 0;
+
+		if (base64(b64, &der, &dlen) < 0 || dlen == 0 || der[0] != 0x30) {
+			free(der);
+			snprintf(err, errlen, "%s: base64 that decodes to no DER", name);
+			goto out;
+		}
+		rc = x509_decode(der, dlen, name, xs, bad, n, err, errlen);
+		free(der);
+		return rc;
 	}
 	if (has_pem(data, len)) {
 		if ((rc = pem(&s, data, len, name, err, errlen)) != PB_OK)
@@ -248,10 +297,6 @@ enum pb_err x509_decode(const void *data, size_t len, const char *name,
 			snprintf(err, errlen, "%s: PKCS#7 bundle without a certificate", name);
 			goto out;
 		}
-	} else {
-		snprintf(err, errlen, "%s: not a certificate file (neither PEM nor DER)",
-			 name);
-		goto out;
 	}
 	*xs = s.xs;
 	*bad = s.bad;

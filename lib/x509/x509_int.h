@@ -33,8 +33,13 @@ struct pb_trust {
 
 /* Fill info from x (not role/from_trust). */
 void x509_info(X509 *x, struct pb_cert_info *info);
-/* Decode a PEM/DER buffer into X509s; malformed PEM certificate blocks are
- * returned as NULL entries with a message in bad[i]. */
+/* How a buffer of certificates is framed: "PEM" (a BEGIN line anywhere),
+ * "DER" (it starts as a SEQUENCE), "base64" (base64 and white space only:
+ * DER without the armor, as some web pages send it), or NULL. */
+const char *x509_form(const void *data, size_t len);
+/* Decode a PEM, DER or bare base64 buffer into X509s (certificates or
+ * PKCS#7 bundles); malformed PEM certificate blocks are returned as NULL
+ * entries with a message in bad[i]. */
 enum pb_err x509_decode(const void *data, size_t len, const char *name,
 			X509 ***xs, char (**bad)[128], size_t *n,
 			char *err, size_t errlen);

@@ -38,6 +38,9 @@ grep -q "polycom-cx700-ocpe .* 18: [0-9]*/[0-9]*/[0-9]*/[0-9]*/2" /tmp/pb-cli.ou
 expect_rc 0 "profiles ID: disputed fact" $P profiles polycom-cx700-ocpe
 grep -q "DISPUTED, other reading: md5, sha1, sha256" /tmp/pb-cli.out && grep -q "Gg425950" /tmp/pb-cli.out && ok || ko "profile shows both readings"
 expect_rc 0 "PKCS#7 DER" $P cert --profile generic-modern $F/chain-inter.p7b
+base64 $F/chain-inter.p7b > /tmp/pb-cli.b64
+expect_rc 0 "PKCS#7 in base64 without armor (as web pages send it)" $P cert --profile generic-modern /tmp/pb-cli.b64
+grep -q "pool.test.example" /tmp/pb-cli.out && ok || ko "base64: the chain read"
 expect_rc 1 "time travel" $P cert --profile generic-modern --time 2099-06-01 $F/chain-inter.pem
 expect_rc 1 "untrusted" $P cert --profile generic-modern --trust $F/root-sha1-rsa2048.pem $F/chain-founding-internal.pem
 grep -q cert-untrusted-root /tmp/pb-cli.out && ok || ko "untrusted root named"

@@ -442,6 +442,133 @@ static void kdc_unreachable(void **st)
 	world_down(&w);
 }
 
+/* ---- HTTP Negotiate (lib/http/negotiate.c) against MIT's SPNEGO acceptor ----
+ * alice's tickets from the KDC (MIT's own client, a MEMORY ccache), the
+ * header phoneboot makes, accepted by gss_accept_sec_context with the
+ * service's keytab (MIT's SPNEGO, as mod_authn_gssapi and IIS accept it),
+ * and the acceptor's answer (its AP-REP, in a NegTokenResp) verified, or a
+ * tampered one refused. */
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_krb5.h>
+#include "http/negotiate.h"
+#include "sipae/sipae.h"
+
+#define SERVICE "sip/pool.test.example@TEST.EXAMPLE"
+
+/* alice's TGT and a ticket for SERVICE in a new MEMORY ccache */
+static krb5_ccache alice_tickets(krb5_context *ctx)
+{
+	char dir[] = "/tmp/pb-neg.XXXXXX", conf[64];
+	const char *old = getenv("KRB5_CONFIG");
+	char *saved = old ? strdup(old) : NULL;
+	krb5_principal me, svc;
+	krb5_creds creds, in, *out = NULL;
+	krb5_ccache cc;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(conf, sizeof(conf), "%s/krb5.conf", dir);
+	assert_non_null(f = fopen(conf, "w"));
+	fprintf(f, "[libdefaults]\n default_realm = TEST.EXAMPLE\n dns_lookup_kdc = false\n"
+		   "[realms]\n TEST.EXAMPLE = {\n  kdc = 127.0.0.1:%u\n }\n", kdc_port);
+	fclose(f);
+	setenv("KRB5_CONFIG", conf, 1);
+	assert_int_equal(krb5_init_context(ctx), 0);
+	if (saved)
+		setenv("KRB5_CONFIG", saved, 1);
+	else
+		unsetenv("KRB5_CONFIG");
+	free(saved);
+	unlink(conf);
+	rmdir(dir);
+	assert_int_equal(krb5_parse_name(*ctx, "alice@TEST.EXAMPLE", &me), 0);
+	assert_int_equal(krb5_parse_name(*ctx, SERVICE, &svc), 0);
+	memset(&creds, 0, sizeof(creds));
+	assert_int_equal(krb5_get_init_creds_password(*ctx, &creds, me, password, NULL, NULL, 0,
+						      NULL, NULL), 0);
+	assert_int_equal(krb5_cc_new_unique(*ctx, "MEMORY", NULL, &cc), 0);
+	assert_int_equal(krb5_cc_initialize(*ctx, cc, me), 0);
+	assert_int_equal(krb5_cc_store_cred(*ctx, cc, &creds), 0);
+	memset(&in, 0, sizeof(in));
+	in.client = me;
+	in.server = svc;
+	assert_int_equal(krb5_get_credentials(*ctx, 0, cc, &in, &out), 0);
+	krb5_free_creds(*ctx, out);
+	krb5_free_cred_contents(*ctx, &creds);
+	krb5_free_principal(*ctx, me);
+	krb5_free_principal(*ctx, svc);
+	return cc;
+}
+
+/* The acceptor's answer to the header's token: "Negotiate <base64>" of its
+ * output token, the last byte flipped when tamper. */
+static char *accept_header(const char *header, int tamper)
+{
+	const char *b64 = header + strlen("Authorization: Negotiate ");
+	uint8_t *tok = malloc(strlen(b64));
+	size_t n = 0, blen = 0;
+	gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
+	gss_ctx_id_t actx = GSS_C_NO_CONTEXT;
+	OM_uint32 maj, min;
+	char *answer, ktname[512];
+
+	assert_non_null(tok);
+	assert_int_equal(sipae_b64_decode(b64, strlen(b64), tok, strlen(b64), &n), SIPAE_OK);
+	snprintf(ktname, sizeof(ktname), "FILE:%s", keytab);
+	setenv("KRB5_KTNAME", ktname, 1);
+	in.value = tok;
+	in.length = n;
+	maj = gss_accept_sec_context(&min, &actx, GSS_C_NO_CREDENTIAL, &in,
+				     GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &out, NULL, NULL, NULL);
+	unsetenv("KRB5_KTNAME");
+	assert_int_equal(maj, GSS_S_COMPLETE);
+	assert_true(out.length > 0);            /* the AP-REP: mutual was asked */
+	if (tamper)
+		((uint8_t *)out.value)[out.length - 1] ^= 1;
+	answer = malloc(out.length * 2 + 32);
+	assert_non_null(answer);
+	strcpy(answer, "Negotiate ");
+	assert_int_equal(sipae_b64_encode(out.value, out.length, answer + 10, out.length * 2 + 20,
+					  &blen), SIPAE_OK);
+	gss_release_buffer(&min, &out);
+	gss_delete_sec_context(&min, &actx, GSS_C_NO_BUFFER);
+	free(tok);
+	return answer;
+}
+
+static void http_negotiate_mutual(void **st)
+{
+	krb5_context ctx;
+	krb5_ccache cc;
+	struct http_negotiate *n = NULL;
+	char why[300], *header, *answer;
+	int tamper;
+
+	(void)st;
+	cc = alice_tickets(&ctx);
+	for (tamper = 0; tamper < 2; tamper++) {
+		header = http_negotiate_start(cc, SERVICE, &n, why, sizeof(why));
+		if (!header)
+			fail_msg("%s", why);
+		assert_true(!strncmp(header, "Authorization: Negotiate YII", 28));  /* 0x60 ... */
+		answer = accept_header(header, tamper);
+		if (!tamper) {
+			assert_int_equal(http_negotiate_finish(n, answer, why, sizeof(why)), 1);
+		} else {
+			assert_int_equal(http_negotiate_finish(n, answer, why, sizeof(why)), -1);
+			assert_non_null(strstr(why, "does not verify"));
+		}
+		http_negotiate_wipe(header);
+		free(answer);
+		http_negotiate_free(n);
+	}
+	/* a name GSS-API refuses: said, no header (and no KDC asked) */
+	assert_null(http_negotiate_start(cc, "HTTP/x@@bad", &n, why, sizeof(why)));
+	assert_non_null(strstr(why, "could not make the AP-REQ for HTTP/x@@bad"));
+	krb5_cc_destroy(ctx, cc);
+	krb5_free_context(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +577,7 @@ int main(void)
 		cmocka_unit_test(kdc_refusals),
 		cmocka_unit_test(ap_req_device_clock),
 		cmocka_unit_test(kdc_unreachable),
+		cmocka_unit_test(http_negotiate_mutual),
 	};
 	return cmocka_run_group_tests_name("kerberos", tests, setup, teardown);
 }

@@ -390,6 +390,17 @@ static void on_search(struct conn *c, long id, struct rd op)
 		goto out;
 	}
 	str(base, b, sizeof(b));
+	if (!strcasecmp(b, MOCK_LDAP_ENROLL_BASE)) {
+		struct rd fa = filter, attr, val;
+		char an[64] = "", av[64] = "";
+
+		if (ftag == 0xa3 && !tlv(&fa, &t, &attr) && !tlv(&fa, &t, &val)) {
+			str(attr, an, sizeof(an));
+			str(val, av, sizeof(av));
+		}
+		m->seen.enroll_search_ok = integer(f[0]) == 1 && !strcasecmp(an, "objectClass") &&
+					   !strcasecmp(av, "pKIEnrollmentService");
+	}
 	if (!c->bound && m->o.anon_read_refused) {
 		result(w, id, 0x65, 50, "anonymous reads are refused by the mock");
 	} else if (!strcasecmp(b, "DC=corp,DC=example")) {
@@ -424,6 +435,8 @@ static void on_search(struct conn *c, long id, struct rd op)
 		}
 		free(v);
 		result(w, id, 0x65, 0, "");
+	} else if (!strcasecmp(b, MOCK_LDAP_ENROLL_BASE) && m->o.enroll_silent) {
+		goto out;                     /* never answered */
 	} else if (!strcasecmp(b, MOCK_LDAP_ENROLL_BASE) && m->o.enroll_host) {
 		const char *hosts[2] = { m->o.enroll_host, m->o.enroll_host2 };
 		static const char *const cns[2] = { "corp-ROOT-CA", "corp-OTHER-CA" };

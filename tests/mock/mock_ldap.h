@@ -44,6 +44,8 @@ struct mock_ldap_opts {
 				  * Services with this dNSHostName; NULL: none
 				  * (noSuchObject) */
 	const char *enroll_host2; /* a second CA's host, or NULL */
+	int enroll_silent;       /* the search under Enrollment Services is never
+				  * answered */
 	int strong_auth;         /* a simple bind with a password outside TLS:
 				  * strongerAuthRequired (Active Directory, Samba's
 				  * "ldap server require strong auth") */
@@ -64,6 +66,9 @@ struct mock_ldap_seen {
 	size_t n_eq;
 	char eq_attr[8][64];
 	char eq_value[8][256];
+	/* the last search under CN=Enrollment Services: one level, and the
+	 * filter (objectClass=pKIEnrollmentService) */
+	int enroll_search_ok;
 };
 
 struct mock_ldap;

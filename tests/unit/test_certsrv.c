@@ -159,8 +159,11 @@ static void not_a_chain(void **st)
 	assert_int_equal(certsrv_chain_parse("", 0, &c, why, sizeof(why)), -1);
 	assert_string_equal(why, "an empty answer");
 	assert_int_equal(certsrv_chain_parse(html, strlen(html), &c, why, sizeof(why)), -1);
-	assert_non_null(strstr(why, "neither base64 nor DER"));
+	assert_string_equal(why, "the answer: not a certificate file (neither PEM, DER nor base64)");
 	assert_int_equal(certsrv_chain_parse(notb64, strlen(notb64), &c, why, sizeof(why)), -1);
+	/* base64 that does not decode, or decodes to no DER */
+	assert_int_equal(certsrv_chain_parse("ab=c", 4, &c, why, sizeof(why)), -1);
+	assert_string_equal(why, "the answer: base64 that decodes to no DER");
 	/* a truncated PKCS#7, DER and in base64 */
 	assert_int_equal(certsrv_chain_parse((const char *)p7, p7_len / 2, &c, why, sizeof(why)), -1);
 	a = armor(p7, p7_len / 2, NULL);
@@ -168,6 +171,7 @@ static void not_a_chain(void **st)
 	free(a);
 	/* base64 of something that is no certificate */
 	assert_int_equal(certsrv_chain_parse("aGVsbG8gd29ybGQ=", 16, &c, why, sizeof(why)), -1);
+	assert_string_equal(why, "the answer: base64 that decodes to no DER");
 	assert_int_equal(c.n, 0);
 }
 

@@ -193,6 +193,7 @@ static void enrollment(void **st)
 	assert_string_equal(g.r.enroll_host[1], "ca2.corp.example");
 	assert_string_equal(g.r.enroll_note, "");
 	assert_int_equal(e.seen.searches, 2);          /* the CA container, the CAs */
+	assert_true(e.seen.enroll_search_ok);          /* one level, the object class */
 
 	/* no enterprise CA: a note; the certificates as before */
 	o.enroll_host = NULL;
@@ -220,6 +221,42 @@ static void enrollment(void **st)
 	assert_int_equal(g.r.n_enroll, 1);
 	assert_string_equal(g.r.enroll_host[0], "ca.corp.example");
 	assert_non_null(strstr(g.r.detail, "no cACertificate"));
+
+	/* no answer to the CAs' search: a note; the certificates stand */
+	o.n_certs = 1;
+	o.enroll_silent = 1;
+	env_up(&e, &o);
+	e.dopts.enrollment = 1;
+	fetch(&e, "alice", "secret", 300, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
+	assert_string_equal(g.r.detail, "");
+	assert_int_equal(g.r.n, 1);
+	assert_int_equal(g.r.n_enroll, 0);
+	assert_non_null(strstr(g.r.enroll_note, "no answer to the search within 300 ms"));
+	free(g.der0);
+	/* ... and without certificates, the directory's cause, not a timeout */
+	o.n_certs = 0;
+	env_up(&e, &o);
+	e.dopts.enrollment = 1;
+	fetch(&e, "alice", "secret", 300, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_NO_CA_CERTIFICATES);
+	assert_non_null(strstr(g.r.detail, "no cACertificate"));
+	o.enroll_silent = 0;
+
+	/* a dNSHostName that is no host name is left out, and said */
+	o.enroll_host = "ca.corp.example\r\nX-Injected: 1";
+	env_up(&e, &o);
+	e.dopts.enrollment = 1;
+	fetch(&e, "alice", "secret", 2000, &g);
+	wait_for(&e, &g, 1);
+	env_down(&e);
+	assert_int_equal(g.r.n_enroll, 0);
+	assert_non_null(strstr(g.r.enroll_note, "no host name"));
+	o.enroll_host = "ca.corp.example";
 
 	/* not asked: one search, no CA read */
 	env_up(&e, &o);

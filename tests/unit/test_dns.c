@@ -661,10 +661,43 @@ static void new_errors(void **st)
 	assert_int_equal(loop_drain(&loop), 0);
 }
 
+/* names from the network, before a query: LDH labels of 1-63, 253 in all */
+static void host_names(void **st)
+{
+	char long_label[80], long_name[300];
+
+	(void)st;
+	assert_true(dns_host_name_ok("ca.corp.example"));
+	assert_true(dns_host_name_ok("dc01"));
+	assert_true(dns_host_name_ok("x-1.a-b.example"));
+	assert_false(dns_host_name_ok(""));
+	assert_false(dns_host_name_ok("ca.corp.example."));
+	assert_false(dns_host_name_ok(".corp.example"));
+	assert_false(dns_host_name_ok("ca..example"));
+	assert_false(dns_host_name_ok("-ca.example"));
+	assert_false(dns_host_name_ok("ca-.example"));
+	assert_false(dns_host_name_ok("ca.corp.example\r\nX-Evil: 1"));
+	assert_false(dns_host_name_ok("ca corp.example"));
+	assert_false(dns_host_name_ok("*.corp.example"));
+	memset(long_label, 'a', 64);
+	long_label[64] = '\0';
+	assert_false(dns_host_name_ok(long_label));
+	long_label[63] = '\0';
+	assert_true(dns_host_name_ok(long_label));
+	memset(long_name, 'a', 254);
+	for (size_t i = 50; i < 254; i += 50)
+		long_name[i] = '.';
+	long_name[254] = '\0';
+	assert_false(dns_host_name_ok(long_name));
+	long_name[253] = '\0';
+	assert_true(dns_host_name_ok(long_name));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(srv_records),
+		cmocka_unit_test(host_names),
 		cmocka_unit_test(a_records),
 		cmocka_unit_test(refused),
 		cmocka_unit_test(servfail),
