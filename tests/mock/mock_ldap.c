@@ -192,6 +192,18 @@ static void result(struct wr *w, long id, uint8_t op, int code, const char *diag
 }
 
 /* SearchResultEntry (RFC 4511 4.5.2): [APPLICATION 4] */
+/* An attribute with one string value. */
+static void put_attr(struct wr *w, const char *name, const char *value)
+{
+	size_t a = open_tlv(w, 0x30), vals;
+
+	put_str(w, name);
+	vals = open_tlv(w, 0x31);
+	put_str(w, value);
+	close_tlv(w, vals);
+	close_tlv(w, a);
+}
+
 static size_t entry_open(struct wr *w, long id, const char *dn, size_t *op, size_t *attrs)
 {
 	size_t msg = open_tlv(w, 0x30);
@@ -415,12 +427,7 @@ static void on_search(struct conn *c, long id, struct rd op)
 
 		if (m->o.n_certs && v) {
 			msg = entry_open(w, id, "cn=corp-ROOT-CA," MOCK_LDAP_CA_BASE, &rop, &attrs);
-			a = open_tlv(w, 0x30);          /* an attribute to be ignored */
-			put_str(w, "cn");
-			vals = open_tlv(w, 0x31);
-			put_str(w, "corp-ROOT-CA");
-			close_tlv(w, vals);
-			close_tlv(w, a);
+			put_attr(w, "cn", "corp-ROOT-CA");   /* an attribute to be ignored */
 			a = open_tlv(w, 0x30);
 			put_str(w, m->o.attr ? m->o.attr : "cACertificate;binary");
 			vals = open_tlv(w, 0x31);
@@ -445,18 +452,8 @@ static void on_search(struct conn *c, long id, struct rd op)
 		for (i = 0; i < 2 && hosts[i]; i++) {
 			snprintf(dn, sizeof(dn), "CN=%s,%s", cns[i], MOCK_LDAP_ENROLL_BASE);
 			msg = entry_open(w, id, dn, &rop, &attrs);
-			a = open_tlv(w, 0x30);
-			put_str(w, "cn");
-			vals = open_tlv(w, 0x31);
-			put_str(w, cns[i]);
-			close_tlv(w, vals);
-			close_tlv(w, a);
-			a = open_tlv(w, 0x30);
-			put_str(w, "dNSHostName");
-			vals = open_tlv(w, 0x31);
-			put_str(w, hosts[i]);
-			close_tlv(w, vals);
-			close_tlv(w, a);
+			put_attr(w, "cn", cns[i]);
+			put_attr(w, "dNSHostName", hosts[i]);
 			entry_close(w, msg, rop, attrs);
 		}
 		result(w, id, 0x65, 0, "");

@@ -167,6 +167,17 @@ static void success_openldap_style(void **st)
 	assert_int_equal(e.seen.connections, 1);
 }
 
+/* A fetch that also reads the enterprise CAs (dir_opts.enrollment). */
+static void run_enroll(const struct mock_ldap_opts *o, unsigned tmo, struct got *g, struct env *e)
+{
+	env_up(e, o);
+	e->dopts.enrollment = 1;
+	fetch(e, "alice", "secret", tmo, g);
+	wait_for(e, g, 1);
+	env_down(e);
+	assert_int_equal(g->calls, 1);
+}
+
 /* OCPE also reads the enterprise CAs (dNSHostName under CN=Enrollment
  * Services): after the certificates, on the same bind; a directory with
  * none answers noSuchObject, which is a note, not a failure; a directory
@@ -179,11 +190,7 @@ static void enrollment(void **st)
 	struct got g;
 
 	(void)st;
-	env_up(&e, &o);
-	e.dopts.enrollment = 1;
-	fetch(&e, "alice", "secret", 2000, &g);
-	wait_for(&e, &g, 1);
-	env_down(&e);
+	run_enroll(&o, 2000, &g, &e);
 	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
 	assert_int_equal(g.r.n, 1);
 	free(g.der0);
@@ -198,11 +205,7 @@ static void enrollment(void **st)
 	/* no enterprise CA: a note; the certificates as before */
 	o.enroll_host = NULL;
 	o.enroll_host2 = NULL;
-	env_up(&e, &o);
-	e.dopts.enrollment = 1;
-	fetch(&e, "alice", "secret", 2000, &g);
-	wait_for(&e, &g, 1);
-	env_down(&e);
+	run_enroll(&o, 2000, &g, &e);
 	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
 	assert_int_equal(g.r.n_enroll, 0);
 	assert_non_null(strstr(g.r.enroll_note, "no enterprise CA"));
@@ -211,11 +214,7 @@ static void enrollment(void **st)
 	/* no cACertificate, an enterprise CA: the cause, and its host */
 	o.n_certs = 0;
 	o.enroll_host = "ca.corp.example";
-	env_up(&e, &o);
-	e.dopts.enrollment = 1;
-	fetch(&e, "alice", "secret", 2000, &g);
-	wait_for(&e, &g, 1);
-	env_down(&e);
+	run_enroll(&o, 2000, &g, &e);
 	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_NO_CA_CERTIFICATES);
 	assert_int_equal(g.r.n, 0);
 	assert_int_equal(g.r.n_enroll, 1);
@@ -225,11 +224,7 @@ static void enrollment(void **st)
 	/* no answer to the CAs' search: a note; the certificates stand */
 	o.n_certs = 1;
 	o.enroll_silent = 1;
-	env_up(&e, &o);
-	e.dopts.enrollment = 1;
-	fetch(&e, "alice", "secret", 300, &g);
-	wait_for(&e, &g, 1);
-	env_down(&e);
+	run_enroll(&o, 300, &g, &e);
 	assert_int_equal(g.r.cause, PB_CAUSE_NONE);
 	assert_string_equal(g.r.detail, "");
 	assert_int_equal(g.r.n, 1);
@@ -238,22 +233,14 @@ static void enrollment(void **st)
 	free(g.der0);
 	/* ... and without certificates, the directory's cause, not a timeout */
 	o.n_certs = 0;
-	env_up(&e, &o);
-	e.dopts.enrollment = 1;
-	fetch(&e, "alice", "secret", 300, &g);
-	wait_for(&e, &g, 1);
-	env_down(&e);
+	run_enroll(&o, 300, &g, &e);
 	assert_int_equal(g.r.cause, PB_CAUSE_LDAP_NO_CA_CERTIFICATES);
 	assert_non_null(strstr(g.r.detail, "no cACertificate"));
 	o.enroll_silent = 0;
 
 	/* a dNSHostName that is no host name is left out, and said */
 	o.enroll_host = "ca.corp.example\r\nX-Injected: 1";
-	env_up(&e, &o);
-	e.dopts.enrollment = 1;
-	fetch(&e, "alice", "secret", 2000, &g);
-	wait_for(&e, &g, 1);
-	env_down(&e);
+	run_enroll(&o, 2000, &g, &e);
 	assert_int_equal(g.r.n_enroll, 0);
 	assert_non_null(strstr(g.r.enroll_note, "no host name"));
 	o.enroll_host = "ca.corp.example";
