@@ -47,6 +47,15 @@ static void found(const struct rep_step *s, char *buf, size_t len)
 			snprintf(buf + off, len - off, "; voice VLAN %d (not followed)", l->voice_vlan);
 	} else if (*s->dc) {
 		snprintf(buf, len, "%s", s->dc);
+	} else if (s->web_added >= 0 || *s->web_failed) {
+		/* download-root, the web enrollment asked (OCPE) */
+		off = (size_t)snprintf(buf, len, "%d certificate(s) from the directory; ",
+				       s->n_dir_certs < 0 ? 0 : s->n_dir_certs);
+		if (off < len && s->web_added >= 0)
+			snprintf(buf + off, len - off, "%d new from %.*s", s->web_added,
+				 (int)strcspn(s->web_url, "?"), s->web_url);
+		else if (off < len)
+			snprintf(buf + off, len - off, "the web enrollment failed: %s", s->web_failed);
 	} else if (*s->pool) {
 		snprintf(buf, len, "%s", s->pool);
 	} else if (*s->tls_version) {

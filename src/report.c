@@ -80,6 +80,16 @@ static void step(const json_t *j, struct rep_step *s)
 	s->fallback = str(f, "fallback");
 	s->tls_version = str(f, "tls_version");
 	s->cipher = str(f, "cipher");
+	{
+		const json_t *dir = json_object_get(f, "certificates"), *web;
+
+		web = json_object_get(f, "web_enrollment");
+		s->n_dir_certs = json_is_array(dir) ? (int)json_array_size(dir) : -1;
+		s->web_added = json_is_object(web) ? (int)json_integer_value(
+				json_object_get(web, "added")) : -1;
+		s->web_url = json_is_object(web) ? str(web, "url") : "";
+		s->web_failed = str(f, "web_enrollment_failed");
+	}
 }
 
 static enum pb_err boot(const json_t *j, struct rep_boot *b, char *err, size_t errlen)

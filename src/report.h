@@ -39,6 +39,10 @@ struct rep_step {
 	const char *dc, *pool, *status, *tls_version, *cipher;
 	const char *scheme, *fallback;      /* authenticate: the scheme answered, and
 					     * "Kerberos: <cause> -> NTLM" */
+	/* download-root: certificates from the directory, and from the
+	 * enterprise CA's web enrollment (-1: not asked) or why not */
+	int n_dir_certs, web_added;
+	const char *web_url, *web_failed;
 	const json_t *facts;                 /* every fact, for the HTML page */
 };
 
