@@ -301,8 +301,12 @@ static void on_chain(const struct http_result *hr, void *arg)
 		web_failed(r, "%s", why);
 		goto out;
 	}
-	step_fact(r, "web_enrollment_proof", json_string(proof ? "the server's AP-REP verified"
-							 : "none sent (mutual authentication not proved)"));
+	/* either way the chain itself crossed in clear HTTP, as the phone
+	 * fetches it: the proof names the server, it does not seal the body */
+	step_fact(r, "web_enrollment_proof", json_string(proof
+		  ? "the server's AP-REP verified (it holds the key of the service's ticket; the "
+		    "chain itself came over plain HTTP)"
+		  : "none sent (mutual authentication not proved; the chain came over plain HTTP)"));
 	if (certsrv_chain_parse(hr->body, hr->body_len, &ch, why, sizeof(why)) < 0) {
 		web_failed(r, "%s", why);
 		goto out;
