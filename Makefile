@@ -117,7 +117,7 @@ $(B)/unit/test_fleet $(B)/asan/test_fleet: tests/mock/dnsd.c $(MOCK_SIPREG)
 # The Kerberos sign-in against a real MIT KDC (tests/integration/kerberos.sh
 # starts it; make krb-test).
 $(B)/integration/test_kerberos: tests/integration/test_kerberos.c $(B)/libphoneboot.a \
-  tests/mock/dnsd.c $(MOCK_SIPREG)
+  tests/mock/dnsd.c $(MOCK_SIPREG) tests/mock/mock_ldap.c tests/mock/httpd.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=default -o $@ $^ $(PKG_LIBS) -lcmocka
 krb-test: $(B)/integration/test_kerberos $(FIXTURES)

@@ -269,6 +269,14 @@ static void on_chain(const struct http_result *hr, void *arg)
 
 	step_exchange(r, c->peer, 0, hr->outcome != HTTP_ANSWERED || hr->status != 200, "%s",
 		      hr->detail);
+	if (hr->outcome == HTTP_REFUSED) {
+		web_failed(r, "nothing listens on %s:80 (%s)", c->ca_host, hr->detail);
+		goto out;
+	}
+	if (hr->outcome == HTTP_TIMEOUT) {
+		web_failed(r, "no answer from %s:80 within the timeout (%s)", c->ca_host, hr->detail);
+		goto out;
+	}
 	if (hr->outcome != HTTP_ANSWERED) {
 		web_failed(r, "%s", hr->detail);
 		goto out;

@@ -74,6 +74,8 @@ printf '%s\n%s\n' "$PW" "$PW" | kadmin.local -r TEST.EXAMPLE -q "addprinc +requi
 printf '%s\n%s\n' "$PW" "$PW" | kadmin.local -r TEST.EXAMPLE -q "addprinc +requires_preauth -allow_tix carol" >>"$D/kadmin.log" 2>&1
 ka "addprinc -randkey sip/pool.test.example"
 ka "ktadd -k $D/sip.keytab sip/pool.test.example"
+# the enterprise CA's web enrollment pages (test_kerberos: web_enrollment_routes)
+ka "addprinc -randkey HTTP/ca.test.example"
 [ -s "$D/sip.keytab" ] || { cat "$D/kadmin.log"; exit 2; }
 krb5kdc -n -r TEST.EXAMPLE >"$D/kdc.out" 2>&1 &
 KDC_PID=$!

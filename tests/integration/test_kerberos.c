@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
 #include "engine/boot_int.h"
 #include "../mock/dnsd.h"
@@ -569,6 +570,239 @@ static void http_negotiate_mutual(void **st)
 	krb5_free_context(ctx);
 }
 
+/* ---- download-root's web route (the CX700), every way it ends ----
+ * A boot of the CX700 against: the LDAP mock (StartTLS, the UPN bind,
+ * n_certs roots, an enterprise CA naming ca.test.example), the real KDC
+ * (HTTP/ca.test.example is a principal of kerberos.sh; ca2 is not), and an
+ * HTTP mock on 127.0.0.77:80 (the pages' port is the fixed http one) that
+ * answers as the test says and records the Authorization header. The
+ * mock does not check the ticket (the lab's mod_authn_gssapi does: ad.sh);
+ * here the answers the step must tell apart. Port 80 needs root, as the
+ * suite runs in CI; without it the test says so and stops. */
+#include "../mock/httpd.h"
+#include "../mock/mock_ldap.h"
+
+#define CA_ADDR "127.0.0.77"
+
+struct web_world {
+	uv_loop_t loop;
+	struct dnsd *dns;
+	struct mock_ldap *ldap;
+	struct httpd *http;
+	struct pb_engine *eng;
+	struct pb_trust *roots;
+	char dns_addr[64];
+	const char *dns_list[1];
+	struct dnsd_rr dc_srv[1], krb_srv[1], ca_a[1], a[1];
+	struct dnsd_rule rules[8];
+};
+
+static int web_up(struct web_world *w, size_t n_certs, const char *ca_host,
+		  const struct httpd_conf *hc)
+{
+	struct mock_ldap_opts lo = { .n_certs = n_certs, .upn_ok = 1, .enroll_host = ca_host,
+				     .domain_dn = "DC=test,DC=example" };
+	unsigned ldap_port = 0;
+	size_t n = 0;
+
+	memset(w, 0, sizeof(*w));
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+	assert_int_equal(mock_ldap_start(&w->loop, &lo, &w->ldap, &ldap_port), 0);
+	if (httpd_start(&w->loop, hc, &w->http) != 0) {
+		mock_ldap_stop(w->ldap);
+		loop_drain(&w->loop);
+		return -1;
+	}
+	w->dc_srv[0] = (struct dnsd_rr){ NULL, 0, 100, (unsigned short)ldap_port,
+					 "dc01.test.example" };
+	w->krb_srv[0] = (struct dnsd_rr){ NULL, 0, 100, kdc_port, "dc01.test.example" };
+	w->ca_a[0] = (struct dnsd_rr){ CA_ADDR, 0, 0, 0, NULL };
+	w->a[0] = (struct dnsd_rr){ "127.0.0.1", 0, 0, 0, NULL };
+	w->rules[n++] = (struct dnsd_rule){ "_ldap._tcp.dc._msdcs.test.example", "SRV", 0,
+					    DNSD_NOERROR, w->dc_srv, 1 };
+	w->rules[n++] = (struct dnsd_rule){ "_kerberos._tcp.test.example", "SRV", 0, DNSD_NOERROR,
+					    w->krb_srv, 1 };
+	w->rules[n++] = (struct dnsd_rule){ "ca.test.example", "A", 0, DNSD_NOERROR, w->ca_a, 1 };
+	w->rules[n++] = (struct dnsd_rule){ "ca2.test.example", "A", 0, DNSD_NOERROR, w->ca_a, 1 };
+	w->rules[n++] = (struct dnsd_rule){ NULL, "A", 0, DNSD_NOERROR, w->a, 1 };
+	w->rules[n++] = (struct dnsd_rule){ NULL, NULL, 0, DNSD_NXDOMAIN, NULL, 0 };
+	assert_int_equal(dnsd_start(&w->loop, w->rules, n, &w->dns), 0);
+	snprintf(w->dns_addr, sizeof(w->dns_addr), "127.0.0.1:%u", dnsd_port(w->dns));
+	w->dns_list[0] = w->dns_addr;
+	assert_int_equal(pb_trust_new(&w->roots), PB_OK);
+	assert_int_equal(pb_engine_new(&w->loop, &w->eng), PB_OK);
+	return 0;
+}
+
+static void web_down(struct web_world *w)
+{
+	pb_engine_free(w->eng);
+	httpd_stop(w->http);
+	mock_ldap_stop(w->ldap);
+	dnsd_stop(w->dns);
+	assert_int_equal(loop_drain(&w->loop), 0);
+	pb_trust_free(w->roots);
+}
+
+/* The CX700's download-root, its facts and the step's own fields. */
+static json_t *web_boot(struct web_world *w, json_t **rep)
+{
+	const struct pb_profile *cx = pb_catalog_find(catalog, "polycom-cx700-ocpe");
+	struct pb_logon_opts o;
+	struct result res;
+	char err[256];
+	json_t *s;
+	size_t i;
+
+	assert_non_null(cx);
+	memset(&o, 0, sizeof(o));
+	o.user = "alice";
+	o.domain = "test.example";
+	o.profile = cx;
+	o.dns = w->dns_list;
+	o.n_dns = 1;
+	o.password = password;
+	o.attempts = 1;
+	o.timeout_ms = 1000;
+	o.now = time(NULL);
+	o.device_roots = w->roots;
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(pb_boot_start(w->eng, &o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
+	loop_run_until(&w->loop, &res.done, 30000);
+	assert_int_equal(res.calls, 1);
+	*rep = pb_boot_report(res.b);
+	pb_boot_free(res.b);
+	if (getenv("PB_TEST_DUMP"))
+		json_dumpf(*rep, stderr, JSON_INDENT(1));
+	json_array_foreach(json_object_get(*rep, "steps"), i, s)
+		if (!strcmp(json_string_value(json_object_get(s, "step")), "download-root"))
+			return s;
+	fail_msg("no download-root step");
+	return NULL;
+}
+
+static const char *sfact(json_t *step, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(step, "facts"), key));
+}
+
+static char *armored_chain(void)
+{
+	char path[1024], *out;
+	const char *dir = getenv("PB_FIXTURES");
+	unsigned char der[8192];
+	size_t n, o = 0, i;
+	FILE *f;
+	char b64[12000];
+	int bn;
+
+	snprintf(path, sizeof(path), "%s/chain-inter.p7b", dir ? dir : "build/fixtures");
+	assert_non_null(f = fopen(path, "rb"));
+	n = fread(der, 1, sizeof(der), f);
+	fclose(f);
+	bn = EVP_EncodeBlock((unsigned char *)b64, der, (int)n);
+	assert_non_null(out = malloc((size_t)bn * 2 + 100));
+	o += (size_t)sprintf(out, "-----BEGIN CERTIFICATE-----\r\n");
+	for (i = 0; i < (size_t)bn; i += 64)
+		o += (size_t)sprintf(out + o, "%.*s\r\n", 64, b64 + i);
+	sprintf(out + o, "-----END CERTIFICATE-----\r\n");
+	return out;
+}
+
+static void web_enrollment_routes(void **st)
+{
+	char *chain = armored_chain();
+	struct httpd_conf hc = { .mode = HTTPD_BODY, .addr = CA_ADDR, .port = 80, .body = chain,
+				 .content_type = "application/x-pkcs7-certificates" };
+	struct web_world w;
+	json_t *rep, *step, *web;
+	const char *failed;
+
+	(void)st;
+	/* the chain served, the directory empty: the roots are the chain's */
+	if (web_up(&w, 0, "ca.test.example", &hc) < 0) {
+		fprintf(stderr, "web_enrollment_routes: cannot listen on %s:80 (root?): skipped\n",
+			CA_ADDR);
+		free(chain);
+		skip();
+	}
+	step = web_boot(&w, &rep);
+	assert_string_equal(json_string_value(json_object_get(step, "result")), "ok");
+	web = json_object_get(json_object_get(step, "facts"), "web_enrollment");
+	assert_int_equal(json_integer_value(json_object_get(web, "added")), 3);
+	assert_string_equal(json_string_value(json_object_get(web, "form")), "base64 (PEM armor)");
+	assert_string_equal(sfact(step, "service_ticket"), "HTTP/ca.test.example@TEST.EXAMPLE");
+	assert_string_equal(httpd_last_path(w.http),
+			    "/certsrv/certnew.p7b?ReqID=CACert&Renewal=-1&Enc=b64");
+	assert_true(!strncmp(httpd_last_authorization(w.http), "Negotiate YII", 13));
+	{
+		char *all = json_dumps(rep, 0);
+
+		assert_null(strstr(all, password));     /* never in the report */
+		free(all);
+	}
+	json_decref(rep);
+	web_down(&w);
+
+	/* 401 without Negotiate: said; the directory's root stands */
+	hc.status = 401;
+	hc.www_authenticate = "NTLM";
+	hc.body = "";
+	assert_int_equal(web_up(&w, 1, "ca.test.example", &hc), 0);
+	step = web_boot(&w, &rep);
+	assert_string_equal(json_string_value(json_object_get(step, "result")), "ok");
+	assert_non_null(failed = sfact(step, "web_enrollment_failed"));
+	assert_non_null(strstr(failed, "HTTP 401: the server does not offer Negotiate"));
+	json_decref(rep);
+	web_down(&w);
+
+	/* 404 and nothing in the directory: the step fails with both reasons */
+	hc.status = 404;
+	hc.www_authenticate = NULL;
+	assert_int_equal(web_up(&w, 0, "ca.test.example", &hc), 0);
+	step = web_boot(&w, &rep);
+	assert_string_equal(json_string_value(json_object_get(step, "cause")),
+			    "ldap-no-ca-certificates");
+	assert_non_null(strstr(json_string_value(json_object_get(step, "detail")),
+			       "no cACertificate under"));
+	assert_non_null(strstr(json_string_value(json_object_get(step, "detail")),
+			       "HTTP 404: no web enrollment pages"));
+	json_decref(rep);
+	web_down(&w);
+
+	/* 200 with a page that is no chain */
+	hc.status = 200;
+	hc.body = "<html><body>Certificate Services</body></html>";
+	assert_int_equal(web_up(&w, 1, "ca.test.example", &hc), 0);
+	step = web_boot(&w, &rep);
+	assert_non_null(failed = sfact(step, "web_enrollment_failed"));
+	assert_string_equal(failed, "the answer: not a certificate file (neither PEM, DER nor base64)");
+	json_decref(rep);
+	web_down(&w);
+
+	/* a server that never answers: bounded */
+	hc.mode = HTTPD_SILENT;
+	assert_int_equal(web_up(&w, 1, "ca.test.example", &hc), 0);
+	step = web_boot(&w, &rep);
+	assert_string_equal(json_string_value(json_object_get(step, "result")), "ok");
+	assert_non_null(failed = sfact(step, "web_enrollment_failed"));
+	assert_non_null(strstr(failed, "no answer from ca.test.example:80 within the timeout"));
+	json_decref(rep);
+	web_down(&w);
+
+	/* a CA host the KDC has no principal for: no ticket, no request */
+	hc.mode = HTTPD_BODY;
+	hc.body = chain;
+	assert_int_equal(web_up(&w, 1, "ca2.test.example", &hc), 0);
+	step = web_boot(&w, &rep);
+	assert_non_null(failed = sfact(step, "web_enrollment_failed"));
+	assert_non_null(strstr(failed, "no Kerberos ticket for HTTP/ca2.test.example: krb-spn-missing"));
+	assert_int_equal(httpd_requests(w.http), 0);
+	json_decref(rep);
+	web_down(&w);
+	free(chain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +812,7 @@ int main(void)
 		cmocka_unit_test(ap_req_device_clock),
 		cmocka_unit_test(kdc_unreachable),
 		cmocka_unit_test(http_negotiate_mutual),
+		cmocka_unit_test(web_enrollment_routes),
 	};
 	return cmocka_run_group_tests_name("kerberos", tests, setup, teardown);
 }

@@ -2,6 +2,7 @@
  * own (request line, headers to the empty line, Content-Length body). */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,8 @@ struct httpd {
 	unsigned short port;
 	unsigned requests;
 	int handles, stopping;
-	char path[256], body[4096];
+	char path[256], body[4096], authz[8192];
+	char *out_body, *out_ct, *out_auth;   /* HTTPD_BODY's, copied */
 	struct conn conns[MAX_CONNS];
 };
 
@@ -49,6 +51,9 @@ static void maybe_free(struct httpd *s)
 {
 	if (s->stopping && s->handles == 0) {
 		SSL_CTX_free(s->ctx);
+		free(s->out_body);
+		free(s->out_ct);
+		free(s->out_auth);
 		free(s);
 	}
 }
@@ -85,8 +90,8 @@ static void put(struct conn *c, const char *buf, size_t len)
 static void answer(struct conn *c)
 {
 	struct httpd *s = c->s;
-	char head[512];
-	const char *body = "";
+	char head[1024];
+	const char *body = "", *ct = "text/xml", *auth = NULL;
 	int status = 200, n;
 
 	switch (s->conf.mode) {
@@ -95,10 +100,18 @@ static void answer(struct conn *c)
 	case HTTPD_STATUS: status = s->conf.status; break;
 	case HTTPD_GARBAGE: body = "hello, phone"; break;
 	case HTTPD_CLOSE: break;
+	case HTTPD_SILENT: return;
+	case HTTPD_BODY:
+		status = s->conf.status ? s->conf.status : 200;
+		body = s->out_body ? s->out_body : "";
+		ct = s->out_ct ? s->out_ct : "text/plain";
+		auth = s->out_auth;
+		break;
 	}
-	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: text/xml\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r\n", status,
-		     status == 200 ? "OK" : "Error", strlen(body));
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+		     "%s%s%sContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+		     status == 200 ? "OK" : "Error", ct, auth ? "WWW-Authenticate: " : "",
+		     auth ? auth : "", auth ? "\r\n" : "", strlen(body));
 	put(c, head, (size_t)n);
 	put(c, body, strlen(body));
 	if (c->ssl)
@@ -132,6 +145,14 @@ static void consider(struct conn *c)
 	i = want < sizeof(s->body) - 1 ? want : sizeof(s->body) - 1;
 	memcpy(s->body, c->in + hl, i);
 	s->body[i] = '\0';
+	s->authz[0] = '\0';
+	if ((sp = strcasestr(c->in, "\r\nAuthorization:")) && sp < end) {
+		for (sp += 16; *sp == ' '; sp++)
+			;
+		for (i = 0; sp[i] != '\r' && i < sizeof(s->authz) - 1; i++)
+			s->authz[i] = sp[i];
+		s->authz[i] = '\0';
+	}
 	answer(c);
 }
 
@@ -262,8 +283,17 @@ int httpd_start(uv_loop_t *loop, const struct httpd_conf *conf, struct httpd **o
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(conf->port);
+	if (conf->addr && inet_pton(AF_INET, conf->addr, &sa.sin_addr) != 1)
+		goto fail;
+	if ((conf->body && !(s->out_body = strdup(conf->body))) ||
+	    (conf->content_type && !(s->out_ct = strdup(conf->content_type))) ||
+	    (conf->www_authenticate && !(s->out_auth = strdup(conf->www_authenticate))))
+		goto fail;
 	if ((s->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
 		goto fail;
+	/* a fixed port, bound again by the next test */
+	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	if (bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s->lfd, 16) < 0 ||
 	    getsockname(s->lfd, (struct sockaddr *)&sa, &len) < 0) {
 		close(s->lfd);
@@ -279,6 +309,9 @@ int httpd_start(uv_loop_t *loop, const struct httpd_conf *conf, struct httpd **o
 fail:
 	ERR_clear_error();
 	SSL_CTX_free(s->ctx);
+	free(s->out_body);
+	free(s->out_ct);
+	free(s->out_auth);
 	free(s);
 	return -EINVAL;
 }
@@ -287,6 +320,7 @@ unsigned short httpd_port(const struct httpd *s) { return s->port; }
 unsigned httpd_requests(const struct httpd *s) { return s->requests; }
 const char *httpd_last_path(const struct httpd *s) { return s->path; }
 const char *httpd_last_body(const struct httpd *s) { return s->body; }
+const char *httpd_last_authorization(const struct httpd *s) { return s->authz; }
 
 void httpd_stop(struct httpd *s)
 {

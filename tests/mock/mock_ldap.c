@@ -388,7 +388,7 @@ static void on_search(struct conn *c, long id, struct rd op)
 	struct mock_ldap *m = c->m;
 	struct rd base, f[5], filter;
 	uint8_t t, ftag;
-	char b[256];
+	char b[256], ca_base[300], enroll_base[300], domain[200], dn[400];
 	size_t i, k, msg, rop, attrs, a, vals;
 	struct wr *w = calloc(1, sizeof(*w));
 
@@ -402,7 +402,12 @@ static void on_search(struct conn *c, long id, struct rd op)
 		goto out;
 	}
 	str(base, b, sizeof(b));
-	if (!strcasecmp(b, MOCK_LDAP_ENROLL_BASE)) {
+	snprintf(domain, sizeof(domain), "%s", m->o.domain_dn ? m->o.domain_dn : "DC=corp,DC=example");
+	snprintf(ca_base, sizeof(ca_base), "CN=Certification Authorities,CN=Public Key "
+		 "Services,CN=Services,CN=Configuration,%s", domain);
+	snprintf(enroll_base, sizeof(enroll_base), "CN=Enrollment Services,CN=Public Key "
+		 "Services,CN=Services,CN=Configuration,%s", domain);
+	if (!strcasecmp(b, enroll_base)) {
 		struct rd fa = filter, attr, val;
 		char an[64] = "", av[64] = "";
 
@@ -415,18 +420,19 @@ static void on_search(struct conn *c, long id, struct rd op)
 	}
 	if (!c->bound && m->o.anon_read_refused) {
 		result(w, id, 0x65, 50, "anonymous reads are refused by the mock");
-	} else if (!strcasecmp(b, "DC=corp,DC=example")) {
+	} else if (!strcasecmp(b, domain)) {
 		if (user_search(m, filter, ftag)) {
 			msg = entry_open(w, id, MOCK_LDAP_USER_DN, &rop, &attrs);
 			entry_close(w, msg, rop, attrs);
 		}
 		result(w, id, 0x65, 0, "");
-	} else if (!strcasecmp(b, MOCK_LDAP_CA_BASE)) {
+	} else if (!strcasecmp(b, ca_base)) {
 		size_t len = m->o.cert_len ? m->o.cert_len : 100;
 		uint8_t *v = malloc(len);
 
 		if (m->o.n_certs && v) {
-			msg = entry_open(w, id, "cn=corp-ROOT-CA," MOCK_LDAP_CA_BASE, &rop, &attrs);
+			snprintf(dn, sizeof(dn), "cn=corp-ROOT-CA,%s", ca_base);
+			msg = entry_open(w, id, dn, &rop, &attrs);
 			put_attr(w, "cn", "corp-ROOT-CA");   /* an attribute to be ignored */
 			a = open_tlv(w, 0x30);
 			put_str(w, m->o.attr ? m->o.attr : "cACertificate;binary");
@@ -442,15 +448,13 @@ static void on_search(struct conn *c, long id, struct rd op)
 		}
 		free(v);
 		result(w, id, 0x65, 0, "");
-	} else if (!strcasecmp(b, MOCK_LDAP_ENROLL_BASE) && m->o.enroll_silent) {
+	} else if (!strcasecmp(b, enroll_base) && m->o.enroll_silent) {
 		goto out;                     /* never answered */
-	} else if (!strcasecmp(b, MOCK_LDAP_ENROLL_BASE) && m->o.enroll_host) {
+	} else if (!strcasecmp(b, enroll_base) && m->o.enroll_host) {
 		const char *hosts[2] = { m->o.enroll_host, m->o.enroll_host2 };
 		static const char *const cns[2] = { "corp-ROOT-CA", "corp-OTHER-CA" };
-		char dn[300];
-
 		for (i = 0; i < 2 && hosts[i]; i++) {
-			snprintf(dn, sizeof(dn), "CN=%s,%s", cns[i], MOCK_LDAP_ENROLL_BASE);
+			snprintf(dn, sizeof(dn), "CN=%s,%s", cns[i], enroll_base);
 			msg = entry_open(w, id, dn, &rop, &attrs);
 			put_attr(w, "cn", cns[i]);
 			put_attr(w, "dNSHostName", hosts[i]);

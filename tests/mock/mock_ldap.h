@@ -44,6 +44,9 @@ struct mock_ldap_opts {
 				  * Services with this dNSHostName; NULL: none
 				  * (noSuchObject) */
 	const char *enroll_host2; /* a second CA's host, or NULL */
+	const char *domain_dn;   /* the directory's naming context (NULL:
+				  * "DC=corp,DC=example"): the CA container and
+				  * the Enrollment Services are under it */
 	int enroll_silent;       /* the search under Enrollment Services is never
 				  * answered */
 	int strong_auth;         /* a simple bind with a password outside TLS:

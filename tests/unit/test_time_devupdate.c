@@ -634,7 +634,7 @@ static void boot_update_http(void **st)
 {
 	static const char *const from[] = { "flow = sip" };
 	static const char *const to[] = { "flow = ocpe" };
-	struct wopts wo = { SNTPD_OK, 0, 0, 1, { HTTPD_UPDATE, 0, NULL, NULL, NULL }, 0 };
+	struct wopts wo = { SNTPD_OK, 0, 0, 1, { .mode = HTTPD_UPDATE }, 0 };
 	struct pb_profile *p = variant(from, to, 1);
 	struct world w;
 	struct pb_logon_opts o;
@@ -672,7 +672,8 @@ static void boot_update_https(void **st)
 {
 	static const char *const from[] = { "flow = sip", "sig_hashes = sha256" };
 	static const char *const to[] = { "flow = lpe", "sig_hashes = sha1, sha256" };
-	struct wopts wo = { SNTPD_OK, 0, 0, 1, { HTTPD_NO_UPDATE, 0, fx_wild, fx_wild_key, NULL },
+	struct wopts wo = { SNTPD_OK, 0, 0, 1,
+			    { .mode = HTTPD_NO_UPDATE, .cert_pem = fx_wild, .key_pem = fx_wild_key },
 			    0 };
 	struct pb_profile *p = variant(from, to, 2);
 	struct world w;
@@ -710,7 +711,7 @@ static void boot_update_failures(void **st)
 {
 	static const char *const from[] = { "flow = sip" };
 	static const char *const to[] = { "flow = ocpe" };
-	struct wopts wo = { SNTPD_OK, 0, 0, 1, { HTTPD_UPDATE, 0, NULL, NULL, NULL }, 1 };
+	struct wopts wo = { SNTPD_OK, 0, 0, 1, { .mode = HTTPD_UPDATE }, 1 };
 	struct pb_profile *p = variant(from, to, 1);
 	struct world w;
 	struct pb_logon_opts o;
