@@ -709,14 +709,43 @@ static char *armored_chain(void)
 	return out;
 }
 
+/* What one boot's download-root said, in a fresh world. */
+struct web_got {
+	char result[16], cause[64], detail[700], failed[500];
+	unsigned requests;           /* the HTTP mock's */
+};
+
+static void web_case(size_t n_certs, const char *ca_host, const struct httpd_conf *hc,
+		     struct web_got *g)
+{
+	struct web_world w;
+	json_t *rep, *step;
+	const char *v;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(web_up(&w, n_certs, ca_host, hc), 0);
+	step = web_boot(&w, &rep);
+	snprintf(g->result, sizeof(g->result), "%s",
+		 json_string_value(json_object_get(step, "result")));
+	if ((v = json_string_value(json_object_get(step, "cause"))))
+		snprintf(g->cause, sizeof(g->cause), "%s", v);
+	if ((v = json_string_value(json_object_get(step, "detail"))))
+		snprintf(g->detail, sizeof(g->detail), "%s", v);
+	if ((v = sfact(step, "web_enrollment_failed")))
+		snprintf(g->failed, sizeof(g->failed), "%s", v);
+	g->requests = httpd_requests(w.http);
+	json_decref(rep);
+	web_down(&w);
+}
+
 static void web_enrollment_routes(void **st)
 {
 	char *chain = armored_chain();
 	struct httpd_conf hc = { .mode = HTTPD_BODY, .addr = CA_ADDR, .port = 80, .body = chain,
 				 .content_type = "application/x-pkcs7-certificates" };
 	struct web_world w;
+	struct web_got g;
 	json_t *rep, *step, *web;
-	const char *failed;
 
 	(void)st;
 	/* the chain served, the directory empty: the roots are the chain's */
@@ -748,58 +777,36 @@ static void web_enrollment_routes(void **st)
 	hc.status = 401;
 	hc.www_authenticate = "NTLM";
 	hc.body = "";
-	assert_int_equal(web_up(&w, 1, "ca.test.example", &hc), 0);
-	step = web_boot(&w, &rep);
-	assert_string_equal(json_string_value(json_object_get(step, "result")), "ok");
-	assert_non_null(failed = sfact(step, "web_enrollment_failed"));
-	assert_non_null(strstr(failed, "HTTP 401: the server does not offer Negotiate"));
-	json_decref(rep);
-	web_down(&w);
+	web_case(1, "ca.test.example", &hc, &g);
+	assert_string_equal(g.result, "ok");
+	assert_non_null(strstr(g.failed, "HTTP 401: the server does not offer Negotiate"));
 
 	/* 404 and nothing in the directory: the step fails with both reasons */
 	hc.status = 404;
 	hc.www_authenticate = NULL;
-	assert_int_equal(web_up(&w, 0, "ca.test.example", &hc), 0);
-	step = web_boot(&w, &rep);
-	assert_string_equal(json_string_value(json_object_get(step, "cause")),
-			    "ldap-no-ca-certificates");
-	assert_non_null(strstr(json_string_value(json_object_get(step, "detail")),
-			       "no cACertificate under"));
-	assert_non_null(strstr(json_string_value(json_object_get(step, "detail")),
-			       "HTTP 404: no web enrollment pages"));
-	json_decref(rep);
-	web_down(&w);
+	web_case(0, "ca.test.example", &hc, &g);
+	assert_string_equal(g.cause, "ldap-no-ca-certificates");
+	assert_non_null(strstr(g.detail, "no cACertificate under"));
+	assert_non_null(strstr(g.detail, "HTTP 404: no web enrollment pages"));
 
 	/* 200 with a page that is no chain */
 	hc.status = 200;
 	hc.body = "<html><body>Certificate Services</body></html>";
-	assert_int_equal(web_up(&w, 1, "ca.test.example", &hc), 0);
-	step = web_boot(&w, &rep);
-	assert_non_null(failed = sfact(step, "web_enrollment_failed"));
-	assert_string_equal(failed, "the answer: not a certificate file (neither PEM, DER nor base64)");
-	json_decref(rep);
-	web_down(&w);
+	web_case(1, "ca.test.example", &hc, &g);
+	assert_string_equal(g.failed, "the answer: not a certificate file (neither PEM, DER nor base64)");
 
 	/* a server that never answers: bounded */
 	hc.mode = HTTPD_SILENT;
-	assert_int_equal(web_up(&w, 1, "ca.test.example", &hc), 0);
-	step = web_boot(&w, &rep);
-	assert_string_equal(json_string_value(json_object_get(step, "result")), "ok");
-	assert_non_null(failed = sfact(step, "web_enrollment_failed"));
-	assert_non_null(strstr(failed, "no answer from ca.test.example:80 within the timeout"));
-	json_decref(rep);
-	web_down(&w);
+	web_case(1, "ca.test.example", &hc, &g);
+	assert_string_equal(g.result, "ok");
+	assert_non_null(strstr(g.failed, "no answer from ca.test.example:80 within the timeout"));
 
 	/* a CA host the KDC has no principal for: no ticket, no request */
 	hc.mode = HTTPD_BODY;
 	hc.body = chain;
-	assert_int_equal(web_up(&w, 1, "ca2.test.example", &hc), 0);
-	step = web_boot(&w, &rep);
-	assert_non_null(failed = sfact(step, "web_enrollment_failed"));
-	assert_non_null(strstr(failed, "no Kerberos ticket for HTTP/ca2.test.example: krb-spn-missing"));
-	assert_int_equal(httpd_requests(w.http), 0);
-	json_decref(rep);
-	web_down(&w);
+	web_case(1, "ca2.test.example", &hc, &g);
+	assert_non_null(strstr(g.failed, "no Kerberos ticket for HTTP/ca2.test.example: krb-spn-missing"));
+	assert_int_equal(g.requests, 0);
 	free(chain);
 }
 
