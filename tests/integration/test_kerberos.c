@@ -152,30 +152,39 @@ static void world_down(struct world *w)
 	pb_trust_free(w->roots);
 }
 
-static void world_opts(struct world *w, struct pb_logon_opts *o, const struct pb_profile *p)
+/* alice of test.example, one cycle, the world's DNS server and roots */
+static void alice_opts(struct pb_logon_opts *o, const struct pb_profile *p, const char **dns,
+		       struct pb_trust *roots)
 {
 	memset(o, 0, sizeof(*o));
 	o->user = "alice";
 	o->domain = "test.example";
 	o->profile = p;
-	o->dns = w->dns_list;
+	o->dns = dns;
 	o->n_dns = 1;
 	o->password = password;
 	o->attempts = 1;
 	o->timeout_ms = 1000;
 	o->now = time(NULL);
-	o->device_roots = w->roots;
+	o->device_roots = roots;
 }
 
-static json_t *boot(struct world *w, const struct pb_logon_opts *o, const char **outcome)
+static void world_opts(struct world *w, struct pb_logon_opts *o, const struct pb_profile *p)
+{
+	alice_opts(o, p, w->dns_list, w->roots);
+}
+
+/* One boot on loop and eng, to its end: its report. */
+static json_t *run_boot(uv_loop_t *loop, struct pb_engine *eng, const struct pb_logon_opts *o,
+			const char **outcome)
 {
 	struct result res;
 	char err[256];
 	json_t *rep;
 
 	memset(&res, 0, sizeof(res));
-	assert_int_equal(pb_boot_start(w->eng, o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
-	loop_run_until(&w->loop, &res.done, 20000);
+	assert_int_equal(pb_boot_start(eng, o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
+	loop_run_until(loop, &res.done, 30000);
 	assert_int_equal(res.calls, 1);
 	*outcome = pb_boot_outcome(res.b);
 	rep = pb_boot_report(res.b);
@@ -183,6 +192,11 @@ static json_t *boot(struct world *w, const struct pb_logon_opts *o, const char *
 	if (getenv("PB_TEST_DUMP"))
 		json_dumpf(rep, stderr, JSON_INDENT(1));
 	return rep;
+}
+
+static json_t *boot(struct world *w, const struct pb_logon_opts *o, const char **outcome)
+{
+	return run_boot(&w->loop, w->eng, o, outcome);
 }
 
 static json_t *auth_step(json_t *rep)
@@ -649,31 +663,13 @@ static json_t *web_boot(struct web_world *w, json_t **rep)
 {
 	const struct pb_profile *cx = pb_catalog_find(catalog, "polycom-cx700-ocpe");
 	struct pb_logon_opts o;
-	struct result res;
-	char err[256];
+	const char *outcome;
 	json_t *s;
 	size_t i;
 
 	assert_non_null(cx);
-	memset(&o, 0, sizeof(o));
-	o.user = "alice";
-	o.domain = "test.example";
-	o.profile = cx;
-	o.dns = w->dns_list;
-	o.n_dns = 1;
-	o.password = password;
-	o.attempts = 1;
-	o.timeout_ms = 1000;
-	o.now = time(NULL);
-	o.device_roots = w->roots;
-	memset(&res, 0, sizeof(res));
-	assert_int_equal(pb_boot_start(w->eng, &o, on_done, &res, &res.b, err, sizeof(err)), PB_OK);
-	loop_run_until(&w->loop, &res.done, 30000);
-	assert_int_equal(res.calls, 1);
-	*rep = pb_boot_report(res.b);
-	pb_boot_free(res.b);
-	if (getenv("PB_TEST_DUMP"))
-		json_dumpf(*rep, stderr, JSON_INDENT(1));
+	alice_opts(&o, cx, w->dns_list, w->roots);
+	*rep = run_boot(&w->loop, w->eng, &o, &outcome);
 	json_array_foreach(json_object_get(*rep, "steps"), i, s)
 		if (!strcmp(json_string_value(json_object_get(s, "step")), "download-root"))
 			return s;
